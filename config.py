@@ -1,0 +1,92 @@
+"""Configuration classes, read from the environment once, when the app is created."""
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+
+def _bool(name, default):
+    """Read a yes/no environment variable."""
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def normalise_database_url(url):
+    """Make postgres:// and postgresql:// URLs use the psycopg 3 driver we install."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+class Config:
+    """Settings shared by every environment; each can be overridden by an environment variable."""
+
+    def __init__(self):
+        self.SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-secret-change-me")
+        default_db = f"sqlite:///{INSTANCE_DIR / 'dispatch.sqlite'}"
+        self.SQLALCHEMY_DATABASE_URI = normalise_database_url(os.environ.get("DATABASE_URL", default_db))
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", 16 * 1024 * 1024))
+        self.MAX_JSON_BYTES = int(os.environ.get("MAX_JSON_BYTES", 64 * 1024))
+        self.MEDIA_DIR = os.environ.get("MEDIA_DIR", str(INSTANCE_DIR / "media"))
+        self.MAX_PHOTO_BYTES = int(os.environ.get("MAX_PHOTO_BYTES", 10 * 1024 * 1024))
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+        self.WTF_CSRF_TIME_LIMIT = None  # the session lifetime bounds it; an expiring form loses a typed call
+        self.LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", 5))
+        self.LOGIN_LOCKOUT_MINUTES = int(os.environ.get("LOGIN_LOCKOUT_MINUTES", 15))
+        self.PAGE_SIZE_MAX = 100
+        self.TIMEZONE = os.environ.get("TIMEZONE", "Asia/Shanghai")
+        self.SQLALCHEMY_ECHO = _bool("SQLALCHEMY_ECHO", False)
+
+
+class DevelopmentConfig(Config):
+    """`make run` on a laptop: plain HTTP on 127.0.0.1, so cookies cannot require HTTPS."""
+
+    def __init__(self):
+        super().__init__()
+        self.SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
+        self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+
+
+class ProductionConfig(Config):
+    """Behind gunicorn and HTTPS; refuses to start with the development secret."""
+
+    def __init__(self):
+        super().__init__()
+        if self.SECRET_KEY == "dev-only-secret-change-me":
+            raise RuntimeError("SECRET_KEY must be set in production")
+
+
+class TestingConfig(Config):
+    """The test suite: TEST_DATABASE_URL or a throwaway SQLite file, CSRF on as in production."""
+
+    def __init__(self):
+        super().__init__()
+        self.TESTING = True
+        self.SESSION_COOKIE_SECURE = False
+        self.REMEMBER_COOKIE_SECURE = False
+        url = os.environ.get("TEST_DATABASE_URL", "sqlite:///" + str(INSTANCE_DIR / "test.sqlite"))
+        self.SQLALCHEMY_DATABASE_URI = normalise_database_url(url)
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "production": ProductionConfig,
+    "testing": TestingConfig,
+}
+
+
+def load_config(name=None):
+    """Build the config object named by DISPATCH_ENV (development by default)."""
+    name = name or os.environ.get("DISPATCH_ENV", "development")
+    if name not in CONFIGS:
+        raise RuntimeError(f"DISPATCH_ENV must be one of {', '.join(CONFIGS)}, not {name!r}")
+    return CONFIGS[name]()

@@ -1,0 +1,33 @@
+"""dispatch: resident requests from community WeChat accounts, as tickets with SLA clocks."""
+from pathlib import Path
+
+from flask import Flask
+
+from config import load_config
+
+
+def create_app(config=None):
+    """Build the app: configuration, extensions, blueprints and commands, nothing else."""
+    app = Flask(__name__, instance_path=str(Path(__file__).resolve().parent.parent / "instance"))
+    app.config.from_object(config or load_config())
+    Path(app.instance_path).mkdir(exist_ok=True)
+
+    from dispatch import cli, errors, extensions, health, openapi, templating
+    from dispatch.org import api as org_api, auth
+    from dispatch.tickets import api as tickets_api, media, views as ticket_views
+
+    extensions.db.init_app(app)
+    extensions.migrate.init_app(app, extensions.db, directory=str(Path(__file__).parent.parent / "migrations"))
+    extensions.csrf.init_app(app)
+    auth.init_app(app)
+    errors.init_app(app)
+    templating.init_app(app)
+    cli.init_app(app)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(tickets_api.bp)
+    app.register_blueprint(org_api.bp)
+    app.register_blueprint(openapi.bp)
+    app.register_blueprint(media.bp)
+    app.register_blueprint(ticket_views.bp)
+    return app

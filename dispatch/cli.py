@@ -1,0 +1,118 @@
+"""flask commands: users, tokens, categories and the demo data. Each is idempotent and says what it did."""
+import click
+from flask import current_app
+from sqlalchemy import select
+
+from dispatch.errors import AppError
+from dispatch.extensions import db
+from dispatch.org.models import Community, Department, Street
+from dispatch.org.roles import Role
+from dispatch.org.services import by_code, create_token, create_user, revoke_token
+from dispatch.tickets.category_seed import CATEGORY_SEED
+from dispatch.tickets.models import Category, Priority
+
+
+def _fail(exc):
+    raise click.ClickException(exc.message) from exc
+
+
+def load_categories():
+    """Insert the seeded categories, or refresh their names and keywords; returns (added, updated)."""
+    added = updated = 0
+    for spec in CATEGORY_SEED:
+        category = db.session.scalar(select(Category).where(Category.code == spec["code"]))
+        if category is None:
+            category = Category(code=spec["code"])
+            db.session.add(category)
+            added += 1
+        else:
+            updated += 1
+        category.name, category.sort_order = spec["name"], spec["sort_order"]
+        category.default_priority = Priority(spec["default_priority"])
+        category.keywords = dict(spec["keywords"])
+    db.session.commit()
+    return added, updated
+
+
+@click.group("users")
+def users():
+    """Manage staff users."""
+
+
+@users.command("create")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--street", help="street code (street supervisors)")
+@click.option("--community", help="community code (directors, staff, volunteers)")
+@click.option("--department", help="department code (department users)")
+@click.option("--name", "display_name", help="display name, e.g. 王主任")
+@click.password_option("--password", help="prompted when not given")
+def users_create(username, role, street, community, department, display_name, password):
+    """Create a staff user, or update the one with that username."""
+    try:
+        user, created = create_user(
+            username, role, password, display_name,
+            street=by_code(Street, street, "街道") if street else None,
+            community=by_code(Community, community, "社区") if community else None,
+            department=by_code(Department, department, "部门") if department else None)
+    except AppError as exc:
+        _fail(exc)
+    click.echo(f"{'created' if created else 'updated'} user {user.username} ({user.role.value})")
+
+
+@click.group("tokens")
+def tokens():
+    """Manage API bearer tokens."""
+
+
+@tokens.command("create")
+@click.argument("name")
+@click.option("--scope", required=True, help="district | street:CODE | community:CODE")
+def tokens_create(name, scope):
+    """Issue a token; it is printed once and only its hash is stored."""
+    try:
+        token, raw = create_token(name, scope)
+    except AppError as exc:
+        _fail(exc)
+    click.echo(f"created token {token.name} (scope {token.scope}); copy it now, it is not shown again:")
+    click.echo(raw)
+
+
+@tokens.command("revoke")
+@click.argument("name")
+def tokens_revoke(name):
+    """Revoke a token by name."""
+    try:
+        token, already = revoke_token(name)
+    except AppError as exc:
+        _fail(exc)
+    click.echo(f"token {token.name} {'was already revoked' if already else 'revoked'}")
+
+
+@click.group("categories")
+def categories():
+    """Manage request categories."""
+
+
+@categories.command("load")
+def categories_load():
+    """Load the standard categories and keywords (adds missing ones, refreshes the rest)."""
+    added, updated = load_categories()
+    click.echo(f"categories: {added} added, {updated} refreshed")
+
+
+@click.command("seed-demo")
+@click.option("--if-empty", is_flag=True, help="do nothing when the database already has an organisation")
+@click.option("--tickets", "ticket_count", default=400, show_default=True, help="how many demo tickets")
+def seed_demo(if_empty, ticket_count):
+    """Load the Shinan district demo: streets, communities, categories, users per role, tickets."""
+    from dispatch.demo.seed import seed
+
+    for line in seed(if_empty=if_empty, ticket_count=ticket_count):
+        click.echo(line)
+
+
+def init_app(app):
+    """Register the commands."""
+    for command in (users, tokens, categories, seed_demo):
+        app.cli.add_command(command)

@@ -1,0 +1,1 @@
+"""District, streets, communities, departments, staff users, residents, roles and scopes."""

@@ -1,0 +1,60 @@
+"""Console sessions: log in, log out, the rate limit on failures, and the current principal."""
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+from urllib.parse import urlsplit
+
+from dispatch.extensions import db, login_manager
+from dispatch.org.models import User
+from dispatch.org.principal import Principal
+from dispatch.org.services import authenticate, login_locked, record_login
+
+bp = Blueprint("auth", __name__)
+
+
+def init_app(app):
+    """Bind Flask-Login: where to send anonymous users, how to load a user from the session."""
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "请先登录"
+    login_manager.session_protection = "strong"
+    login_manager.user_loader(lambda user_id: db.session.get(User, int(user_id)))
+
+
+def console_principal():
+    """The logged-in staff user as a Principal."""
+    return Principal.from_user(current_user)
+
+
+def _safe_next(target):
+    """Only redirect back into this site after login."""
+    parts = urlsplit(target or "")
+    return target if target and not parts.scheme and not parts.netloc and target.startswith("/") else None
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """Show the login form; check a submitted one, refusing while too many failures are recent."""
+    if request.method == "GET":
+        return render_template("login.html")
+    username = (request.form.get("username") or "").strip()
+    password = request.form.get("password") or ""
+    ip = request.remote_addr or "unknown"
+    if login_locked(username, ip):
+        flash("登录失败次数过多，请 15 分钟后再试，或联系管理员", "error")
+        return render_template("login.html", username=username), 429
+    user = authenticate(username, password)
+    record_login(username, ip, ok=user is not None)
+    if user is None:
+        flash("用户名或密码不正确", "error")
+        return render_template("login.html", username=username), 401
+    login_user(user)
+    return redirect(_safe_next(request.args.get("next")) or url_for("tickets.queue"))
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    """End the session (a POST, so a link elsewhere cannot log a user out)."""
+    logout_user()
+    flash("已退出登录", "info")
+    return redirect(url_for("auth.login"))

@@ -1,0 +1,139 @@
+"""Organisation services: look-ups, staff users, API tokens and the login rate limit."""
+import hashlib
+import secrets
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import delete, func, or_, select
+
+from dispatch.errors import Invalid, NotFound
+from dispatch.extensions import db
+from dispatch.org.models import ApiToken, Community, Department, LoginFailure, Street, User
+from dispatch.org.roles import ROLE_SCOPE, Role
+from dispatch.timeutil import now as clock_now
+
+TOKEN_PREFIX = "dsp_"
+
+
+def by_code(model, code, what):
+    """Find a street, community or department by code, or raise NotFound naming it."""
+    found = db.session.scalar(select(model).where(model.code == code))
+    if found is None:
+        raise NotFound(f"找不到{what}「{code}」")
+    return found
+
+
+def create_user(username, role, password, display_name=None, street=None, community=None,
+                department=None):
+    """Create a staff user, or update the existing one with that username (idempotent)."""
+    role = Role(role)
+    scope = ROLE_SCOPE[role]
+    units = {"street": street, "community": community, "department": department}
+    given = {k for k, v in units.items() if v is not None}
+    if given != ({scope} if scope else set()):
+        need = f"--{scope} CODE" if scope else "no street, community or department"
+        raise Invalid(f"角色 {role.value} 需要 {need}")
+    user = db.session.scalar(select(User).where(User.username == username))
+    created = user is None
+    if created:
+        user = User(username=username)
+        db.session.add(user)
+    user.role, user.display_name = role, display_name or user.display_name or username
+    user.street, user.community, user.department = street, community, department
+    user.set_password(password)
+    db.session.commit()
+    return user, created
+
+
+def _hash(raw):
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def parse_scope(scope):
+    """district, street:CODE or community:CODE → (street, community)."""
+    kind, _, code = scope.partition(":")
+    if kind == "district" and not code:
+        return None, None
+    if kind == "street" and code:
+        return by_code(Street, code, "街道"), None
+    if kind == "community" and code:
+        return None, by_code(Community, code, "社区")
+    raise Invalid("scope 应为 district、street:CODE 或 community:CODE")
+
+
+def create_token(name, scope):
+    """Issue a token: the raw value is returned once, only its hash is kept."""
+    if db.session.scalar(select(ApiToken).where(ApiToken.name == name)):
+        raise Invalid(f"令牌「{name}」已存在；先撤销或换一个名字")
+    street, community = parse_scope(scope)
+    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(name=name, scope=scope, token_hash=_hash(raw), prefix=raw[:10],
+                     street_id=street.id if street else None,
+                     community_id=community.id if community else None)
+    db.session.add(token)
+    db.session.commit()
+    return token, raw
+
+
+def revoke_token(name):
+    """Revoke a token by name; revoking twice is harmless."""
+    token = db.session.scalar(select(ApiToken).where(ApiToken.name == name))
+    if token is None:
+        raise NotFound(f"找不到令牌「{name}」")
+    already = token.revoked_at is not None
+    if not already:
+        token.revoked_at = clock_now()
+        db.session.commit()
+    return token, already
+
+
+def token_for(raw):
+    """The live token matching a raw bearer value, or None."""
+    if not raw or not raw.startswith(TOKEN_PREFIX):
+        return None
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash(raw)))
+    return token if token and token.revoked_at is None else None
+
+
+def _window_start():
+    return clock_now() - timedelta(minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"])
+
+
+def login_locked(username, ip):
+    """True when too many recent failures came for this username or from this address."""
+    limit = current_app.config["LOGIN_MAX_FAILURES"]
+    since = _window_start()
+    by_name = select(func.count()).where(LoginFailure.username == username, LoginFailure.at >= since)
+    by_ip = select(func.count()).where(LoginFailure.ip == ip, LoginFailure.at >= since)
+    # An address gets more room than a name: an office may share one address.
+    return db.session.scalar(by_name) >= limit or db.session.scalar(by_ip) >= limit * 4
+
+
+def record_login(username, ip, ok):
+    """Remember a failure; a success clears that username's failures."""
+    if ok:
+        db.session.execute(delete(LoginFailure).where(LoginFailure.username == username))
+    else:
+        db.session.add(LoginFailure(username=username, ip=ip, at=clock_now()))
+        db.session.execute(delete(LoginFailure).where(LoginFailure.at < _window_start() - timedelta(days=1)))
+    db.session.commit()
+
+
+def authenticate(username, password):
+    """The active user with that username and password, or None."""
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None or not user.active or not user.check_password(password):
+        return None
+    return user
+
+
+def communities_in_scope(principal):
+    """The communities a caller may see, in street and code order."""
+    query = select(Community).join(Street).order_by(Street.code, Community.code)
+    if principal.community_id:
+        query = query.where(Community.id == principal.community_id)
+    elif principal.street_id:
+        query = query.where(Community.street_id == principal.street_id)
+    elif principal.role in (Role.DEPARTMENT_USER, Role.VOLUNTEER):
+        query = query.where(or_(False))
+    return db.session.scalars(query).all()

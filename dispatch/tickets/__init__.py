@@ -1,0 +1,1 @@
+"""Tickets: the model, the lifecycle, the classifier, the services, the API and the console."""

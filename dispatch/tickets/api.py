@@ -1,0 +1,115 @@
+"""The tickets JSON API: thin handlers that parse, call a service, and serialise."""
+from flask import Blueprint, g, request, url_for
+from marshmallow.experimental.context import Context
+from sqlalchemy import select
+
+from dispatch.apiutil import API_PREFIX, authenticate_bearer, json_body
+from dispatch.errors import Invalid
+from dispatch.extensions import csrf, db
+from dispatch.org.models import Community
+from dispatch.tickets import queries, services
+from dispatch.tickets.models import Category, Channel, Priority
+from dispatch.tickets.schemas import (AcceptIn, CategoryOut, ClassifyIn, CommentIn, PageOut, TicketCreateIn,
+                                      TicketDetailOut, TicketListIn, TransitionIn)
+from dispatch.timeutil import now
+
+bp = Blueprint("tickets_api", __name__, url_prefix=API_PREFIX)
+csrf.exempt(bp)  # bearer tokens, not cookies: there is no cross-site request to forge
+bp.before_request(authenticate_bearer)
+
+
+def _detail(ticket, status=200):
+    """Serialise a ticket for the caller, with its version as the ETag."""
+    with Context({"principal": g.principal}):
+        body = TicketDetailOut().dump(ticket)
+    return body, status, {"ETag": f'"{ticket.version}"'}
+
+
+def _category(code):
+    if code is None:
+        return None
+    category = db.session.scalar(select(Category).where(Category.code == code, Category.active))
+    if category is None:
+        raise Invalid(f"未知的分类「{code}」", fields={"category": ["未知的分类代码"]})
+    return category
+
+
+def _community(code):
+    """The community named in a request, or the token's own when it has exactly one."""
+    code = code or (g.principal.community_id and db.session.get(Community, g.principal.community_id).code)
+    if not code:
+        raise Invalid("需要指定社区（community）", fields={"community": ["必填"]})
+    community = db.session.scalar(select(Community).where(Community.code == code))
+    if community is None:
+        raise Invalid(f"未知的社区「{code}」", fields={"community": ["未知的社区代码"]})
+    return community
+
+
+@bp.get("/tickets")
+def list_tickets():
+    """List the caller's tickets with filters, newest first, paginated."""
+    args = TicketListIn().load(request.args.to_dict())
+    page, per_page = args.pop("page"), args.pop("per_page")
+    result = queries.list_tickets(g.principal, args, now(), page, per_page)
+    return PageOut().dump(result)
+
+
+@bp.post("/tickets")
+def create_ticket():
+    """Open a ticket; without a category the classifier suggests one."""
+    data = TicketCreateIn().load(json_body())
+    resident = data["resident"] or {}
+    ticket = services.create_ticket(g.principal, services.NewTicket(
+        description=data["description"], community=_community(data["community"]),
+        channel=Channel(data["channel"]), category=_category(data["category"]),
+        priority=Priority(data["priority"]) if data["priority"] else None, address=data["address"],
+        resident_phone=resident.get("phone"), resident_name=resident.get("name")))
+    body, status, headers = _detail(ticket, 201)
+    headers["Location"] = url_for(".get_ticket", number=ticket.number)
+    return body, status, headers
+
+
+@bp.get("/tickets/<number>")
+def get_ticket(number):
+    """One ticket with its timeline."""
+    return _detail(services.get_visible(g.principal, number))
+
+
+@bp.post("/tickets/<number>/accept")
+def accept(number):
+    """Accept (受理) a new ticket."""
+    data = AcceptIn().load(json_body())
+    ticket = services.get_visible(g.principal, number)
+    return _detail(services.transition(g.principal, ticket, "accept", **data))
+
+
+@bp.post("/tickets/<number>/classify")
+def classify(number):
+    """Override the category and/or priority."""
+    data = ClassifyIn().load(json_body())
+    ticket = services.get_visible(g.principal, number)
+    priority = Priority(data["priority"]) if data["priority"] else None
+    return _detail(services.classify_ticket(g.principal, ticket, _category(data["category"]), priority,
+                                            note=data["note"], version=data["version"]))
+
+
+@bp.post("/tickets/<number>/comments")
+def add_comment(number):
+    """Add a note to the timeline."""
+    data = CommentIn().load(json_body())
+    ticket = services.get_visible(g.principal, number)
+    return _detail(services.comment(g.principal, ticket, data["note"]), 201)
+
+
+@bp.post("/tickets/<number>/transitions")
+def change_status(number):
+    """Take any lifecycle action (dispatch, resolve, return, …)."""
+    data = TransitionIn().load(json_body())
+    ticket = services.get_visible(g.principal, number)
+    return _detail(services.transition(g.principal, ticket, data.pop("action"), **data))
+
+
+@bp.get("/categories")
+def categories():
+    """The active categories, in display order."""
+    return {"items": CategoryOut(many=True).dump(services.active_categories())}

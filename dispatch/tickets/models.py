@@ -1,0 +1,157 @@
+"""The ticket, its append-only timeline, its photos, categories and the daily number sequence."""
+import enum
+
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, event
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from dispatch.extensions import db
+from dispatch.org.models import Community, Department, Resident, User
+from dispatch.tickets.lifecycle import Status
+from dispatch.timeutil import UTCDateTime, system_now
+
+
+def _enum(cls):
+    """Store an enum's values as short strings, portable across SQLite and PostgreSQL."""
+    return db.Enum(cls, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e])
+
+
+class Channel(str, enum.Enum):
+    """The door a request came in by."""
+
+    WECHAT_TEXT = "wechat_text"
+    WECHAT_PHOTO = "wechat_photo"
+    WECHAT_VOICE = "wechat_voice"
+    PHONE = "phone"
+    WEB_FORM = "web_form"
+    API = "api"
+
+    @property
+    def label(self):
+        """The channel's Chinese name."""
+        return CHANNEL_LABELS[self]
+
+
+CHANNEL_LABELS = {
+    Channel.WECHAT_TEXT: "微信便民纸条", Channel.WECHAT_PHOTO: "微信随手拍", Channel.WECHAT_VOICE: "微信语音",
+    Channel.PHONE: "一键拨号", Channel.WEB_FORM: "网页表单", Channel.API: "接口",
+}
+
+
+class Priority(str, enum.Enum):
+    """How urgent a ticket is; the order is most to least urgent."""
+
+    URGENT = "urgent"
+    HIGH = "high"
+    NORMAL = "normal"
+    LOW = "low"
+
+    @property
+    def label(self):
+        """The priority's Chinese name."""
+        return PRIORITY_LABELS[self]
+
+
+PRIORITY_LABELS = {Priority.URGENT: "紧急", Priority.HIGH: "较急", Priority.NORMAL: "一般", Priority.LOW: "不急"}
+
+
+class Category(db.Model):
+    """A kind of request, with the keywords the classifier weighs and a default priority."""
+
+    __tablename__ = "categories"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    name: Mapped[str] = mapped_column(String(64))
+    default_priority: Mapped[Priority] = mapped_column(_enum(Priority), default=Priority.NORMAL)
+    keywords: Mapped[dict] = mapped_column(JSON, default=dict)
+    sort_order: Mapped[int] = mapped_column(default=0)
+    active: Mapped[bool] = mapped_column(default=True)
+
+
+class Ticket(db.Model):
+    """One resident request, whatever door it came in by."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (
+        Index("ix_tickets_community_created", "community_id", "created_at"),
+        Index("ix_tickets_status_created", "status", "created_at"),
+        Index("ix_tickets_resolution_due", "resolution_due_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(24), unique=True)
+    channel: Mapped[Channel] = mapped_column(_enum(Channel), index=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("categories.id"), index=True)
+    priority: Mapped[Priority] = mapped_column(_enum(Priority), default=Priority.NORMAL)
+    status: Mapped[Status] = mapped_column(_enum(Status), default=Status.NEW)
+    description: Mapped[str] = mapped_column(Text)
+    address: Mapped[str | None] = mapped_column(String(200))
+    resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id"), index=True)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    response_due_at = mapped_column(UTCDateTime, nullable=True)
+    resolution_due_at = mapped_column(UTCDateTime, nullable=True)
+    sla_paused_seconds: Mapped[int] = mapped_column(Integer, default=0)
+    accepted_at = mapped_column(UTCDateTime, nullable=True)
+    resolved_at = mapped_column(UTCDateTime, nullable=True)
+    closed_at = mapped_column(UTCDateTime, nullable=True)
+    created_at = mapped_column(UTCDateTime, default=system_now, index=True)
+    updated_at = mapped_column(UTCDateTime, default=system_now)
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    community: Mapped[Community] = relationship()
+    category: Mapped[Category | None] = relationship()
+    resident: Mapped[Resident | None] = relationship()
+    assignee: Mapped[User | None] = relationship()
+    department: Mapped[Department | None] = relationship()
+    events: Mapped[list["TicketEvent"]] = relationship(
+        back_populates="ticket", order_by="TicketEvent.id", lazy="select")
+    photos: Mapped[list["TicketPhoto"]] = relationship(back_populates="ticket", order_by="TicketPhoto.id")
+
+    # A stale write (someone else changed the ticket since it was read) raises StaleDataError → 409.
+    __mapper_args__ = {"version_id_col": version}
+
+
+class TicketEvent(db.Model):
+    """One entry of a ticket's timeline: who did what, when, from which state to which, and why."""
+
+    __tablename__ = "ticket_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    at = mapped_column(UTCDateTime, default=system_now)
+    kind: Mapped[str] = mapped_column(String(32))
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor_label: Mapped[str] = mapped_column(String(64))
+    from_status: Mapped[str | None] = mapped_column(String(32))
+    to_status: Mapped[str | None] = mapped_column(String(32))
+    note: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    ticket: Mapped[Ticket] = relationship(back_populates="events")
+
+
+class TicketPhoto(db.Model):
+    """A photo attached to a ticket, kept in the media storage under storage_key."""
+
+    __tablename__ = "ticket_photos"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    storage_key: Mapped[str] = mapped_column(String(200))
+    content_type: Mapped[str] = mapped_column(String(32))
+    size: Mapped[int] = mapped_column(Integer)
+    created_at = mapped_column(UTCDateTime, default=system_now)
+    ticket: Mapped[Ticket] = relationship(back_populates="photos")
+
+
+class TicketSequence(db.Model):
+    """The last ticket number handed out on a local (Asia/Shanghai) day."""
+
+    __tablename__ = "ticket_sequences"
+    day = mapped_column(Date, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+@event.listens_for(TicketEvent, "before_update")
+@event.listens_for(TicketEvent, "before_delete")
+def _timeline_is_append_only(mapper, connection, target):
+    """The timeline is evidence: an entry, once written, is never changed or removed."""
+    raise RuntimeError("ticket events are append-only")

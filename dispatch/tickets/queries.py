@@ -1,0 +1,75 @@
+"""Read-side queries over tickets: the filtered, paginated list and the counts by status."""
+from dataclasses import dataclass
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import joinedload
+
+from dispatch.extensions import db
+from dispatch.org.models import Community, Street
+from dispatch.tickets.lifecycle import OPEN_STATUSES
+from dispatch.tickets.models import Category, Ticket
+from dispatch.tickets.scopes import visible
+
+
+@dataclass
+class Page:
+    """One page of results and what is needed to ask for the next."""
+
+    items: list
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self):
+        """How many pages there are in all."""
+        return max(1, -(-self.total // self.per_page))
+
+
+def overdue(now):
+    """Open tickets past their resolution deadline, or past their response deadline and not yet accepted."""
+    late_response = and_(Ticket.response_due_at < now, Ticket.accepted_at.is_(None))
+    return and_(Ticket.status.in_(OPEN_STATUSES), or_(Ticket.resolution_due_at < now, late_response))
+
+
+def conditions(principal, filters, now, with_status=True):
+    """The WHERE clauses for a caller's scope and a set of list filters."""
+    where = [visible(principal)]
+    if with_status and filters.get("status"):
+        where.append(Ticket.status.in_(filters["status"]))
+    if filters.get("channel"):
+        where.append(Ticket.channel.in_(filters["channel"]))
+    if filters.get("community"):
+        where.append(Ticket.community_id.in_(select(Community.id).where(Community.code == filters["community"])))
+    if filters.get("street"):
+        streets = select(Community.id).join(Street).where(Street.code == filters["street"])
+        where.append(Ticket.community_id.in_(streets))
+    if filters.get("category"):
+        where.append(Ticket.category_id.in_(select(Category.id).where(Category.code == filters["category"])))
+    if filters.get("created_from"):
+        where.append(Ticket.created_at >= filters["created_from"])
+    if filters.get("created_to"):
+        where.append(Ticket.created_at < filters["created_to"])
+    if filters.get("overdue"):
+        where.append(overdue(now))
+    if filters.get("q"):
+        like = f"%{filters['q']}%"
+        where.append(or_(Ticket.number.like(like), Ticket.description.like(like), Ticket.address.like(like)))
+    return where
+
+
+def list_tickets(principal, filters, now, page=1, per_page=20):
+    """A page of the caller's tickets, newest first, with what the list shows loaded in one go."""
+    where = conditions(principal, filters, now)
+    total = db.session.scalar(select(func.count(Ticket.id)).where(*where))
+    query = (select(Ticket).where(*where).order_by(Ticket.created_at.desc(), Ticket.id.desc())
+             .options(joinedload(Ticket.community), joinedload(Ticket.category))
+             .limit(per_page).offset((page - 1) * per_page))
+    return Page(db.session.scalars(query).all(), page, per_page, total)
+
+
+def counts_by_status(principal, filters, now):
+    """How many of the caller's tickets stand in each state, under every filter but status."""
+    where = conditions(principal, filters, now, with_status=False)
+    rows = db.session.execute(select(Ticket.status, func.count(Ticket.id)).where(*where).group_by(Ticket.status))
+    return {status: count for status, count in rows}

@@ -1,0 +1,249 @@
+"""Ticket services: every door opens and changes tickets here, writing the timeline in the same transaction."""
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from dispatch.errors import Conflict, Invalid, NotFound
+from dispatch.extensions import db
+from dispatch.org.models import Community, Department, Resident, User
+from dispatch.org.roles import Role
+from dispatch.tickets import classifier
+from dispatch.tickets.lifecycle import ACTIONS, PREVIOUS, Status, check_role, next_status
+from dispatch.storage import sniff_image
+from dispatch.tickets.models import Category, Channel, Priority, Ticket, TicketEvent, TicketPhoto, TicketSequence
+from dispatch.tickets.scopes import community_in_scope, visible
+from dispatch.timeutil import local
+from dispatch.timeutil import now as clock_now
+
+
+@dataclass
+class NewTicket:
+    """What a door knows about a new request, already validated for shape."""
+
+    description: str
+    community: Community
+    channel: Channel
+    category: Category | None = None
+    priority: Priority | None = None
+    address: str | None = None
+    resident_phone: str | None = None
+    resident_name: str | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def get_visible(principal, number, for_update=False):
+    """The ticket with this number if the caller may see it; otherwise 404, as if it did not exist."""
+    query = select(Ticket).where(Ticket.number == number, visible(principal))
+    ticket = db.session.scalar(query)
+    if ticket is None:
+        raise NotFound(f"找不到工单 {number}")
+    return ticket
+
+
+def _next_number(now):
+    """Date plus the day's sequence, e.g. 20261121-0042; the upsert is atomic on both databases."""
+    day = local(now).date()
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = (insert(TicketSequence).values(day=day, last=1)
+            .on_conflict_do_update(index_elements=["day"], set_={"last": TicketSequence.last + 1})
+            .returning(TicketSequence.last))
+    seq = db.session.execute(stmt).scalar_one()
+    return f"{day:%Y%m%d}-{seq:04d}"
+
+
+def active_categories():
+    """Categories residents' requests can be filed under, in display order."""
+    return db.session.scalars(select(Category).where(Category.active).order_by(Category.sort_order)).all()
+
+
+@lru_cache(maxsize=8)
+def _rules(snapshot):
+    return [classifier.CategoryRule(code, prio, dict(words)) for code, prio, words in snapshot]
+
+
+def suggest(text, categories=None):
+    """The classifier's suggestion for a text, using the categories as stored now."""
+    categories = categories if categories is not None else active_categories()
+    snapshot = tuple((c.code, c.default_priority.value, tuple(sorted((c.keywords or {}).items())))
+                     for c in categories)
+    return classifier.classify(text, _rules(snapshot))
+
+
+def _resident(data):
+    """Find or create the resident behind a phone number (phone tickets, API clients)."""
+    if not data.resident_phone:
+        return None
+    resident = db.session.scalar(select(Resident).where(Resident.phone == data.resident_phone,
+                                                        Resident.openid.is_(None)))
+    if resident is None:
+        resident = Resident(phone=data.resident_phone, community_id=data.community.id)
+        db.session.add(resident)
+    if data.resident_name:
+        resident.name = data.resident_name
+    return resident
+
+
+def record(ticket, principal, kind, now, note=None, from_status=None, to_status=None, **data):
+    """Append one event to a ticket's timeline (committed with the change it records)."""
+    event = TicketEvent(ticket=ticket, at=now, kind=kind, actor_user_id=principal.user_id,
+                        actor_label=principal.label, note=note, data=data,
+                        from_status=from_status.value if from_status else None,
+                        to_status=to_status.value if to_status else None)
+    db.session.add(event)
+    return event
+
+
+def create_ticket(principal, data, now=None):
+    """Open a ticket from any door: classify it if no category was given, number it, start its timeline."""
+    now = now or clock_now()
+    if not community_in_scope(principal, data.community):
+        raise NotFound(f"找不到社区「{data.community.code}」")
+    categories = active_categories()
+    suggestion = suggest(data.description, categories)
+    by_code = {c.code: c for c in categories}
+    category = data.category or by_code.get(suggestion.category_code)
+    priority = data.priority or Priority(suggestion.priority)
+    ticket = Ticket(number=_next_number(now), channel=data.channel, community=data.community,
+                    category=category, priority=priority, status=Status.NEW,
+                    description=data.description, address=data.address, resident=_resident(data),
+                    created_at=now, updated_at=now)
+    db.session.add(ticket)
+    record(ticket, principal, "created", now, to_status=Status.NEW,
+           suggested_category=suggestion.category_code, suggested_priority=suggestion.priority,
+           urgent_terms=list(suggestion.urgent_terms), **data.extra)
+    db.session.commit()
+    return ticket
+
+
+def add_photo(principal, ticket, data, storage, max_bytes, now=None):
+    """Attach an image to a ticket; refuse anything that is not a known image or is too large."""
+    now = now or clock_now()
+    if len(data) > max_bytes:
+        raise Invalid(f"照片超过 {max_bytes // (1024 * 1024)} MB", fields={"photo": ["文件过大"]})
+    kind = sniff_image(data)
+    if kind is None:
+        raise Invalid("只能上传 JPEG、PNG、GIF 或 WebP 图片", fields={"photo": ["不是图片文件"]})
+    content_type, ext = kind
+    photo = TicketPhoto(ticket=ticket, storage_key=storage.save(data, ext), content_type=content_type,
+                        size=len(data), created_at=now)
+    db.session.add(photo)
+    record(ticket, principal, "photo_added", now, note="添加照片")
+    _touch(ticket, now)
+    db.session.commit()
+    return photo
+
+
+def _check_version(ticket, version):
+    """A client that read an older version must not overwrite a newer one."""
+    if version is not None and version != ticket.version:
+        raise Conflict(f"工单已被他人更新（您看到的是第 {version} 版，当前为第 {ticket.version} 版），请刷新后重试")
+
+
+def _touch(ticket, now):
+    ticket.updated_at = now
+
+
+def classify_ticket(principal, ticket, category, priority, note=None, version=None, now=None):
+    """Staff override of category and priority, kept on the timeline."""
+    now = now or clock_now()
+    check_role("accept", principal.role)  # the same people who accept may classify
+    _check_version(ticket, version)
+    before = {"category": ticket.category.code if ticket.category else None, "priority": ticket.priority.value}
+    ticket.category = category or ticket.category
+    ticket.priority = priority or ticket.priority
+    after = {"category": ticket.category.code if ticket.category else None, "priority": ticket.priority.value}
+    _touch(ticket, now)
+    record(ticket, principal, "classified", now, note=note, before=before, after=after)
+    db.session.commit()
+    return ticket
+
+
+def comment(principal, ticket, note, now=None):
+    """Add a note to the timeline; any state, no transition."""
+    now = now or clock_now()
+    record(ticket, principal, "comment", now, note=note)
+    _touch(ticket, now)
+    db.session.commit()
+    return ticket
+
+
+def _previous_status(ticket):
+    """The state before the ticket entered its current (paused) state, read from the timeline."""
+    query = (select(TicketEvent.from_status)
+             .where(TicketEvent.ticket_id == ticket.id, TicketEvent.to_status == ticket.status.value)
+             .order_by(TicketEvent.id.desc()).limit(1))
+    previous = db.session.scalar(query)
+    return Status(previous) if previous else None
+
+
+def _dispatch_target(principal, ticket, params):
+    """Resolve and check the volunteer or department a ticket is sent to."""
+    assignee, department = params.get("assignee"), params.get("department")
+    if bool(assignee) == bool(department):
+        raise Invalid("派单需要指定志愿者（assignee）或职能部门（department）之一",
+                      fields={"assignee": ["二选一"], "department": ["二选一"]})
+    if assignee:
+        user = db.session.scalar(select(User).where(User.username == assignee, User.role == Role.VOLUNTEER,
+                                                    User.active))
+        if user is None or user.community_id != ticket.community_id:
+            raise Invalid(f"找不到本社区的志愿者「{assignee}」", fields={"assignee": ["不是本社区的志愿者"]})
+        return user, None
+    dept = db.session.scalar(select(Department).where(Department.code == department))
+    if dept is None:
+        raise Invalid(f"找不到职能部门「{department}」", fields={"department": ["未知的部门代码"]})
+    return None, dept
+
+
+def _merge_target(principal, ticket, params):
+    """The visible, still-open ticket that this one is a duplicate of."""
+    number = params.get("into")
+    if not number or number == ticket.number:
+        raise Invalid("合并需要另一张工单的编号（into）", fields={"into": ["必填，且不能是本工单"]})
+    target = get_visible(principal, number)
+    if target.status in (Status.CLOSED, Status.INVALID, Status.MERGED):
+        raise Conflict(f"工单 {number} 已「{target.status.label}」，不能并入")
+    return target
+
+
+def _apply_effects(principal, ticket, name, params, now):
+    """Side effects of an action beyond the state change; returns data for the timeline."""
+    if name == "accept":
+        ticket.accepted_at = now
+    elif name == "dispatch":
+        ticket.assignee, ticket.department = _dispatch_target(principal, ticket, params)
+        return {"assignee": params.get("assignee"), "department": params.get("department")}
+    elif name == "resolve":
+        ticket.resolved_at = now
+    elif name in ("close", "invalidate"):
+        ticket.closed_at = now
+    elif name == "reopen":
+        ticket.resolved_at = ticket.closed_at = None
+    elif name == "merge":
+        target = _merge_target(principal, ticket, params)
+        ticket.merged_into_id, ticket.closed_at = target.id, now
+        record(target, principal, "merged_in", now, note=f"工单 {ticket.number} 作为重复并入", source=ticket.number)
+        return {"into": target.number}
+    return {}
+
+
+def transition(principal, ticket, name, note=None, version=None, now=None, **params):
+    """Take a lifecycle action: check state, role and version, change state, write the timeline."""
+    now = now or clock_now()
+    if name not in ACTIONS:
+        raise Invalid(f"未知的操作「{name}」", fields={"action": [f"可选：{', '.join(ACTIONS)}"]})
+    action = ACTIONS[name]
+    goes_back = action.target is PREVIOUS and ticket.status in action.sources
+    target = next_status(ticket.status, name, previous=_previous_status(ticket) if goes_back else None)
+    check_role(name, principal.role)
+    _check_version(ticket, version)
+    if action.needs_note and not (note or "").strip():
+        raise Invalid(f"「{action.label}」需要填写原因或说明", fields={"note": ["必填"]})
+    data = _apply_effects(principal, ticket, name, params, now)
+    before, ticket.status = ticket.status, target
+    _touch(ticket, now)
+    record(ticket, principal, name, now, note=note, from_status=before, to_status=target, **data)
+    db.session.commit()
+    return ticket
