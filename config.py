@@ -42,7 +42,7 @@ class Config:
         self.WTF_CSRF_TIME_LIMIT = None  # the session lifetime bounds it; an expiring form loses a typed call
         self.LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", 5))
         self.LOGIN_LOCKOUT_MINUTES = int(os.environ.get("LOGIN_LOCKOUT_MINUTES", 15))
-        self.PAGE_SIZE_MAX = 100
+        self.PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "scrypt")
         self.TIMEZONE = os.environ.get("TIMEZONE", "Asia/Shanghai")
         self.SQLALCHEMY_ECHO = _bool("SQLALCHEMY_ECHO", False)
 
@@ -71,6 +71,7 @@ class TestingConfig(Config):
     def __init__(self):
         super().__init__()
         self.TESTING = True
+        self.PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # scrypt costs ~0.1 s a user; tests make hundreds
         self.SESSION_COOKIE_SECURE = False
         self.REMEMBER_COOKIE_SECURE = False
         url = os.environ.get("TEST_DATABASE_URL", "sqlite:///" + str(INSTANCE_DIR / "test.sqlite"))

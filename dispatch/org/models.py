@@ -1,4 +1,5 @@
 """The organisation: district → street → community, departments, staff users, residents, API tokens."""
+from flask import current_app
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -78,7 +79,8 @@ class User(UserMixin, db.Model):
 
     def set_password(self, password):
         """Store a salted hash, never the password."""
-        self.password_hash = generate_password_hash(password)
+        method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt")
+        self.password_hash = generate_password_hash(password, method=method)
 
     def check_password(self, password):
         """Compare a password with the stored hash."""

@@ -78,16 +78,16 @@ def get_ticket(number):
 @bp.post("/tickets/<number>/accept")
 def accept(number):
     """Accept (受理) a new ticket."""
-    data = AcceptIn().load(json_body())
     ticket = services.get_visible(g.principal, number)
+    data = AcceptIn().load(json_body())
     return _detail(services.transition(g.principal, ticket, "accept", **data))
 
 
 @bp.post("/tickets/<number>/classify")
 def classify(number):
     """Override the category and/or priority."""
-    data = ClassifyIn().load(json_body())
     ticket = services.get_visible(g.principal, number)
+    data = ClassifyIn().load(json_body())
     priority = Priority(data["priority"]) if data["priority"] else None
     return _detail(services.classify_ticket(g.principal, ticket, _category(data["category"]), priority,
                                             note=data["note"], version=data["version"]))
@@ -96,16 +96,16 @@ def classify(number):
 @bp.post("/tickets/<number>/comments")
 def add_comment(number):
     """Add a note to the timeline."""
-    data = CommentIn().load(json_body())
     ticket = services.get_visible(g.principal, number)
+    data = CommentIn().load(json_body())
     return _detail(services.comment(g.principal, ticket, data["note"]), 201)
 
 
 @bp.post("/tickets/<number>/transitions")
 def change_status(number):
     """Take any lifecycle action (dispatch, resolve, return, …)."""
-    data = TransitionIn().load(json_body())
     ticket = services.get_visible(g.principal, number)
+    data = TransitionIn().load(json_body())
     return _detail(services.transition(g.principal, ticket, data.pop("action"), **data))
 
 

@@ -1,0 +1,37 @@
+# dispatch: the two commands are `make run` and `make test`; everything else is for developers and CI.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+export FLASK_APP := wsgi
+STAMP := $(VENV)/.installed
+
+.PHONY: run test bench install db demo clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
+
+# Reinstall only when a requirements file changes.
+$(STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+install: $(STAMP)  ## create .venv and install the pinned dependencies
+
+db: install  ## build or upgrade the database schema
+	$(BIN)/flask db upgrade
+
+demo: db  ## load the Shinan demo data when the database is empty
+	$(BIN)/flask seed-demo --if-empty
+
+run: demo  ## everything, then serve on http://127.0.0.1:5000
+	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+test: install  ## the whole suite (SQLite unless TEST_DATABASE_URL is set)
+	$(BIN)/python -m pytest -q
+
+bench: install  ## ticket creation and list latency against baselines, on PostgreSQL
+	$(BIN)/python -m bench.run
+
+clean:  ## remove the virtualenv and the local database
+	rm -rf $(VENV) instance/dispatch.sqlite
