@@ -75,9 +75,9 @@ class Suggestion:
 
     category_code: str
     priority: str
-    confidence: float
-    matched: tuple[str, ...]
-    urgent_terms: tuple[str, ...]
+    confidence: float  # winner's share of all keyword scores, 0 when nothing matched
+    matched: tuple[str, ...]  # the winner's keywords found in the text
+    urgent_terms: tuple[str, ...]  # phrases that raised the priority (urgent ones first)
 
 
 @dataclass(frozen=True)
@@ -158,28 +158,45 @@ def _prepare(rules: tuple[CategoryRule, ...]) -> _Compiled:
 
 
 def _matched_keywords(text: str, compiled: _Compiled) -> dict[str, tuple[tuple[int, float], ...]]:
-    """Keywords present as jieba tokens or, if multi-character, as substrings."""
+    """Single-character keywords as jieba tokens, longer ones as longest-first substrings."""
+    text = _mask(text, _KEYWORD_FALSE_FRIENDS)
     found = {}
     for token in _get_tokenizer().lcut(text, HMM=False):
         hits = compiled.token_index.get(token)
-        if hits:
+        if hits and len(token) == 1:
             found[token] = hits
-    # Substring pass catches keywords jieba split differently; the dict stops double counting.
-    text = _mask(text, _KEYWORD_FALSE_FRIENDS)
-    for char in set(text):
-        for word, _idx, _weight in compiled.substr_index.get(char, ()):
-            if word not in found and word in text:
-                found[word] = compiled.token_index[word]
+    candidates = {
+        word
+        for char in set(text)
+        for word, _idx, _weight in compiled.substr_index.get(char, ())
+        if word in text
+    }
+    # Longest first, blanking each match, so "燃气热水器" does not also count as "燃气".
+    for word in sorted(candidates, key=lambda w: (-len(w), w)):
+        if word in text:
+            found[word] = compiled.token_index[word]
+            text = text.replace(word, "\0")
     return found
 
 
 def _score(found: Mapping[str, tuple[tuple[int, float], ...]], n_rules: int) -> list[float]:
     """Sum each category's weights over the distinct keywords found."""
+    # A symptom ("跳闸") counts half once any other keyword names the thing that is broken.
+    discount = 0.5 if any(w not in _SYMPTOMS for w in found) else 1.0
     scores = [0.0] * n_rules
-    for hits in found.values():
+    for word, hits in found.items():
+        factor = discount if word in _SYMPTOMS else 1.0
         for idx, weight in hits:
-            scores[idx] += weight
+            scores[idx] += weight * factor
     return scores
+
+
+def _add_leading_cues(text: str, rules: Sequence[CategoryRule], scores: list[float]) -> None:
+    """Boost a category the message announces itself as ("建议……" is a suggestion)."""
+    for idx, rule in enumerate(rules):
+        # Within the first few characters, so a greeting ("你好，建议……") may come first.
+        if any(text.find(cue, 0, len(cue) + 4) >= 0 for cue in _LEADING_CUES.get(rule.code, ())):
+            scores[idx] += _LEADING_CUE_BONUS
 
 
 def _mask(text: str, words: Sequence[str]) -> str:
@@ -190,23 +207,50 @@ def _mask(text: str, words: Sequence[str]) -> str:
     return text
 
 
-def _urgent_hits(text: str) -> tuple[str, ...]:
-    """Urgent phrases present, ignoring false friends and hypotheticals."""
+def _urgent_hits(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Urgent phrases present as (real, hypothetical), ignoring false friends."""
     hits = [p for p in _URGENT if p in text]
+    combos = _combo_hits(text)
     if not hits:
-        return ()  # fast path: most messages contain no urgent phrase at all
+        return combos, ()  # fast path: most messages contain no urgent phrase at all
     text = _mask(text, _URGENT_FALSE_FRIENDS)
+    hits = [p for p in hits if p in text]
     worries = [m + p for p in hits for m in _HYPOTHETICAL]
-    text = _mask(text, worries)
-    return tuple(p for p in hits if p in text)
+    real = _mask(text, worries)
+    return (tuple(p for p in hits if p in real) + combos,
+            tuple(p for p in hits if p not in real))
+
+
+def _combo_hits(text: str) -> tuple[str, ...]:
+    """Words from both groups of an urgent combination (停电 + 制氧机)."""
+    terms: list[str] = []
+    for first, second in _URGENT_COMBOS:
+        a = [w for w in first if w in text]
+        b = [w for w in second if w in text]
+        if a and b:
+            terms += a + b
+    return tuple(terms)
+
+
+def _situational(code: str, default: str, text: str) -> str:
+    """The category default when the situation warrants it, else normal or low."""
+    evidence = _SITUATIONAL.get(code, ())
+    if evidence and _RANK[default] < _RANK["normal"] and not any(p in text for p in evidence):
+        default = "normal"  # nothing is out or dangerous: an ordinary repair
+    if _RANK[default] < _RANK["normal"]:
+        return default
+    if any(p in text for p in _INQUIRY) or any(p in text for p in _LOW_STAKES.get(code, ())):
+        return "low"  # a question about fees or dates, or help that can wait
+    return default
 
 
 def _raise_priority(priority: str, text: str) -> tuple[str, tuple[str, ...]]:
-    """Apply urgent/high phrases; priority is only ever raised, never lowered."""
-    urgent = _urgent_hits(text)
+    """Apply urgent/high phrases; a worry about danger ("怕触电") counts as high."""
+    urgent, worries = _urgent_hits(text)
     high = tuple(p for p in _HIGH if p in text)
     if urgent:
         return "urgent", urgent + high
+    high = worries + high
     if high and _RANK[priority] > _RANK["high"]:
         return "high", high
     return priority, high
@@ -221,14 +265,16 @@ def classify(text: str, rules: Sequence[CategoryRule]) -> Suggestion:
         return Suggestion(FALLBACK_CODE, compiled.fallback_priority, 0.0, (), ())
     found = _matched_keywords(norm, compiled)
     scores = _score(found, len(rules))
+    _add_leading_cues(norm, rules, scores)
     total = sum(scores)
-    if total <= 0:
-        priority, terms = _raise_priority(compiled.fallback_priority, norm)
-        return Suggestion(FALLBACK_CODE, priority, 0.0, (), terms)
     # max() keeps the first of equal scores, so ties go to the earlier rule.
     best = max(range(len(rules)), key=scores.__getitem__)
+    if scores[best] < _MIN_SCORE:  # weak hints alone (身份证, 能不能) decide nothing
+        priority, terms = _raise_priority(compiled.fallback_priority, norm)
+        return Suggestion(FALLBACK_CODE, priority, 0.0, (), terms)
     matched = tuple(w for w, hits in found.items() if any(i == best for i, _ in hits))
-    priority, terms = _raise_priority(rules[best].default_priority, norm)
+    base = _situational(rules[best].code, rules[best].default_priority, norm)
+    priority, terms = _raise_priority(base, norm)
     confidence = round(min(1.0, scores[best] / total), 4)
     return Suggestion(rules[best].code, priority, confidence, matched, terms)
 
@@ -255,3 +301,13 @@ _HIGH = _normalised(category_seed.HIGH_PHRASES)
 _KEYWORD_FALSE_FRIENDS = _normalised(category_seed.KEYWORD_FALSE_FRIENDS)
 _URGENT_FALSE_FRIENDS = _normalised(category_seed.URGENT_FALSE_FRIENDS)
 _HYPOTHETICAL = _normalised(category_seed.HYPOTHETICAL_MARKERS)
+_SYMPTOMS = frozenset(_normalised(category_seed.SYMPTOM_WORDS))
+_INQUIRY = _normalised(category_seed.INQUIRY_PHRASES)
+_SITUATIONAL = {k: _normalised(v) for k, v in category_seed.SITUATIONAL_DEFAULT.items()}
+_LOW_STAKES = {k: _normalised(v) for k, v in category_seed.LOW_STAKES.items()}
+_LEADING_CUES = {k: _normalised(v) for k, v in category_seed.LEADING_CUES.items()}
+_URGENT_COMBOS = tuple(
+    (_normalised(a), _normalised(b)) for a, b in category_seed.URGENT_COMBOS
+)
+_LEADING_CUE_BONUS = 5.0
+_MIN_SCORE = 1.0
