@@ -13,6 +13,7 @@ def create_app(config=None):
     Path(app.instance_path).mkdir(exist_ok=True)
 
     from dispatch import cli, errors, extensions, health, openapi, templating
+    from dispatch.intake import views as intake_views
     from dispatch.org import api as org_api, auth
     from dispatch.tickets import api as tickets_api, media, views as ticket_views
 
@@ -30,4 +31,5 @@ def create_app(config=None):
     app.register_blueprint(openapi.bp)
     app.register_blueprint(media.bp)
     app.register_blueprint(ticket_views.bp)
+    app.register_blueprint(intake_views.bp)
     return app

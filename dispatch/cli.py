@@ -1,6 +1,5 @@
 """flask commands: users, tokens, categories and the demo data. Each is idempotent and says what it did."""
 import click
-from flask import current_app
 from sqlalchemy import select
 
 from dispatch.errors import AppError

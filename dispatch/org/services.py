@@ -4,11 +4,11 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, false, func, select
 
 from dispatch.errors import Invalid, NotFound
 from dispatch.extensions import db
-from dispatch.org.models import ApiToken, Community, Department, LoginFailure, Street, User
+from dispatch.org.models import ApiToken, Community, LoginFailure, Street, User
 from dispatch.org.roles import ROLE_SCOPE, Role
 from dispatch.timeutil import now as clock_now
 
@@ -135,5 +135,5 @@ def communities_in_scope(principal):
     elif principal.street_id:
         query = query.where(Community.street_id == principal.street_id)
     elif principal.role in (Role.DEPARTMENT_USER, Role.VOLUNTEER):
-        query = query.where(or_(False))
+        query = query.where(false())
     return db.session.scalars(query).all()

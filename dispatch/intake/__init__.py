@@ -1,0 +1,1 @@
+"""Channel adapters: each door (phone, WeChat, H5 form) ends in tickets.services.create_ticket."""

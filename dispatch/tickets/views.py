@@ -1,0 +1,232 @@
+"""The staff console's ticket pages: the queue, a ticket with its actions, and phone intake."""
+from datetime import timedelta
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_login import login_required
+from marshmallow import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+
+from dispatch.errors import STALE_MESSAGE, AppError, Invalid
+from dispatch.extensions import db
+from dispatch.org.auth import console_principal
+from dispatch.org.models import Department, User
+from dispatch.org.principal import phone_for
+from dispatch.org.roles import Role
+from dispatch.org.services import communities_in_scope
+from dispatch.storage import storage
+from dispatch.tickets import queries, services
+from dispatch.tickets.lifecycle import (ACTIONS, MANAGERS, OPEN_STATUSES, ActionNotPermitted,
+                                        IllegalTransition, allowed_actions)
+from dispatch.tickets.models import PRIORITY_LABELS, Channel, Priority
+from dispatch.tickets.schemas import TicketListIn
+from dispatch.timeutil import now
+
+bp = Blueprint("tickets", __name__)
+
+CHANGE_ERRORS = (AppError, IllegalTransition, ActionNotPermitted, StaleDataError)
+FILTER_LABELS = {"status": "状态", "community": "社区", "street": "街道", "category": "分类", "channel": "渠道",
+                 "created_from": "起始日期", "created_to": "截止日期", "overdue": "仅看超时", "q": "关键词",
+                 "page": "页码", "per_page": "每页条数"}
+EVENT_LABELS = {"created": "创建工单", "classified": "调整分类", "comment": "备注", "photo_added": "添加照片",
+                "merged_in": "重复工单并入"} | {name: action.label for name, action in ACTIONS.items()}
+
+
+def is_late(ticket, at):
+    """Open and past a deadline: resolution, or response while not yet accepted (as queries.overdue)."""
+    if ticket.status not in OPEN_STATUSES:
+        return False
+    late_response = ticket.response_due_at and ticket.response_due_at < at and not ticket.accepted_at
+    return bool(late_response or (ticket.resolution_due_at and ticket.resolution_due_at < at))
+
+
+# ---- queue ----
+
+def _read_filters(args):
+    """The queue's query string as filters; values that fail are dropped and named for the page."""
+    raw = {k: v.strip() for k, v in args.items() if v.strip()}
+    try:
+        filters, bad = TicketListIn().load(raw), {}
+    except ValidationError as exc:
+        bad = {k: raw.get(k, "") for k in exc.messages}
+        filters = TicketListIn().load({k: v for k, v in raw.items() if k not in bad})
+    if len(raw.get("created_to", "")) == 10 and filters["created_to"]:
+        filters["created_to"] += timedelta(days=1)  # a date picked as the end includes that whole day
+    kept = {k: v for k, v in raw.items() if k not in bad}
+    problems = [f"筛选条件「{FILTER_LABELS.get(k, k)}」的取值无效（{v}），已忽略" for k, v in bad.items()]
+    return filters, kept, problems
+
+
+def _without(args, *names):
+    """A copy of the query arguments without some of them (for tab and page links)."""
+    return {k: v for k, v in args.items() if k not in names}
+
+
+@bp.get("/")
+@login_required
+def queue():
+    """The ticket queue of the caller's scope, filtered and paginated."""
+    principal = console_principal()
+    filters, kept, problems = _read_filters(request.args)
+    page, per_page, at = filters.pop("page"), filters.pop("per_page"), now()
+    return render_template(
+        "tickets/queue.html", result=queries.list_tickets(principal, filters, at, page, per_page),
+        counts=queries.counts_by_status(principal, filters, at), problems=problems, args=kept,
+        tab_args=_without(kept, "status", "page"), page_args=_without(kept, "page"),
+        communities=communities_in_scope(principal), categories=services.active_categories(),
+        channels=list(Channel), at=at, is_late=is_late, can_intake=principal.role in MANAGERS)
+
+
+# ---- one ticket ----
+
+def _dispatch_targets(ticket):
+    """The volunteers of the ticket's community and the departments it can be forwarded to."""
+    volunteers = db.session.scalars(select(User).where(
+        User.role == Role.VOLUNTEER, User.community_id == ticket.community_id, User.active)
+        .order_by(User.display_name)).all()
+    return volunteers, db.session.scalars(select(Department).order_by(Department.name)).all()
+
+
+def _names(ticket):
+    """Display names for the usernames and department codes the timeline mentions."""
+    users = {e.data.get("assignee") for e in ticket.events if e.data} - {None}
+    depts = {e.data.get("department") for e in ticket.events if e.data} - {None}
+    people = select(User.username, User.display_name).where(User.username.in_(users))
+    units = select(Department.code, Department.name).where(Department.code.in_(depts))
+    return dict(db.session.execute(people).all()) | dict(db.session.execute(units).all())
+
+
+@bp.get("/tickets/<number>")
+@login_required
+def detail(number):
+    """One ticket: its facts, photos, timeline, and forms for what the caller may do now."""
+    principal = console_principal()
+    ticket = services.get_visible(principal, number)
+    actions = allowed_actions(ticket.status, principal.role)
+    volunteers, departments = _dispatch_targets(ticket) if ACTIONS["dispatch"] in actions else ([], [])
+    categories = services.active_categories()
+    return render_template(
+        "tickets/detail.html", t=ticket, actions=actions, phone=phone_for(principal, ticket.resident),
+        volunteers=volunteers, departments=departments, categories=categories,
+        category_names={c.code: c.name for c in categories}, names=_names(ticket),
+        can_classify=principal.role in ACTIONS["accept"].roles, event_labels=EVENT_LABELS,
+        priorities=list(Priority), PRIORITY_LABELS=PRIORITY_LABELS, at=now(), is_late=is_late)
+
+
+def _reason(exc):
+    """The message a failed change shows, in Chinese."""
+    if isinstance(exc, AppError):
+        return exc.message
+    return STALE_MESSAGE if isinstance(exc, StaleDataError) else str(exc)
+
+
+def _perform(number, change):
+    """Run one change on a visible ticket, flash the outcome, and go back to the ticket (PRG)."""
+    principal = console_principal()
+    ticket = services.get_visible(principal, number)
+    try:
+        flash(change(principal, ticket), "success")
+    except CHANGE_ERRORS as exc:
+        db.session.rollback()
+        flash(_reason(exc), "error")
+    return redirect(url_for(".detail", number=number))
+
+
+def _version(form):
+    """The version the form was rendered with, or None when absent."""
+    value = form.get("version", "")
+    return int(value) if value.isdigit() else None
+
+
+def _note(form, required=None, limit=2000):
+    """The form's note, trimmed; refuses an over-long one, or a missing one when a message is given."""
+    note = (form.get("note") or "").strip()
+    if len(note) > limit:
+        raise Invalid(f"说明不超过 {limit} 字")
+    if required and not note:
+        raise Invalid(required)
+    return note or None
+
+
+def _action_params(name, form):
+    """The extra inputs an action needs: whom to dispatch to, which ticket to merge into."""
+    if name == "dispatch":
+        kind, _, value = form.get("target", "").partition(":")
+        if kind not in ("assignee", "department") or not value:
+            raise Invalid("请选择派单对象：本社区志愿者或职能部门")
+        return {kind: value}
+    if name == "merge":
+        return {"into": form.get("into", "").strip()}
+    return {}
+
+
+@bp.post("/tickets/<number>/actions/<name>")
+@login_required
+def act(number, name):
+    """Take a lifecycle action (受理、派单、办结…) from the ticket page."""
+    form = request.form
+
+    def change(principal, ticket):
+        params = _action_params(name, form)
+        services.transition(principal, ticket, name, note=_note(form), version=_version(form), **params)
+        return f"已执行「{ACTIONS[name].label}」，工单当前状态：{ticket.status.label}"
+    return _perform(number, change)
+
+
+def _category(code):
+    """The active category with this code (None when blank); an unknown one is refused."""
+    if not code:
+        return None
+    found = next((c for c in services.active_categories() if c.code == code), None)
+    if found is None:
+        raise Invalid(f"未知的分类「{code}」")
+    return found
+
+
+def _priority(value):
+    """The priority with this value (None when blank); an unknown one is refused."""
+    if not value:
+        return None
+    if value not in {p.value for p in Priority}:
+        raise Invalid(f"未知的紧急程度「{value}」")
+    return Priority(value)
+
+
+@bp.post("/tickets/<number>/classify")
+@login_required
+def classify(number):
+    """Change a ticket's category and priority."""
+    form = request.form
+
+    def change(principal, ticket):
+        category, priority = _category(form.get("category")), _priority(form.get("priority"))
+        if not category and not priority:
+            raise Invalid("请选择分类或紧急程度")
+        services.classify_ticket(principal, ticket, category, priority, note=_note(form),
+                                 version=_version(form))
+        return "已更新分类和紧急程度"
+    return _perform(number, change)
+
+
+@bp.post("/tickets/<number>/comments")
+@login_required
+def add_comment(number):
+    """Add a note to the ticket's timeline."""
+    def change(principal, ticket):
+        services.comment(principal, ticket, _note(request.form, required="请填写备注内容"))
+        return "已添加备注"
+    return _perform(number, change)
+
+
+@bp.post("/tickets/<number>/photos")
+@login_required
+def upload_photo(number):
+    """Attach a photo to the ticket."""
+    def change(principal, ticket):
+        upload = request.files.get("photo")
+        if upload is None or not upload.filename:
+            raise Invalid("请选择要上传的照片")
+        limit = current_app.config["MAX_PHOTO_BYTES"]
+        services.add_photo(principal, ticket, upload.read(limit + 1), storage(current_app), limit)
+        return "照片已上传"
+    return _perform(number, change)
