@@ -43,6 +43,7 @@ class Config:
         self.LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", 5))
         self.LOGIN_LOCKOUT_MINUTES = int(os.environ.get("LOGIN_LOCKOUT_MINUTES", 15))
         self.PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "scrypt")
+        self.DEMO_DATA_ALLOWED = _bool("DEMO_DATA_ALLOWED", True)
         self.TIMEZONE = os.environ.get("TIMEZONE", "Asia/Shanghai")
         self.SQLALCHEMY_ECHO = _bool("SQLALCHEMY_ECHO", False)
 
@@ -63,6 +64,8 @@ class ProductionConfig(Config):
         super().__init__()
         if self.SECRET_KEY == "dev-only-secret-change-me":
             raise RuntimeError("SECRET_KEY must be set in production")
+        # seed-demo resets the demo users' passwords to published ones: never on a real database.
+        self.DEMO_DATA_ALLOWED = _bool("DEMO_DATA_ALLOWED", False)
 
 
 class TestingConfig(Config):

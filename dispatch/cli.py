@@ -1,5 +1,6 @@
 """flask commands: users, tokens, categories and the demo data. Each is idempotent and says what it did."""
 import click
+from flask import current_app
 from sqlalchemy import select
 
 from dispatch.errors import AppError
@@ -107,6 +108,9 @@ def seed_demo(if_empty, ticket_count):
     """Load the Shinan district demo: streets, communities, categories, users per role, tickets."""
     from dispatch.demo.seed import seed
 
+    if not current_app.config["DEMO_DATA_ALLOWED"]:
+        raise click.ClickException("seed-demo is disabled here (production): it would reset demo passwords. "
+                                   "Set DEMO_DATA_ALLOWED=1 only for a demo server.")
     for line in seed(if_empty=if_empty, ticket_count=ticket_count):
         click.echo(line)
 

@@ -1,7 +1,8 @@
 """Console sessions: log in, log out, the rate limit on failures, and the current principal."""
-from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import current_user, login_required, login_user, logout_user
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from urllib.parse import urlsplit
+
+from flask_login import current_user, login_required, login_user, logout_user
 
 from dispatch.extensions import db, login_manager
 from dispatch.org.models import User
@@ -40,7 +41,8 @@ def login():
     password = request.form.get("password") or ""
     ip = request.remote_addr or "unknown"
     if login_locked(username, ip):
-        flash("登录失败次数过多，请 15 分钟后再试，或联系管理员", "error")
+        minutes = current_app.config["LOGIN_LOCKOUT_MINUTES"]
+        flash(f"登录失败次数过多，请 {minutes} 分钟后再试，或联系管理员", "error")
         return render_template("login.html", username=username), 429
     user = authenticate(username, password)
     record_login(username, ip, ok=user is not None)

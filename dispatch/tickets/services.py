@@ -1,4 +1,6 @@
 """Ticket services: every door opens and changes tickets here, writing the timeline in the same transaction."""
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -16,6 +18,31 @@ from dispatch.tickets.models import Category, Channel, Priority, Ticket, TicketE
 from dispatch.tickets.scopes import community_in_scope, visible
 from dispatch.timeutil import local
 from dispatch.timeutil import now as clock_now
+
+
+_in_batch = ContextVar("ticket_services_batch", default=False)
+
+
+@contextmanager
+def one_transaction():
+    """Run many service calls as one transaction (bulk loads): they flush, this commits once or rolls back."""
+    token = _in_batch.set(True)
+    try:
+        yield
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    finally:
+        _in_batch.reset(token)
+
+
+def _commit():
+    """Commit a service call's change, unless it is part of a one_transaction() batch."""
+    if _in_batch.get():
+        db.session.flush()
+    else:
+        db.session.commit()
 
 
 @dataclass
@@ -114,7 +141,7 @@ def create_ticket(principal, data, now=None):
     record(ticket, principal, "created", now, to_status=Status.NEW,
            suggested_category=suggestion.category_code, suggested_priority=suggestion.priority,
            urgent_terms=list(suggestion.urgent_terms), **data.extra)
-    db.session.commit()
+    _commit()
     return ticket
 
 
@@ -132,7 +159,7 @@ def add_photo(principal, ticket, data, storage, max_bytes, now=None):
     db.session.add(photo)
     record(ticket, principal, "photo_added", now, note="添加照片")
     _touch(ticket, now)
-    db.session.commit()
+    _commit()
     return photo
 
 
@@ -157,7 +184,7 @@ def classify_ticket(principal, ticket, category, priority, note=None, version=No
     after = {"category": ticket.category.code if ticket.category else None, "priority": ticket.priority.value}
     _touch(ticket, now)
     record(ticket, principal, "classified", now, note=note, before=before, after=after)
-    db.session.commit()
+    _commit()
     return ticket
 
 
@@ -166,7 +193,7 @@ def comment(principal, ticket, note, now=None):
     now = now or clock_now()
     record(ticket, principal, "comment", now, note=note)
     _touch(ticket, now)
-    db.session.commit()
+    _commit()
     return ticket
 
 
@@ -245,5 +272,5 @@ def transition(principal, ticket, name, note=None, version=None, now=None, **par
     before, ticket.status = ticket.status, target
     _touch(ticket, now)
     record(ticket, principal, name, now, note=note, from_status=before, to_status=target, **data)
-    db.session.commit()
+    _commit()
     return ticket

@@ -123,3 +123,14 @@ def test_healthz_reports_an_unreachable_database(tmp_path):
     config.SQLALCHEMY_DATABASE_URI = f"sqlite:///{tmp_path}/missing/dir/db.sqlite"
     response = create_app(config).test_client().get("/healthz")
     assert response.status_code == 503 and response.get_json()["database"] == "unreachable"
+
+
+def test_seed_demo_is_refused_where_demo_data_is_not_allowed(app):
+    app.config["DEMO_DATA_ALLOWED"] = False
+    try:
+        result = run(app, "seed-demo")
+    finally:
+        app.config["DEMO_DATA_ALLOWED"] = True
+    assert result.exit_code != 0 and "disabled" in result.output
+    from dispatch.org.models import District
+    assert db.session.query(District).count() == 0
