@@ -31,7 +31,7 @@ test: install  ## the whole suite (SQLite unless TEST_DATABASE_URL is set)
 	$(BIN)/python -m pytest -q
 
 bench: install  ## ticket creation and list latency against baselines, on PostgreSQL
-	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:  ## remove the virtualenv and the local database
 	rm -rf $(VENV) instance/dispatch.sqlite

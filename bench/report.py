@@ -1,0 +1,113 @@
+"""Turn measurements into the printed table, the goal verdicts and bench/results/latest.json."""
+import json
+import statistics
+from collections import defaultdict
+
+from bench.load import latency_summary
+
+CREATE_GOAL = 0.50  # ticket creation ≥ 50% of the one-row insert's throughput
+LIST_P95_GOAL_MS = 50.0
+LABELS = {"const": "bare constant", "insert": "bare one-row insert", "create": "ticket creation (API)"}
+
+
+def verdict(ok):
+    """PASS or FAIL."""
+    return "PASS" if ok else "FAIL"
+
+
+def throughput_figures(rounds):
+    """Per target: each round's req/s, their median, and latency over all rounds."""
+    figures = {}
+    for target in LABELS:
+        tallies = [r[target] for r in rounds]
+        latencies = [x for t in tallies for x in t.latencies]
+        figures[target] = {"rounds_rps": [round(t.rate, 1) for t in tallies],
+                           "median_rps": round(statistics.median(t.rate for t in tallies), 1),
+                           "requests": len(latencies), "latency": latency_summary(latencies)}
+    insert = figures["insert"]["median_rps"]
+    for target, fig in figures.items():
+        fig["vs_insert"] = round(fig["median_rps"] / insert, 3) if insert else None
+    figures["create"]["per_round_ratio"] = [round(r["create"].rate / r["insert"].rate, 3) if r["insert"].rate
+                                            else None for r in rounds]
+    return figures
+
+
+def list_figures(tally):
+    """Latency of the list overall, per token scope and per query kind."""
+    groups = defaultdict(list)
+    for kind, seconds in zip(tally.kinds, tally.latencies):
+        groups[kind].append(seconds)
+        groups[kind.split(":")[0] + " (all)"].append(seconds)
+    return {"overall": latency_summary(tally.latencies),
+            "by_kind": {kind: latency_summary(values) for kind, values in sorted(groups.items())}}
+
+
+def goals(throughput, listing):
+    """The two goals of the issue, with their verdicts."""
+    ratio = throughput["create"]["vs_insert"] or 0.0
+    p95 = listing["overall"]["p95_ms"]
+    return {"create_vs_insert": {"value": ratio, "goal": f">= {CREATE_GOAL:.0%}", "pass": ratio >= CREATE_GOAL},
+            "list_p95_ms": {"value": p95, "goal": f"< {LIST_P95_GOAL_MS:.0f} ms",
+                            "pass": p95 is not None and p95 < LIST_P95_GOAL_MS}}
+
+
+def _ms(value):
+    """Milliseconds to one decimal, or a dash."""
+    return "—" if value is None else f"{value:.1f}"
+
+
+def throughput_lines(figures, verdicts, repeats):
+    """The req/s table, with the creation goal on its line."""
+    lines = [f"{'target':26s} {f'req/s (median of {repeats})':>20s}   {'each round':20s} {'p50/p95 ms':>12s}"
+             f"   vs insert baseline"]
+    for target, label in LABELS.items():
+        fig, lat = figures[target], figures[target]["latency"]
+        rounds = ", ".join(f"{r:.0f}" for r in fig["rounds_rps"])
+        lines.append(f"{label:26s} {fig['median_rps']:20.1f}   {rounds:20s} "
+                     f"{_ms(lat['median_ms']):>6s}/{_ms(lat['p95_ms']):<5s}   {fig['vs_insert']:>4.0%}")
+    goal = verdicts["create_vs_insert"]
+    per_round = ", ".join(f"{r:.0%}" for r in figures["create"]["per_round_ratio"] if r is not None)
+    lines[-1] += f"   goal ≥ {CREATE_GOAL:.0%}  {verdict(goal['pass'])}  (round by round: {per_round})"
+    return lines
+
+
+def list_lines(listing, verdicts, tickets):
+    """The list latency line with its goal, and its breakdown by query kind."""
+    overall, goal = listing["overall"], verdicts["list_p95_ms"]
+    lines = [f"{f'filtered list @{tickets:,}':26s} median {_ms(overall['median_ms'])} ms, p95 {_ms(overall['p95_ms'])}"
+             f" ms, max {_ms(overall['max_ms'])} ms (n={overall['n']})   goal p95 < {LIST_P95_GOAL_MS:.0f} ms  "
+             f"{verdict(goal['pass'])}", "",
+             f"  {'list query kind (sequential, one client)':44s} {'n':>4s} {'median ms':>10s} {'p95 ms':>8s}"
+             f" {'max ms':>8s}"]
+    for kind, s in listing["by_kind"].items():
+        lines.append(f"  {kind:44s} {s['n']:4d} {_ms(s['median_ms']):>10s} {_ms(s['p95_ms']):>8s} "
+                     f"{_ms(s['max_ms']):>8s}")
+    return lines
+
+
+def sql_lines(sql):
+    """How many SQL statements each write request sends (BEGIN/COMMIT and pool check-outs not counted)."""
+    return ["SQL statements per request (counted in-process): "
+            + "; ".join(f"{name} {fig['statements']}" for name, fig in sql.items())]
+
+
+def print_report(results):
+    """Print everything a reader needs, in the order of the issue."""
+    meta = results["meta"]
+    print(f"\ndispatch bench: {meta['tickets']:,} tickets, {meta['postgres']}, {meta['cpus']} CPUs, gunicorn "
+          f"{meta['workers']} sync workers per server, {meta['threads']} client threads, "
+          f"{meta['duration']:g} s × {meta['repeats']} interleaved rounds\n")
+    verdicts = results["goals"]
+    lines = (throughput_lines(results["throughput"], verdicts, meta["repeats"])
+             + list_lines(results["list"], verdicts, meta["tickets"]) + [""] + sql_lines(results["sql"]))
+    print("\n".join(lines))
+    if not verdicts["create_vs_insert"]["pass"]:
+        print("where ticket creation spends its time: python -m bench.profile_create")
+    if results["errors"]:
+        print(f"\n{len(results['errors'])} failed requests, e.g.:\n  " + "\n  ".join(results["errors"][:5]))
+
+
+def write_json(results, path):
+    """Write the figures as JSON."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(results, ensure_ascii=False, indent=2, default=str) + "\n")

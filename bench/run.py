@@ -1,0 +1,144 @@
+"""make bench: ticket-creation throughput and filtered-list latency beside two bare-Flask baselines.
+
+    python -m bench.run [--quick] [--tickets 100000] [--duration 8] [--database-url URL] [--keep-db]
+
+A measurement, not a test: it prints PASS/FAIL against the goals and exits 0 either way;
+it exits 1 only when something broke (a server would not start, a request failed).
+"""
+import argparse
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+if __package__ in (None, ""):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import psycopg  # noqa: E402
+
+from bench import dataset, report, scenarios  # noqa: E402
+from bench.baseline_app import create_baseline_app, create_schema  # noqa: E402
+from bench.load import hammer, in_sequence  # noqa: E402
+from bench.profile_create import create_statements, is_statement, statements_for  # noqa: E402
+from bench.servers import WORKERS, serving_all  # noqa: E402
+
+DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/dispatch_bench"
+RESULTS = Path(__file__).resolve().parent / "results"
+BASELINE = "bench.baseline_app:app"
+SERVERS = {"const": (BASELINE, "/const"), "insert": (BASELINE, "/const"), "create": ("wsgi:app", "/healthz")}
+
+
+def parse_args(argv):
+    """Command-line options; --quick shrinks everything for a smoke run."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", default=DEFAULT_URL, help="created and dropped by the bench")
+    parser.add_argument("--tickets", type=int, default=100_000, help="tickets bulk-loaded for the list test")
+    parser.add_argument("--duration", type=float, default=8.0, help="seconds per throughput phase")
+    parser.add_argument("--repeats", type=int, default=3, help="interleaved rounds per throughput target")
+    parser.add_argument("--threads", type=int, default=4, help="concurrent client threads")
+    parser.add_argument("--warmup", type=float, default=3.0, help="seconds of warm-up per target")
+    parser.add_argument("--list-rounds", type=int, default=40, help="passes over the list query mix (13 each)")
+    parser.add_argument("--quick", action="store_true", help="5,000 tickets, 3 s phases, 10 list rounds")
+    parser.add_argument("--keep-db", action="store_true", help="leave the bench database behind")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.tickets, args.duration, args.warmup, args.list_rounds = 5000, 3.0, 2.0, 10
+    return args
+
+
+def log(message):
+    """Progress on stderr, so stdout holds the report."""
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def prepare(args):
+    """A fresh database with the schema, organisation, tokens, baseline table and bulk tickets."""
+    log(f"creating {dataset.database_name(args.database_url)}")
+    dataset.recreate_database(args.database_url)
+    app = dataset.dispatch_app(args.database_url)
+    org, tokens = dataset.prepare_schema(app, log)
+    create_schema(args.database_url)
+    started = time.perf_counter()
+    loaded = dataset.bulk_load_tickets(args.database_url, args.tickets)
+    log(f"loaded {loaded['tickets']:,} tickets ({loaded['open']:,} open) in {time.perf_counter() - started:.1f} s")
+    return app, org, tokens, loaded
+
+
+def measure_list(server, org, tokens, rounds):
+    """Sequential list requests from one client, after one discarded warm-up pass."""
+    in_sequence(server, scenarios.list_calls(org, tokens, 2, seed=1))
+    calls = scenarios.list_calls(org, tokens, rounds)
+    log(f"list: {len(calls)} sequential requests")
+    return in_sequence(server, calls)
+
+
+def measure_throughput(servers, calls, args):
+    """Warm every target up, then run const, insert, create in turn, `repeats` times."""
+    for target, server in servers.items():
+        log(f"warm-up {target} ({args.warmup:g} s)")
+        hammer(server, calls[target], args.warmup, args.threads)
+    rounds = []
+    for i in range(args.repeats):
+        tallies = {}
+        for target, server in servers.items():
+            tallies[target] = hammer(server, calls[target], args.duration, args.threads)
+            log(f"round {i + 1}/{args.repeats} {target}: {tallies[target].rate:.1f} req/s")
+        rounds.append(tallies)
+    return rounds
+
+
+def sql_per_request(app, org, tokens, database_url):
+    """SQL statements one create request and one baseline insert send, counted in-process."""
+    calls = scenarios.throughput_calls(org, tokens)
+    logs = {"create (with resident)": create_statements(app, calls["create"][1::2]),
+            "create (no resident)": create_statements(app, calls["create"][::2]),
+            "insert baseline": statements_for(create_baseline_app(database_url), calls["insert"][0])}
+    return {name: {"statements": sum(map(is_statement, items)), "log": items} for name, items in logs.items()}
+
+
+def postgres_version(database_url):
+    """The server's version string, e.g. PostgreSQL 15.20."""
+    with psycopg.connect(dataset.plain_url(database_url)) as conn:
+        return "PostgreSQL " + conn.execute("SHOW server_version").fetchone()[0].split()[0]
+
+
+def failures(list_tally, rounds):
+    """Every failed request of the run."""
+    return list_tally.errors + [e for r in rounds for t in r.values() for e in t.errors]
+
+
+def run(args):
+    """Prepare, measure, report; returns the results."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    app, org, tokens, loaded = prepare(args)
+    calls = scenarios.throughput_calls(org, tokens)
+    with serving_all(SERVERS, args.database_url, RESULTS) as servers:
+        list_tally = measure_list(servers["create"], org, tokens, args.list_rounds)
+        rounds = measure_throughput(servers, calls, args)
+    throughput, listing = report.throughput_figures(rounds), report.list_figures(list_tally)
+    return {"meta": {"tickets": args.tickets, "postgres": postgres_version(args.database_url),
+                     "cpus": os.cpu_count(), "python": platform.python_version(), "workers": WORKERS,
+                     "threads": args.threads, "duration": args.duration, "repeats": args.repeats,
+                     "warmup": args.warmup, "quick": args.quick, "at": time.strftime("%Y-%m-%dT%H:%M:%S%z")},
+            "dataset": loaded, "throughput": throughput, "list": listing,
+            "goals": report.goals(throughput, listing), "sql": sql_per_request(app, org, tokens, args.database_url),
+            "errors": failures(list_tally, rounds)}
+
+
+def main(argv=None):
+    """Entry point: exit 0 whatever the verdicts, 1 if something broke."""
+    args = parse_args(argv)
+    try:
+        results = run(args)
+    finally:
+        if not args.keep_db:
+            dataset.drop_database(args.database_url)
+    report.print_report(results)
+    report.write_json(results, RESULTS / "latest.json")
+    log(f"wrote {RESULTS / 'latest.json'}")
+    return 1 if results["errors"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
