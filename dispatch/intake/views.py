@@ -55,7 +55,7 @@ def phone_suggest():
         return {"category": None, "category_name": None, "priority": None, "priority_label": None,
                 "urgent_terms": [], "matched": []}
     categories = services.active_categories()
-    found = services.suggest(text, categories)
+    found = services.suggest(text)
     names = {c.code: c.name for c in categories}
     return {"category": found.category_code, "category_name": names.get(found.category_code),
             "priority": found.priority, "priority_label": Priority(found.priority).label,

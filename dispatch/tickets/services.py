@@ -2,8 +2,9 @@
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from functools import lru_cache
+import time
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -86,17 +87,26 @@ def active_categories():
     return db.session.scalars(select(Category).where(Category.active).order_by(Category.sort_order)).all()
 
 
-@lru_cache(maxsize=8)
-def _rules(snapshot):
-    return [classifier.CategoryRule(code, prio, dict(words)) for code, prio, words in snapshot]
+_rules_cache = {"at": None, "rules": None}
 
 
-def suggest(text, categories=None):
-    """The classifier's suggestion for a text, using the categories as stored now."""
-    categories = categories if categories is not None else active_categories()
-    snapshot = tuple((c.code, c.default_priority.value, tuple(sorted((c.keywords or {}).items())))
-                     for c in categories)
-    return classifier.classify(text, _rules(snapshot))
+def _classifier_rules():
+    """The classifier's rules from the stored categories, rebuilt at most every CATEGORY_CACHE_SECONDS."""
+    ttl, at = current_app.config["CATEGORY_CACHE_SECONDS"], time.monotonic()
+    if _rules_cache["at"] is None or at - _rules_cache["at"] >= ttl:
+        _rules_cache["rules"] = [classifier.CategoryRule(c.code, c.default_priority.value, dict(c.keywords or {}))
+                                 for c in active_categories()]
+        _rules_cache["at"] = at
+    return _rules_cache["rules"]
+
+
+def suggest(text):
+    """The classifier's suggestion for a text, using the categories as stored (cached briefly)."""
+    return classifier.classify(text, _classifier_rules())
+
+
+def _category_by_code(code):
+    return db.session.scalar(select(Category).where(Category.code == code))
 
 
 def _resident(data):
@@ -128,15 +138,13 @@ def create_ticket(principal, data, now=None):
     now = now or clock_now()
     if not community_in_scope(principal, data.community):
         raise NotFound(f"找不到社区「{data.community.code}」")
-    categories = active_categories()
-    suggestion = suggest(data.description, categories)
-    by_code = {c.code: c for c in categories}
-    category = data.category or by_code.get(suggestion.category_code)
+    suggestion = suggest(data.description)
+    category = data.category or _category_by_code(suggestion.category_code)
     priority = data.priority or Priority(suggestion.priority)
     ticket = Ticket(number=_next_number(now), channel=data.channel, community=data.community,
                     category=category, priority=priority, status=Status.NEW,
                     description=data.description, address=data.address, resident=_resident(data),
-                    created_at=now, updated_at=now)
+                    photos=[], created_at=now, updated_at=now)
     db.session.add(ticket)
     record(ticket, principal, "created", now, to_status=Status.NEW,
            suggested_category=suggestion.category_code, suggested_priority=suggestion.priority,
