@@ -155,6 +155,9 @@ class EventOut(Schema):
     data = fields.Dict()
 
 
+EVENTS_OUT = EventOut(many=True)
+
+
 def _iso(value):
     return value.isoformat() if value else None
 
@@ -191,7 +194,7 @@ class TicketDetailOut(TicketOut):
     accepted_at = fields.Function(lambda t: _iso(t.accepted_at), allow_none=True)
     resolved_at = fields.Function(lambda t: _iso(t.resolved_at), allow_none=True)
     closed_at = fields.Function(lambda t: _iso(t.closed_at), allow_none=True)
-    timeline = fields.Function(lambda t: EventOut(many=True).dump(t.events))
+    timeline = fields.Function(lambda t: EVENTS_OUT.dump(t.events))
 
 
 class PageOut(Schema):

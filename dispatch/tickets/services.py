@@ -5,8 +5,9 @@ from dataclasses import dataclass, field
 import time
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm.attributes import set_committed_value
 
 from dispatch.errors import Conflict, Invalid, NotFound
 from dispatch.extensions import db
@@ -123,14 +124,23 @@ def _resident(data):
     return resident
 
 
-def record(ticket, principal, kind, now, note=None, from_status=None, to_status=None, **data):
+def _event_fields(principal, kind, now, note=None, from_status=None, to_status=None, **data):
+    """The columns of a timeline event."""
+    return {"at": now, "kind": kind, "actor_user_id": principal.user_id, "actor_label": principal.label,
+            "note": note, "data": data, "from_status": from_status.value if from_status else None,
+            "to_status": to_status.value if to_status else None}
+
+
+def record(ticket, principal, kind, now, **fields):
     """Append one event to a ticket's timeline (committed with the change it records)."""
-    event = TicketEvent(ticket=ticket, at=now, kind=kind, actor_user_id=principal.user_id,
-                        actor_label=principal.label, note=note, data=data,
-                        from_status=from_status.value if from_status else None,
-                        to_status=to_status.value if to_status else None)
+    event = TicketEvent(ticket=ticket, **_event_fields(principal, kind, now, **fields))
     db.session.add(event)
     return event
+
+
+def _insert_returning(model, values):
+    """One INSERT … RETURNING that yields a persistent object, skipping the unit-of-work flush."""
+    return db.session.scalars(insert(model).returning(model), [values]).one()
 
 
 def create_ticket(principal, data, now=None):
@@ -141,14 +151,23 @@ def create_ticket(principal, data, now=None):
     suggestion = suggest(data.description)
     category = data.category or _category_by_code(suggestion.category_code)
     priority = data.priority or Priority(suggestion.priority)
-    ticket = Ticket(number=_next_number(now), channel=data.channel, community=data.community,
-                    category=category, priority=priority, status=Status.NEW,
-                    description=data.description, address=data.address, resident=_resident(data),
-                    photos=[], created_at=now, updated_at=now)
-    db.session.add(ticket)
-    record(ticket, principal, "created", now, to_status=Status.NEW,
-           suggested_category=suggestion.category_code, suggested_priority=suggestion.priority,
-           urgent_terms=list(suggestion.urgent_terms), **data.extra)
+    resident = _resident(data)
+    if resident is not None and resident.id is None:
+        db.session.flush()  # the ticket row needs the new resident's id
+    # Opening tickets is the hot path: plain INSERTs with RETURNING, not the ORM's flush machinery.
+    ticket = _insert_returning(Ticket, {
+        "number": _next_number(now), "channel": data.channel, "community_id": data.community.id,
+        "category_id": category.id if category else None, "priority": priority, "status": Status.NEW,
+        "description": data.description, "address": data.address,
+        "resident_id": resident.id if resident else None, "created_at": now, "updated_at": now, "version": 1})
+    event = _insert_returning(TicketEvent, {"ticket_id": ticket.id, **_event_fields(
+        principal, "created", now, to_status=Status.NEW, suggested_category=suggestion.category_code,
+        suggested_priority=suggestion.priority, urgent_terms=list(suggestion.urgent_terms), **data.extra)})
+    # What the ticket refers to is already in hand: attach it rather than have it loaded again.
+    known = {"community": data.community, "category": category, "resident": resident, "assignee": None,
+             "department": None, "events": [event], "photos": []}
+    for name, value in known.items():
+        set_committed_value(ticket, name, value)
     _commit()
     return ticket
 
