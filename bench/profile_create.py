@@ -34,7 +34,7 @@ STEPS = (
     ("  view api.create_ticket", "dispatch/tickets/api.py", "create_ticket"),
     ("    _community look-up", "dispatch/tickets/api.py", "_community"),
     ("    services.create_ticket", "dispatch/tickets/services.py", "create_ticket"),
-    ("      active_categories (SELECT)", "dispatch/tickets/services.py", "active_categories"),
+    ("      _category_by_code (SELECT)", "dispatch/tickets/services.py", "_category_by_code"),
     ("      suggest (classifier, jieba)", "dispatch/tickets/services.py", "suggest"),
     ("      _next_number (sequence upsert)", "dispatch/tickets/services.py", "_next_number"),
     ("      _resident", "dispatch/tickets/services.py", "_resident"),

@@ -32,11 +32,11 @@ class AppError(Exception):
     status = 400
 
     def __init__(self, message=None, fields=None, status=None):
-        super().__init__(message or HTTP_MESSAGES[status or self.status])
-        self.message = message or HTTP_MESSAGES[status or self.status]
-        self.fields = fields or {}
         if status:
             self.status = status
+        self.message = message or HTTP_MESSAGES[self.status]
+        self.fields = fields or {}
+        super().__init__(self.message)
 
 
 class NotFound(AppError):

@@ -8,7 +8,7 @@ from dispatch.errors import Invalid
 from dispatch.extensions import csrf, db
 from dispatch.org.models import Community
 from dispatch.tickets import queries, services
-from dispatch.tickets.models import Category, Channel, Priority
+from dispatch.tickets.models import Channel, Priority
 from dispatch.tickets.schemas import (AcceptIn, CategoryOut, ClassifyIn, CommentIn, PageOut, TicketCreateIn,
                                       TicketDetailOut, TicketListIn, TransitionIn)
 from dispatch.timeutil import now
@@ -28,15 +28,6 @@ def _detail(ticket, status=200):
     with Context({"principal": g.principal}):
         body = DETAIL_OUT.dump(ticket)
     return body, status, {"ETag": f'"{ticket.version}"'}
-
-
-def _category(code):
-    if code is None:
-        return None
-    category = db.session.scalar(select(Category).where(Category.code == code, Category.active))
-    if category is None:
-        raise Invalid(f"未知的分类「{code}」", fields={"category": ["未知的分类代码"]})
-    return category
 
 
 def _community(code):
@@ -66,7 +57,7 @@ def create_ticket():
     resident = data["resident"] or {}
     ticket = services.create_ticket(g.principal, services.NewTicket(
         description=data["description"], community=_community(data["community"]),
-        channel=Channel(data["channel"]), category=_category(data["category"]),
+        channel=Channel(data["channel"]), category=services.category_named(data["category"]),
         priority=Priority(data["priority"]) if data["priority"] else None, address=data["address"],
         resident_phone=resident.get("phone"), resident_name=resident.get("name")))
     body, status, headers = _detail(ticket, 201)
@@ -94,7 +85,7 @@ def classify(number):
     ticket = services.get_visible(g.principal, number)
     data = CLASSIFY_IN.load(json_body())
     priority = Priority(data["priority"]) if data["priority"] else None
-    return _detail(services.classify_ticket(g.principal, ticket, _category(data["category"]), priority,
+    return _detail(services.classify_ticket(g.principal, ticket, services.category_named(data["category"]), priority,
                                             note=data["note"], version=data["version"]))
 
 

@@ -32,6 +32,14 @@ def overdue(now):
     return and_(Ticket.status.in_(OPEN_STATUSES), or_(Ticket.resolution_due_at < now, late_response))
 
 
+def is_overdue(ticket, at):
+    """The same rule as overdue(), for one loaded ticket (the queue marks late rows with it)."""
+    if ticket.status not in OPEN_STATUSES:
+        return False
+    late_response = ticket.response_due_at and ticket.response_due_at < at and not ticket.accepted_at
+    return bool(late_response or (ticket.resolution_due_at and ticket.resolution_due_at < at))
+
+
 def conditions(principal, filters, now, with_status=True):
     """The WHERE clauses for a caller's scope and a set of list filters."""
     where = [visible(principal)]

@@ -62,7 +62,7 @@ class NewTicket:
     extra: dict = field(default_factory=dict)
 
 
-def get_visible(principal, number, for_update=False):
+def get_visible(principal, number):
     """The ticket with this number if the caller may see it; otherwise 404, as if it did not exist."""
     query = select(Ticket).where(Ticket.number == number, visible(principal))
     ticket = db.session.scalar(query)
@@ -107,7 +107,17 @@ def suggest(text):
 
 
 def _category_by_code(code):
-    return db.session.scalar(select(Category).where(Category.code == code))
+    return db.session.scalar(select(Category).where(Category.code == code, Category.active))
+
+
+def category_named(code):
+    """The active category with this code (None when blank); an unknown code is refused with a message."""
+    if not code:
+        return None
+    category = _category_by_code(code)
+    if category is None:
+        raise Invalid(f"未知的分类「{code}」", fields={"category": ["未知的分类代码"]})
+    return category
 
 
 def _resident(data):

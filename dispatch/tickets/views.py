@@ -16,7 +16,7 @@ from dispatch.org.roles import Role
 from dispatch.org.services import communities_in_scope
 from dispatch.storage import storage
 from dispatch.tickets import queries, services
-from dispatch.tickets.lifecycle import (ACTIONS, MANAGERS, OPEN_STATUSES, ActionNotPermitted,
+from dispatch.tickets.lifecycle import (ACTIONS, MANAGERS, ActionNotPermitted,
                                         IllegalTransition, allowed_actions)
 from dispatch.tickets.models import PRIORITY_LABELS, Channel, Priority
 from dispatch.tickets.schemas import TicketListIn
@@ -30,14 +30,6 @@ FILTER_LABELS = {"status": "状态", "community": "社区", "street": "街道", 
                  "page": "页码", "per_page": "每页条数"}
 EVENT_LABELS = {"created": "创建工单", "classified": "调整分类", "comment": "备注", "photo_added": "添加照片",
                 "merged_in": "重复工单并入"} | {name: action.label for name, action in ACTIONS.items()}
-
-
-def is_late(ticket, at):
-    """Open and past a deadline: resolution, or response while not yet accepted (as queries.overdue)."""
-    if ticket.status not in OPEN_STATUSES:
-        return False
-    late_response = ticket.response_due_at and ticket.response_due_at < at and not ticket.accepted_at
-    return bool(late_response or (ticket.resolution_due_at and ticket.resolution_due_at < at))
 
 
 # ---- queue ----
@@ -74,7 +66,7 @@ def queue():
         counts=queries.counts_by_status(principal, filters, at), problems=problems, args=kept,
         tab_args=_without(kept, "status", "page"), page_args=_without(kept, "page"),
         communities=communities_in_scope(principal), categories=services.active_categories(),
-        channels=list(Channel), at=at, is_late=is_late, can_intake=principal.role in MANAGERS)
+        channels=list(Channel), at=at, is_late=queries.is_overdue, can_intake=principal.role in MANAGERS)
 
 
 # ---- one ticket ----
@@ -110,7 +102,7 @@ def detail(number):
         volunteers=volunteers, departments=departments, categories=categories,
         category_names={c.code: c.name for c in categories}, names=_names(ticket),
         can_classify=principal.role in ACTIONS["accept"].roles, event_labels=EVENT_LABELS,
-        priorities=list(Priority), PRIORITY_LABELS=PRIORITY_LABELS, at=now(), is_late=is_late)
+        priorities=list(Priority), PRIORITY_LABELS=PRIORITY_LABELS, at=now(), is_late=queries.is_overdue)
 
 
 def _reason(exc):
@@ -173,16 +165,6 @@ def act(number, name):
     return _perform(number, change)
 
 
-def _category(code):
-    """The active category with this code (None when blank); an unknown one is refused."""
-    if not code:
-        return None
-    found = next((c for c in services.active_categories() if c.code == code), None)
-    if found is None:
-        raise Invalid(f"未知的分类「{code}」")
-    return found
-
-
 def _priority(value):
     """The priority with this value (None when blank); an unknown one is refused."""
     if not value:
@@ -199,7 +181,7 @@ def classify(number):
     form = request.form
 
     def change(principal, ticket):
-        category, priority = _category(form.get("category")), _priority(form.get("priority"))
+        category, priority = services.category_named(form.get("category")), _priority(form.get("priority"))
         if not category and not priority:
             raise Invalid("请选择分类或紧急程度")
         services.classify_ticket(principal, ticket, category, priority, note=_note(form),
