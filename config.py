@@ -31,7 +31,9 @@ class Config:
         self.SQLALCHEMY_DATABASE_URI = normalise_database_url(os.environ.get("DATABASE_URL", default_db))
         # Recycle instead of pinging: a ping is a round trip on every checkout, on every request.
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_recycle": int(os.environ.get("DB_POOL_RECYCLE", 1800))}
-        self.CATEGORY_CACHE_SECONDS = float(os.environ.get("CATEGORY_CACHE_SECONDS", 30))
+        # Per-worker caches: how long a category or community edit, or a token revocation, may take to apply.
+        self.REFERENCE_CACHE_SECONDS = float(os.environ.get("REFERENCE_CACHE_SECONDS", 30))
+        self.TOKEN_CACHE_SECONDS = float(os.environ.get("TOKEN_CACHE_SECONDS", 5))
         self.MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", 16 * 1024 * 1024))
         self.MAX_JSON_BYTES = int(os.environ.get("MAX_JSON_BYTES", 64 * 1024))
         self.MEDIA_DIR = os.environ.get("MEDIA_DIR", str(INSTANCE_DIR / "media"))
@@ -76,7 +78,8 @@ class TestingConfig(Config):
     def __init__(self):
         super().__init__()
         self.TESTING = True
-        self.CATEGORY_CACHE_SECONDS = 0
+        self.REFERENCE_CACHE_SECONDS = 0
+        self.TOKEN_CACHE_SECONDS = 0
         self.PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # scrypt costs ~0.1 s a user; tests make hundreds
         self.SESSION_COOKIE_SECURE = False
         self.REMEMBER_COOKIE_SECURE = False

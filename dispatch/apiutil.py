@@ -2,8 +2,7 @@
 from flask import current_app, g, request
 
 from dispatch.errors import AppError
-from dispatch.org.principal import Principal
-from dispatch.org.services import token_for
+from dispatch.org.services import principal_for_bearer
 
 API_PREFIX = "/api/v1"
 
@@ -13,10 +12,10 @@ def authenticate_bearer():
     request.max_content_length = current_app.config["MAX_JSON_BYTES"]
     header = request.headers.get("Authorization", "")
     scheme, _, raw = header.partition(" ")
-    token = token_for(raw.strip()) if scheme.lower() == "bearer" else None
-    if token is None:
+    principal = principal_for_bearer(raw.strip()) if scheme.lower() == "bearer" else None
+    if principal is None:
         raise AppError("缺少或无效的接口令牌：请在 Authorization 头中使用 Bearer <令牌>", status=401)
-    g.principal = Principal.from_token(token)
+    g.principal = principal
 
 
 def json_body():

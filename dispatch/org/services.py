@@ -6,9 +6,12 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import delete, false, func, select
 
+from dispatch.cache import TtlCache
 from dispatch.errors import Invalid, NotFound
 from dispatch.extensions import db
 from dispatch.org.models import ApiToken, Community, LoginFailure, Street, User
+from dispatch.org.principal import Principal
+from dispatch.rows import cached_instance
 from dispatch.org.roles import ROLE_SCOPE, Role
 from dispatch.timeutil import now as clock_now
 
@@ -21,6 +24,20 @@ def by_code(model, code, what):
     if found is None:
         raise NotFound(f"找不到{what}「{code}」")
     return found
+
+
+_communities = TtlCache("REFERENCE_CACHE_SECONDS")
+
+
+def community_by_code(code):
+    """The community with this code, or None; kept briefly per process because every new ticket names one."""
+    return cached_instance(_communities, code,
+                           lambda: db.session.scalar(select(Community).where(Community.code == code)))
+
+
+def community_by_id(community_id):
+    """The community with this id, or None (cached like community_by_code)."""
+    return cached_instance(_communities, community_id, lambda: db.session.get(Community, community_id))
 
 
 def create_user(username, role, password, display_name=None, street=None, community=None,
@@ -84,6 +101,7 @@ def revoke_token(name):
     if not already:
         token.revoked_at = clock_now()
         db.session.commit()
+        _principals.forget(token.token_hash)
     return token, already
 
 
@@ -93,6 +111,22 @@ def token_for(raw):
         return None
     token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash(raw)))
     return token if token and token.revoked_at is None else None
+
+
+# Every API call names its token: remember who it is for TOKEN_CACHE_SECONDS, which is therefore
+# also how long a revocation takes to reach the other workers.
+_principals = TtlCache("TOKEN_CACHE_SECONDS")
+
+
+def principal_for_bearer(raw):
+    """The caller behind a raw bearer value, or None when it names no live token."""
+    if not raw or not raw.startswith(TOKEN_PREFIX):
+        return None
+
+    def load():
+        token = token_for(raw)
+        return Principal.from_token(token) if token else None
+    return _principals.get(_hash(raw), load)
 
 
 def _window_start():

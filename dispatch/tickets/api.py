@@ -1,12 +1,11 @@
 """The tickets JSON API: thin handlers that parse, call a service, and serialise."""
 from flask import Blueprint, g, request, url_for
 from marshmallow.experimental.context import Context
-from sqlalchemy import select
 
 from dispatch.apiutil import API_PREFIX, authenticate_bearer, json_body
 from dispatch.errors import Invalid
-from dispatch.extensions import csrf, db
-from dispatch.org.models import Community
+from dispatch.extensions import csrf
+from dispatch.org.services import community_by_code, community_by_id
 from dispatch.tickets import queries, services
 from dispatch.tickets.models import Channel, Priority
 from dispatch.tickets.schemas import (AcceptIn, CategoryOut, ClassifyIn, CommentIn, PageOut, TicketCreateIn,
@@ -32,10 +31,11 @@ def _detail(ticket, status=200):
 
 def _community(code):
     """The community named in a request, or the token's own when it has exactly one."""
-    code = code or (g.principal.community_id and db.session.get(Community, g.principal.community_id).code)
+    if not code and g.principal.community_id:
+        return community_by_id(g.principal.community_id)
     if not code:
         raise Invalid("需要指定社区（community）", fields={"community": ["必填"]})
-    community = db.session.scalar(select(Community).where(Community.code == code))
+    community = community_by_code(code)
     if community is None:
         raise Invalid(f"未知的社区「{code}」", fields={"community": ["未知的社区代码"]})
     return community

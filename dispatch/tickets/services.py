@@ -2,17 +2,18 @@
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-import time
+import functools
 
-from flask import current_app
-from sqlalchemy import insert, select
+from sqlalchemy import String, bindparam, cast, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm.attributes import set_committed_value
 
+from dispatch.cache import TtlCache
 from dispatch.errors import Conflict, Invalid, NotFound
 from dispatch.extensions import db
 from dispatch.org.models import Community, Department, Resident, User
 from dispatch.org.roles import Role
+from dispatch.rows import cached_instance, persistent
 from dispatch.tickets import classifier
 from dispatch.tickets.lifecycle import ACTIONS, PREVIOUS, Status, check_role, next_status
 from dispatch.storage import sniff_image
@@ -88,17 +89,15 @@ def active_categories():
     return db.session.scalars(select(Category).where(Category.active).order_by(Category.sort_order)).all()
 
 
-_rules_cache = {"at": None, "rules": None}
+_rules = TtlCache("REFERENCE_CACHE_SECONDS", max_entries=1)
+_categories = TtlCache("REFERENCE_CACHE_SECONDS")
 
 
 def _classifier_rules():
-    """The classifier's rules from the stored categories, rebuilt at most every CATEGORY_CACHE_SECONDS."""
-    ttl, at = current_app.config["CATEGORY_CACHE_SECONDS"], time.monotonic()
-    if _rules_cache["at"] is None or at - _rules_cache["at"] >= ttl:
-        _rules_cache["rules"] = [classifier.CategoryRule(c.code, c.default_priority.value, dict(c.keywords or {}))
-                                 for c in active_categories()]
-        _rules_cache["at"] = at
-    return _rules_cache["rules"]
+    """The classifier's rules from the stored categories, rebuilt at most every REFERENCE_CACHE_SECONDS."""
+    return _rules.get("rules", lambda: [classifier.CategoryRule(c.code, c.default_priority.value,
+                                                                dict(c.keywords or {}))
+                                        for c in active_categories()])
 
 
 def suggest(text):
@@ -107,7 +106,9 @@ def suggest(text):
 
 
 def _category_by_code(code):
-    return db.session.scalar(select(Category).where(Category.code == code, Category.active))
+    """The active category with this code, or None (cached briefly: every new ticket needs one)."""
+    return cached_instance(_categories, code, lambda: db.session.scalar(
+        select(Category).where(Category.code == code, Category.active)))
 
 
 def category_named(code):
@@ -120,15 +121,18 @@ def category_named(code):
     return category
 
 
-def _resident(data):
+def _resident(data, now):
     """Find or create the resident behind a phone number (phone tickets, API clients)."""
     if not data.resident_phone:
         return None
     resident = db.session.scalar(select(Resident).where(Resident.phone == data.resident_phone,
                                                         Resident.openid.is_(None)))
     if resident is None:
-        resident = Resident(phone=data.resident_phone, community_id=data.community.id)
-        db.session.add(resident)
+        values = {"phone": data.resident_phone, "name": data.resident_name, "community_id": data.community.id,
+                  "created_at": now}
+        table = Resident.__table__
+        resident_id = db.session.execute(insert(table).values(values).returning(table.c.id)).scalar_one()
+        return persistent(Resident, {"id": resident_id, **values})
     if data.resident_name:
         resident.name = data.resident_name
     return resident
@@ -148,9 +152,46 @@ def record(ticket, principal, kind, now, **fields):
     return event
 
 
-def _insert_returning(model, values):
-    """One INSERT … RETURNING that yields a persistent object, skipping the unit-of-work flush."""
-    return db.session.scalars(insert(model).returning(model), [values]).one()
+@functools.cache
+def _numbered_insert_postgresql(ticket_keys, event_keys):
+    """Number, ticket and first event in one round trip: a data-modifying CTE, built once per process."""
+    sequences, tickets, events = TicketSequence.__table__, Ticket.__table__, TicketEvent.__table__
+    seq = (postgresql.insert(sequences).values(day=bindparam("day", type_=sequences.c.day.type), last=1)
+           .on_conflict_do_update(index_elements=["day"], set_={"last": sequences.c.last + 1})
+           .returning(sequences.c.last).cte("seq"))
+    digits = cast(seq.c.last, String)
+    number = bindparam("prefix", type_=String) + func.lpad(digits, func.greatest(4, func.length(digits)), "0")
+    new_ticket = (insert(tickets).from_select(["number", *ticket_keys], select(number, *_placeholders(
+        "t_", tickets, ticket_keys))).returning(tickets.c.id, tickets.c.number).cte("new_ticket"))
+    return (insert(events).from_select(["ticket_id", *event_keys], select(new_ticket.c.id, *_placeholders(
+        "e_", events, event_keys))).returning(events.c.ticket_id, select(new_ticket.c.number).scalar_subquery(),
+                                              events.c.id))
+
+
+def _placeholders(prefix, table, keys):
+    """Bound parameters typed as the table's columns, for INSERT … SELECT."""
+    return [bindparam(prefix + key, type_=table.c[key].type) for key in keys]
+
+
+def _insert_numbered_postgresql(day, ticket_values, event_values):
+    """Run the one-round-trip insert; returns (ticket id, number, event id)."""
+    stmt = _numbered_insert_postgresql(tuple(ticket_values), tuple(event_values))
+    params = {"day": day, "prefix": f"{day:%Y%m%d}-", **{"t_" + k: v for k, v in ticket_values.items()},
+              **{"e_" + k: v for k, v in event_values.items()}}
+    return tuple(db.session.execute(stmt, params).one())
+
+
+def _insert_numbered(now, ticket_values, event_values):
+    """Insert a numbered ticket and its first event; returns (ticket id, number, event id)."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        return _insert_numbered_postgresql(local(now).date(), ticket_values, event_values)
+    number = _next_number(now)
+    tickets, events = Ticket.__table__, TicketEvent.__table__
+    ticket_id = db.session.execute(insert(tickets).values(number=number, **ticket_values)
+                                   .returning(tickets.c.id)).scalar_one()
+    event_id = db.session.execute(insert(events).values(ticket_id=ticket_id, **event_values)
+                                  .returning(events.c.id)).scalar_one()
+    return ticket_id, number, event_id
 
 
 def create_ticket(principal, data, now=None):
@@ -161,23 +202,24 @@ def create_ticket(principal, data, now=None):
     suggestion = suggest(data.description)
     category = data.category or _category_by_code(suggestion.category_code)
     priority = data.priority or Priority(suggestion.priority)
-    resident = _resident(data)
-    if resident is not None and resident.id is None:
-        db.session.flush()  # the ticket row needs the new resident's id
-    # Opening tickets is the hot path: plain INSERTs with RETURNING, not the ORM's flush machinery.
-    ticket = _insert_returning(Ticket, {
-        "number": _next_number(now), "channel": data.channel, "community_id": data.community.id,
-        "category_id": category.id if category else None, "priority": priority, "status": Status.NEW,
-        "description": data.description, "address": data.address,
-        "resident_id": resident.id if resident else None, "created_at": now, "updated_at": now, "version": 1})
-    event = _insert_returning(TicketEvent, {"ticket_id": ticket.id, **_event_fields(
-        principal, "created", now, to_status=Status.NEW, suggested_category=suggestion.category_code,
-        suggested_priority=suggestion.priority, urgent_terms=list(suggestion.urgent_terms), **data.extra)})
-    # What the ticket refers to is already in hand: attach it rather than have it loaded again.
+    resident = _resident(data, now)
+    ticket_values = {
+        "channel": data.channel, "community_id": data.community.id, "category_id": category.id if category else None,
+        "priority": priority, "status": Status.NEW, "description": data.description, "address": data.address,
+        "resident_id": resident.id if resident else None, "sla_paused_seconds": 0, "created_at": now,
+        "updated_at": now, "version": 1}
+    event_values = _event_fields(principal, "created", now, to_status=Status.NEW,
+                                 suggested_category=suggestion.category_code, suggested_priority=suggestion.priority,
+                                 urgent_terms=list(suggestion.urgent_terms), **data.extra)
+    # Opening tickets is the hot path: Core INSERTs, then objects built from what was sent, not reloaded.
+    ticket_id, number, event_id = _insert_numbered(now, ticket_values, event_values)
+    ticket = persistent(Ticket, {"id": ticket_id, "number": number, **ticket_values})
+    event = persistent(TicketEvent, {"id": event_id, "ticket_id": ticket_id, **event_values})
     known = {"community": data.community, "category": category, "resident": resident, "assignee": None,
              "department": None, "events": [event], "photos": []}
     for name, value in known.items():
         set_committed_value(ticket, name, value)
+    set_committed_value(event, "ticket", ticket)
     _commit()
     return ticket
 

@@ -1,0 +1,37 @@
+"""ORM objects built from rows we already hold, so hot paths need not ask the database again."""
+from sqlalchemy import inspect
+from sqlalchemy.orm import make_transient_to_detached
+
+from dispatch.extensions import db
+
+
+def detached(model, values):
+    """An instance of model as if just loaded with these column values, belonging to no session."""
+    instance = model(**{attr.key: values.get(attr.key) for attr in inspect(model).column_attrs})
+    make_transient_to_detached(instance)  # the values become its loaded state, not pending changes
+    return instance
+
+
+def persistent(model, values):
+    """The row just inserted with these values, as an object of the current session (no SQL sent)."""
+    instance = detached(model, values)
+    db.session.add(instance)
+    return instance
+
+
+def snapshot(instance):
+    """A session-free copy of a loaded object's columns, safe to keep between requests."""
+    return detached(type(instance), {attr.key: getattr(instance, attr.key)
+                                     for attr in inspect(instance).mapper.column_attrs})
+
+
+def cached_instance(cache, key, load):
+    """The object load() finds, kept as a snapshot in cache and merged into this session without SQL."""
+    if not cache.enabled():
+        return load()
+
+    def load_snapshot():
+        found = load()
+        return snapshot(found) if found is not None else None
+    kept = cache.get(key, load_snapshot)
+    return db.session.merge(kept, load=False) if kept is not None else None
