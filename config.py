@@ -50,6 +50,15 @@ class Config:
         self.DEMO_DATA_ALLOWED = _bool("DEMO_DATA_ALLOWED", True)
         self.TIMEZONE = os.environ.get("TIMEZONE", "Asia/Shanghai")
         self.SQLALCHEMY_ECHO = _bool("SQLALCHEMY_ECHO", False)
+        # WeChat: every outbound call starts from these, so tests and the demo use a local stub.
+        self.WECHAT_API_BASE_URL = os.environ.get("WECHAT_API_BASE_URL", "https://api.weixin.qq.com")
+        self.WECHAT_OPEN_BASE_URL = os.environ.get("WECHAT_OPEN_BASE_URL", "https://open.weixin.qq.com")
+        self.WECHAT_HTTP_TIMEOUT = float(os.environ.get("WECHAT_HTTP_TIMEOUT", 10))
+        self.WECHAT_MAX_BODY_BYTES = int(os.environ.get("WECHAT_MAX_BODY_BYTES", 64 * 1024))
+        self.WECHAT_DRAFT_MINUTES = int(os.environ.get("WECHAT_DRAFT_MINUTES", 10))
+        self.WECHAT_TRIAGE_COMMUNITY = os.environ.get("WECHAT_TRIAGE_COMMUNITY")  # district account, no community
+        self.WECHAT_STUB = _bool("WECHAT_STUB", False)  # serve a fake WeChat API under /_stub/wechat (demo)
+        self.PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
 
 
 class DevelopmentConfig(Config):
@@ -59,6 +68,13 @@ class DevelopmentConfig(Config):
         super().__init__()
         self.SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
+        # The demo has no WeChat: the app serves a stub of its API and the simulator page talks to it.
+        self.WECHAT_STUB = _bool("WECHAT_STUB", True)
+        stub = self.PUBLIC_BASE_URL.rstrip("/") + "/_stub/wechat"
+        self.WECHAT_API_BASE_URL = os.environ.get("WECHAT_API_BASE_URL", stub if self.WECHAT_STUB else
+                                                  self.WECHAT_API_BASE_URL)
+        self.WECHAT_OPEN_BASE_URL = os.environ.get("WECHAT_OPEN_BASE_URL", stub if self.WECHAT_STUB else
+                                                   self.WECHAT_OPEN_BASE_URL)
 
 
 class ProductionConfig(Config):

@@ -13,9 +13,11 @@ def create_app(config=None):
     Path(app.instance_path).mkdir(exist_ok=True)
 
     from dispatch import cli, errors, extensions, health, openapi, templating
-    from dispatch.intake import views as intake_views
+    from dispatch.intake import views as intake_views, wechat_views
     from dispatch.org import api as org_api, auth
     from dispatch.tickets import api as tickets_api, media, views as ticket_views
+    from dispatch.intake import models as _intake_models  # noqa: F401  (tables for migrations)
+    from dispatch.wechat import models as _wechat_models  # noqa: F401
 
     extensions.db.init_app(app)
     extensions.migrate.init_app(app, extensions.db, directory=str(Path(__file__).parent.parent / "migrations"))
@@ -32,4 +34,8 @@ def create_app(config=None):
     app.register_blueprint(media.bp)
     app.register_blueprint(ticket_views.bp)
     app.register_blueprint(intake_views.bp)
+    app.register_blueprint(wechat_views.bp)
+    if app.config.get("WECHAT_STUB"):
+        from dispatch.wechat import stub
+        app.register_blueprint(stub.bp)
     return app

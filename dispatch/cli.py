@@ -117,5 +117,7 @@ def seed_demo(if_empty, ticket_count):
 
 def init_app(app):
     """Register the commands."""
-    for command in (users, tokens, categories, seed_demo):
+    from dispatch.scheduler import scheduler
+    from dispatch.wechat.cli import wechat
+    for command in (users, tokens, categories, seed_demo, wechat, scheduler):
         app.cli.add_command(command)

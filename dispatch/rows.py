@@ -5,9 +5,16 @@ from sqlalchemy.orm import make_transient_to_detached
 from dispatch.extensions import db
 
 
+def _default(attr):
+    """The scalar default of a mapped column (what an INSERT without it stores), else None."""
+    default = attr.columns[0].default
+    return default.arg if default is not None and default.is_scalar else None
+
+
 def detached(model, values):
     """An instance of model as if just loaded with these column values, belonging to no session."""
-    instance = model(**{attr.key: values.get(attr.key) for attr in inspect(model).column_attrs})
+    instance = model(**{attr.key: values[attr.key] if attr.key in values else _default(attr)
+                        for attr in inspect(model).column_attrs})
     make_transient_to_detached(instance)  # the values become its loaded state, not pending changes
     return instance
 
@@ -35,3 +42,8 @@ def cached_instance(cache, key, load):
         return snapshot(found) if found is not None else None
     kept = cache.get(key, load_snapshot)
     return db.session.merge(kept, load=False) if kept is not None else None
+
+
+def merged(model, values):
+    """The row with these values as this session's object (the one already in the session, if any)."""
+    return db.session.merge(detached(model, values), load=False)

@@ -1,7 +1,7 @@
 """The organisation: district → street → community, departments, staff users, residents, API tokens."""
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -99,6 +99,15 @@ class Resident(db.Model):
     name: Mapped[str | None] = mapped_column(String(64))
     community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"))
     created_at = mapped_column(UTCDateTime, default=system_now)
+    subscribed: Mapped[bool] = mapped_column(Boolean, default=True)  # False after unsubscribe: no templates
+    unsubscribed_at = mapped_column(UTCDateTime, nullable=True)
+    # The WeChat "draft": the ticket that further photos, a location or a first text join, until draft_until.
+    draft_ticket_id: Mapped[int | None] = mapped_column(Integer)
+    draft_until = mapped_column(UTCDateTime, nullable=True)
+    # A location sent before any ticket: applied to the next ticket opened before draft_until.
+    pending_latitude: Mapped[float | None] = mapped_column(Float)
+    pending_longitude: Mapped[float | None] = mapped_column(Float)
+    pending_location_label: Mapped[str | None] = mapped_column(String(200))
     community: Mapped[Community | None] = relationship()
 
 

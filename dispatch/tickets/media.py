@@ -1,7 +1,7 @@
 """Ticket photos: served only to callers who may see the ticket."""
 from flask import Blueprint, current_app, g, send_file
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from dispatch.apiutil import authenticate_bearer
 from dispatch.errors import NotFound
@@ -12,6 +12,7 @@ from dispatch.tickets.models import Ticket, TicketPhoto
 from dispatch.tickets.scopes import visible
 
 bp = Blueprint("media", __name__)
+VOICE_TYPES = {"amr": "audio/amr", "speex": "audio/speex", "mp3": "audio/mpeg"}
 
 
 def _caller():
@@ -22,14 +23,21 @@ def _caller():
     return g.principal
 
 
+def _file_in_scope(principal, key):
+    """(content type) of a photo, thumbnail or voice file of a ticket the caller may see, else None."""
+    photo = db.session.scalar(select(TicketPhoto).join(Ticket).where(
+        or_(TicketPhoto.storage_key == key, TicketPhoto.thumbnail_key == key), visible(principal)))
+    if photo is not None:
+        return photo.content_type if photo.storage_key == key else "image/jpeg"
+    voice = db.session.scalar(select(Ticket.id).where(Ticket.voice_key == key, visible(principal)))
+    return VOICE_TYPES.get(key.rsplit(".", 1)[-1], "application/octet-stream") if voice else None
+
+
 @bp.get("/media/<path:key>")
 def photo(key):
-    """A ticket photo; 404 when the ticket is outside the caller's scope."""
-    principal = _caller()
-    query = (select(TicketPhoto).join(Ticket)
-             .where(TicketPhoto.storage_key == key, visible(principal)))
-    found = db.session.scalar(query)
-    path = storage(current_app).path(key) if found else None
+    """A ticket's photo, thumbnail or voice; 404 when the ticket is outside the caller's scope."""
+    content_type = _file_in_scope(_caller(), key)
+    path = storage(current_app).path(key) if content_type else None
     if path is None:
-        raise NotFound("找不到该照片")
-    return send_file(path, mimetype=found.content_type, max_age=3600)
+        raise NotFound("找不到该文件")
+    return send_file(path, mimetype=content_type, max_age=3600)

@@ -1,7 +1,7 @@
 """The ticket, its append-only timeline, its photos, categories and the daily number sequence."""
 import enum
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, event
+from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dispatch.extensions import db
@@ -98,6 +98,16 @@ class Ticket(db.Model):
     created_at = mapped_column(UTCDateTime, default=system_now, index=True)
     updated_at = mapped_column(UTCDateTime, default=system_now)
     version: Mapped[int] = mapped_column(Integer, nullable=False)
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    location_label: Mapped[str | None] = mapped_column(String(200))
+    # Opened from a photo, a voice without recognition or a call: the description is still to be written.
+    description_pending: Mapped[bool] = mapped_column(Boolean, default=False)
+    needs_listening: Mapped[bool] = mapped_column(Boolean, default=False)  # a voice message nobody has heard
+    voice_key: Mapped[str | None] = mapped_column(String(200))
+    rating: Mapped[str | None] = mapped_column(String(16))  # satisfied, basically_satisfied, unsatisfied
+    rating_comment: Mapped[str | None] = mapped_column(Text)
+    rated_at = mapped_column(UTCDateTime, nullable=True)
 
     community: Mapped[Community] = relationship()
     category: Mapped[Category | None] = relationship()
@@ -136,6 +146,7 @@ class TicketPhoto(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
     storage_key: Mapped[str] = mapped_column(String(200))
+    thumbnail_key: Mapped[str | None] = mapped_column(String(200))
     content_type: Mapped[str] = mapped_column(String(32))
     size: Mapped[int] = mapped_column(Integer)
     created_at = mapped_column(UTCDateTime, default=system_now)

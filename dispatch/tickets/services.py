@@ -61,6 +61,15 @@ class NewTicket:
     resident_phone: str | None = None
     resident_name: str | None = None
     extra: dict = field(default_factory=dict)
+    resident: Resident | None = None  # a door that already knows the resident (WeChat openid)
+    columns: dict = field(default_factory=dict)  # more ticket columns: location, description_pending, …
+
+
+NO_SUGGESTION = classifier.Suggestion(category_code=None, priority=Priority.NORMAL.value, confidence=0.0, matched=(),
+                                      urgent_terms=())
+
+# Ticket columns a door may set when opening a ticket, beyond the common ones.
+OPTIONAL_COLUMNS = frozenset({"latitude", "longitude", "location_label", "description_pending", "needs_listening"})
 
 
 def get_visible(principal, number):
@@ -199,15 +208,20 @@ def create_ticket(principal, data, now=None):
     now = now or clock_now()
     if not community_in_scope(principal, data.community):
         raise NotFound(f"找不到社区「{data.community.code}」")
-    suggestion = suggest(data.description)
-    category = data.category or _category_by_code(suggestion.category_code)
+    # A photo or an unheard voice has no words yet: staff classify it, or the words that follow do.
+    pending = data.columns.get("description_pending", False)
+    suggestion = NO_SUGGESTION if pending else suggest(data.description)
+    category = data.category or (None if pending else _category_by_code(suggestion.category_code))
     priority = data.priority or Priority(suggestion.priority)
-    resident = _resident(data, now)
+    resident = data.resident or _resident(data, now)
+    unknown = set(data.columns) - OPTIONAL_COLUMNS
+    if unknown:
+        raise ValueError(f"not settable when opening a ticket: {sorted(unknown)}")
     ticket_values = {
         "channel": data.channel, "community_id": data.community.id, "category_id": category.id if category else None,
         "priority": priority, "status": Status.NEW, "description": data.description, "address": data.address,
         "resident_id": resident.id if resident else None, "sla_paused_seconds": 0, "created_at": now,
-        "updated_at": now, "version": 1}
+        "updated_at": now, "version": 1, "description_pending": False, "needs_listening": False, **data.columns}
     event_values = _event_fields(principal, "created", now, to_status=Status.NEW,
                                  suggested_category=suggestion.category_code, suggested_priority=suggestion.priority,
                                  urgent_terms=list(suggestion.urgent_terms), **data.extra)
@@ -263,6 +277,33 @@ def classify_ticket(principal, ticket, category, priority, note=None, version=No
     after = {"category": ticket.category.code if ticket.category else None, "priority": ticket.priority.value}
     _touch(ticket, now)
     record(ticket, principal, "classified", now, note=note, before=before, after=after)
+    _commit()
+    return ticket
+
+
+def describe(principal, ticket, description, address=None, now=None):
+    """Give a ticket opened without words (a photo, a call) its description, and classify it by the text."""
+    now = now or clock_now()
+    suggestion = suggest(description)
+    ticket.description = description
+    ticket.description_pending = False
+    ticket.address = ticket.address or address
+    if ticket.category is None:
+        ticket.category = _category_by_code(suggestion.category_code)
+        ticket.priority = Priority(suggestion.priority)
+    _touch(ticket, now)
+    record(ticket, principal, "described", now, note=description, suggested_category=suggestion.category_code,
+           suggested_priority=suggestion.priority, urgent_terms=list(suggestion.urgent_terms))
+    _commit()
+    return ticket
+
+
+def locate(principal, ticket, latitude, longitude, label=None, now=None):
+    """Set where the problem is (a resident's WeChat location)."""
+    now = now or clock_now()
+    ticket.latitude, ticket.longitude, ticket.location_label = latitude, longitude, label
+    _touch(ticket, now)
+    record(ticket, principal, "located", now, note=label, latitude=latitude, longitude=longitude)
     _commit()
     return ticket
 

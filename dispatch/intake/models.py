@@ -1,0 +1,39 @@
+"""What intake keeps beyond the ticket: media still to fetch from WeChat, and logged phone calls."""
+from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from dispatch.extensions import db
+from dispatch.timeutil import UTCDateTime, system_now
+
+
+class MediaFetch(db.Model):
+    """A photo or voice to download by MediaId after the reply has gone (never inside WeChat's 5 seconds)."""
+
+    __tablename__ = "media_fetches"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("wechat_accounts.id"))
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    media_id: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[str] = mapped_column(String(16))  # image, voice
+    audio_format: Mapped[str | None] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)  # pending, done, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at = mapped_column(UTCDateTime, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at = mapped_column(UTCDateTime, default=system_now)
+    done_at = mapped_column(UTCDateTime, nullable=True)
+
+
+class PhoneCall(db.Model):
+    """A call the phone system reported; it opens a draft phone ticket for staff to complete."""
+
+    __tablename__ = "phone_calls"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[str] = mapped_column(String(64), unique=True)
+    caller: Mapped[str] = mapped_column(String(32))
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"))
+    called_at = mapped_column(UTCDateTime)
+    recording_url: Mapped[str | None] = mapped_column(String(500))
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    reported_by: Mapped[str] = mapped_column(String(64))
+    created_at = mapped_column(UTCDateTime, default=system_now)

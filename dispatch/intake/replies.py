@@ -1,0 +1,132 @@
+"""What the account answers a resident, in plain Chinese; every mention of calling is a tel: link."""
+from flask import current_app
+
+from dispatch.timeutil import local
+from dispatch.tickets.models import Priority
+from dispatch.wechat.accounts import hotline
+
+RECEIVED = "已收到您的消息，工作人员会尽快处理。"
+EMPTY_TEXT = "请写下您要反映的问题和地址，例如：古田路16号3号楼2单元3楼楼道灯坏了。"
+BAD_LOCATION = "没能读出您发送的位置，请重新发送一次。"
+BAD_MEDIA = "没能收到这条消息的内容，请重新发送一次。"
+
+
+def call_link(account):
+    """'拨打 <a href="tel:…">…</a>' for the account's hotline, or an empty string when it has none."""
+    number = hotline(account)
+    return f'<a href="tel:{number}">{number}</a>' if number else ""
+
+
+def ticket_url(account, ticket):
+    """The ticket's page inside WeChat (H5)."""
+    return f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/h5/{account.code}/tickets/{ticket.number}"
+
+
+def my_tickets_url(account):
+    """The resident's list of tickets (H5)."""
+    return f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/h5/{account.code}/tickets"
+
+
+def report_url(account):
+    """The report form (H5)."""
+    return f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/h5/{account.code}/report"
+
+
+def response_promise(ticket, now):
+    """When someone will get back to the resident: the SLA's response time when known, else the usual one."""
+    if ticket.response_due_at is not None:
+        return f"我们会在 {local(ticket.response_due_at):%m月%d日 %H:%M} 前联系您。"
+    if ticket.priority is Priority.URGENT:
+        return "这是紧急情况，我们会在 2 小时内联系您。"
+    return "我们会在 1 个工作日内联系您。"
+
+
+def _urgent_hint(account):
+    link = call_link(account)
+    return f"\n急事请直接拨打 {link}" if link else ""
+
+
+def ticket_opened(account, ticket, now):
+    """A new ticket from a note or recognised voice."""
+    category = ticket.category.name if ticket.category else "待分类"
+    lines = [f"您反映的问题已登记，工单号 {ticket.number}（{category}）。", response_promise(ticket, now)]
+    if ticket.address:
+        lines.append(f"地址：{ticket.address}")
+    lines.append(f'<a href="{ticket_url(account, ticket)}">查看办理进度</a>')
+    return "\n".join(lines) + _urgent_hint(account)
+
+
+def ticket_updated(account, ticket, now):
+    """The words a photo ticket was waiting for."""
+    return (f"已补充到工单 {ticket.number}。" + response_promise(ticket, now)
+            + f'\n<a href="{ticket_url(account, ticket)}">查看办理进度</a>' + _urgent_hint(account))
+
+
+def photo_opened(account, ticket):
+    """A photo alone."""
+    return (f"照片已收到，工单号 {ticket.number}。\n请再发一段文字，说说是什么问题、在哪里"
+            f"（例如：古田路16号3号楼2单元楼道灯坏了），我们会一并处理。" + _urgent_hint(account))
+
+
+def photo_joined(account, ticket):
+    """A photo for the ticket the resident just opened."""
+    return f"照片已收到，已加入工单 {ticket.number}。"
+
+
+def voice_received(account, ticket):
+    """A voice that WeChat could not turn into text."""
+    return (f"语音已收到，工单号 {ticket.number}。工作人员会收听后尽快处理。"
+            f'\n<a href="{ticket_url(account, ticket)}">查看办理进度</a>' + _urgent_hint(account))
+
+
+def location_joined(ticket, label):
+    """A location for the open ticket."""
+    return f"已记录位置{('：' + label) if label else ''}，加入工单 {ticket.number}。"
+
+
+def location_kept(label):
+    """A location before any ticket."""
+    return f"已记录您的位置{('：' + label) if label else ''}。请接着发文字或照片，说明遇到的问题。"
+
+
+def choose_community(account):
+    """The district account cannot tell which community a resident lives in."""
+    return (f"已收到您的消息。请先告诉我们您所在的社区：<a href=\"{report_url(account)}\">点此填写报事单</a>"
+            + _urgent_hint(account))
+
+
+def welcome(account):
+    """After following the account."""
+    link = call_link(account)
+    lines = [f"欢迎关注{account.name}！", "遇到楼道灯坏、漏水、垃圾没清、需要上门帮忙等事情，",
+             "直接在这里发文字、照片或语音给我们，我们会登记工单，并把办理进度发给您。",
+             f'也可以<a href="{report_url(account)}">填写报事单</a>。']
+    if link:
+        lines.append(f"打电话更方便的话，请拨打 {link}")
+    return "\n".join(lines)
+
+
+def hotline_text(account):
+    """The menu's HOTLINE key."""
+    link = call_link(account)
+    return f"{account.name}服务电话：{link}" if link else "本号暂未设置服务电话，请直接留言，我们会尽快回复。"
+
+
+def my_tickets(account, tickets, now):
+    """The menu's MY_TICKETS key: open tickets with their states, newest first."""
+    if not tickets:
+        return f"您目前没有正在办理的工单。\n有事请直接留言，或<a href=\"{report_url(account)}\">填写报事单</a>。"
+    lines = ["您正在办理的工单："]
+    lines += [f'{local(t.created_at):%m-%d} <a href="{ticket_url(account, t)}">{t.number}</a> {t.status.label}'
+              f"：{_short(t.description)}" for t in tickets]
+    lines.append(f'<a href="{my_tickets_url(account)}">查看全部</a>')
+    return "\n".join(lines)
+
+
+def _short(text, limit=14):
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def unsupported(account):
+    """A message type we do not handle (video, link, file…)."""
+    return "暂时只能处理文字、照片、语音和位置。请用文字或语音说明您的问题。" + _urgent_hint(account)

@@ -1,0 +1,259 @@
+"""WeChat messages become tickets: stored raw first, acted on once per MsgId, answered in plain Chinese."""
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from dispatch.extensions import db
+from dispatch.intake import replies
+from dispatch.intake.address import extract_address
+from dispatch.intake.models import MediaFetch
+from dispatch.org.models import Resident
+from dispatch.org.principal import Principal
+from dispatch.org.roles import Role
+from dispatch.org.services import community_by_code, community_by_id
+from dispatch.rows import merged
+from dispatch.tickets import services
+from dispatch.tickets.lifecycle import Status
+from dispatch.tickets.models import Channel, Ticket
+from dispatch.wechat.models import InboundMessage, TemplateResult
+
+log = logging.getLogger(__name__)
+
+# Intake doors choose the community themselves; the principal only names who acted on the timeline.
+RESIDENT = Principal(label="居民（微信）", role=Role.DISTRICT_ADMIN)
+PHOTO_PLACEHOLDER = "（居民发来照片，待补充文字说明）"
+VOICE_PLACEHOLDER = "（居民发来语音留言，待工作人员收听）"
+
+
+@dataclass
+class Outcome:
+    """What acting on a message produced: the reply text (None: answer 'success') and the ticket touched."""
+
+    reply: str | None
+    ticket: Ticket | None = None
+
+
+def _insert_ignoring_duplicates(table):
+    """INSERT … ON CONFLICT DO NOTHING, in the current database's dialect."""
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
+
+
+def _store_raw(account, inbound, now, status="received", error=None):
+    """Keep the message as sent; None when WeChat already delivered it (the unique key decides, atomically)."""
+    table = InboundMessage.__table__
+    stmt = (_insert_ignoring_duplicates(table).values(
+        account_id=account.id, dedup_key=inbound.dedup_key, msg_type=inbound.msg_type or "unknown",
+        event=inbound.event, from_openid=inbound.openid, create_time=inbound.create_time, raw=inbound.xml,
+        received_at=now, status=status, error=error)
+        .on_conflict_do_nothing(index_elements=["account_id", "dedup_key"]).returning(table.c.id))
+    return db.session.execute(stmt).scalar()
+
+
+def _earlier_reply(account, inbound):
+    """The answer given the first time this message came (WeChat's retries get the same one)."""
+    row = db.session.execute(select(InboundMessage.status, InboundMessage.reply).where(
+        InboundMessage.account_id == account.id, InboundMessage.dedup_key == inbound.dedup_key)).one_or_none()
+    if row is None or row.status == "failed":
+        return replies.RECEIVED
+    return row.reply
+
+
+def receive(account, inbound, now):
+    """Store, deduplicate and act on one inbound message; returns the reply text, None for 'success'."""
+    try:
+        with services.one_transaction():
+            row_id = _store_raw(account, inbound, now)
+            if row_id is None:
+                return _earlier_reply(account, inbound)
+            outcome = act(account, inbound, now)
+            db.session.execute(update(InboundMessage).where(InboundMessage.id == row_id).values(
+                status="processed", reply=outcome.reply, ticket_id=outcome.ticket.id if outcome.ticket else None))
+        return outcome.reply
+    except Exception as exc:  # nothing is lost: keep the raw message for staff, tell the resident it arrived
+        log.exception("wechat message %s of %s could not be processed", inbound.dedup_key, account.code)
+        with services.one_transaction():
+            _store_raw(account, inbound, now, status="failed", error=f"{exc.__class__.__name__}: {exc}"[:2000])
+        return replies.RECEIVED
+
+
+def resident_for(account, openid, now):
+    """The resident behind an openid of this account, created on first contact (one upsert)."""
+    table = Resident.__table__
+    stmt = _insert_ignoring_duplicates(table).values(
+        account_code=account.code, openid=openid, community_id=account.community_id, created_at=now,
+        subscribed=True)
+    stmt = stmt.on_conflict_do_update(index_elements=["account_code", "openid"],
+                                      set_={"openid": stmt.excluded.openid}).returning(*table.c)
+    return merged(Resident, dict(db.session.execute(stmt).mappings().one()))
+
+
+def _draft(resident, now):
+    """The resident's ticket that is still gathering photos and words, if its window is open."""
+    if not (resident.draft_ticket_id and resident.draft_until and resident.draft_until > now):
+        return None
+    ticket = db.session.get(Ticket, resident.draft_ticket_id)
+    return ticket if ticket is not None and ticket.status is Status.NEW else None
+
+
+def _keep_open(resident, ticket, now):
+    """Photos, a location or the missing words sent within the window join this ticket."""
+    resident.draft_ticket_id = ticket.id if ticket else None
+    resident.draft_until = now + timedelta(minutes=current_app.config["WECHAT_DRAFT_MINUTES"])
+
+
+def community_for(account, resident):
+    """Where a ticket from this account goes: the account's community, the resident's, or the triage one."""
+    if account.community_id:
+        return community_by_id(account.community_id)
+    if resident.community_id:
+        return community_by_id(resident.community_id)
+    triage = current_app.config["WECHAT_TRIAGE_COMMUNITY"]
+    return community_by_code(triage) if triage else None
+
+
+def open_ticket(account, resident, now, description, channel, **columns):
+    """Open a ticket for a resident of an account; None when no community can be told."""
+    community = community_for(account, resident)
+    if community is None:
+        return None
+    if resident.pending_latitude is not None and resident.draft_until and resident.draft_until > now:
+        columns.update(latitude=resident.pending_latitude, longitude=resident.pending_longitude,
+                       location_label=resident.pending_location_label)
+    resident.pending_latitude = resident.pending_longitude = resident.pending_location_label = None
+    address = None if columns.get("description_pending") else extract_address(description)
+    ticket = services.create_ticket(RESIDENT, services.NewTicket(
+        description=description, community=community, channel=channel, address=address, resident=resident,
+        columns=columns, extra={"wechat_account": account.code}), now=now)
+    _keep_open(resident, ticket, now)
+    return ticket
+
+
+def _fetch_later(account, ticket, media_id, kind, now, audio_format=None):
+    """Queue a download by MediaId: never inside WeChat's 5 seconds."""
+    db.session.add(MediaFetch(account_id=account.id, ticket_id=ticket.id, media_id=media_id, kind=kind,
+                              audio_format=audio_format, created_at=now, next_attempt_at=now))
+
+
+def on_text(account, resident, text, now, channel=Channel.WECHAT_TEXT):
+    """A note (便民纸条): the words a photo draft was waiting for, or a new ticket."""
+    text = (text or "").strip()
+    if not text:
+        return Outcome(replies.EMPTY_TEXT)
+    draft = _draft(resident, now)
+    if draft is not None and draft.description_pending:
+        services.describe(RESIDENT, draft, text, address=extract_address(text), now=now)
+        _keep_open(resident, draft, now)
+        return Outcome(replies.ticket_updated(account, draft, now), draft)
+    ticket = open_ticket(account, resident, now, text, channel)
+    if ticket is None:
+        return Outcome(replies.choose_community(account))
+    return Outcome(replies.ticket_opened(account, ticket, now), ticket)
+
+
+def on_image(account, resident, inbound, now):
+    """A photo (随手拍): joins the open draft, or opens a photo ticket that staff classify."""
+    if not inbound.get("MediaId"):
+        return Outcome(replies.BAD_MEDIA)
+    draft = _draft(resident, now)
+    if draft is not None:
+        services.record(draft, RESIDENT, "photo_received", now, note="居民补充照片")
+        _fetch_later(account, draft, inbound.get("MediaId"), "image", now)
+        _keep_open(resident, draft, now)
+        return Outcome(replies.photo_joined(account, draft), draft)
+    ticket = open_ticket(account, resident, now, PHOTO_PLACEHOLDER, Channel.WECHAT_PHOTO, description_pending=True)
+    if ticket is None:
+        return Outcome(replies.choose_community(account))
+    _fetch_later(account, ticket, inbound.get("MediaId"), "image", now)
+    return Outcome(replies.photo_opened(account, ticket), ticket)
+
+
+def on_voice(account, resident, inbound, now):
+    """A voice message: WeChat's recognised text when there is some, else the audio for staff to hear."""
+    recognition = (inbound.get("Recognition") or "").strip()
+    if recognition:
+        return on_text(account, resident, recognition, now, channel=Channel.WECHAT_VOICE)
+    if not inbound.get("MediaId"):
+        return Outcome(replies.BAD_MEDIA)
+    draft = _draft(resident, now)
+    ticket = draft or open_ticket(account, resident, now, VOICE_PLACEHOLDER, Channel.WECHAT_VOICE,
+                                  description_pending=True, needs_listening=True)
+    if ticket is None:
+        return Outcome(replies.choose_community(account))
+    ticket.needs_listening = True
+    services.record(ticket, RESIDENT, "voice_received", now, note="语音未能识别，待工作人员收听")
+    _fetch_later(account, ticket, inbound.get("MediaId"), "voice", now, audio_format=inbound.get("Format"))
+    _keep_open(resident, ticket, now)
+    return Outcome(replies.voice_received(account, ticket), ticket)
+
+
+def on_location(account, resident, inbound, now):
+    """A location: the draft's coordinates, or kept for the ticket the resident opens next."""
+    try:
+        latitude, longitude = float(inbound.get("Location_X")), float(inbound.get("Location_Y"))
+    except (TypeError, ValueError):
+        return Outcome(replies.BAD_LOCATION)
+    label = (inbound.get("Label") or "").strip()[:200] or None
+    draft = _draft(resident, now)
+    if draft is not None:
+        services.locate(RESIDENT, draft, latitude, longitude, label, now=now)
+        _keep_open(resident, draft, now)
+        return Outcome(replies.location_joined(draft, label), draft)
+    resident.pending_latitude, resident.pending_longitude, resident.pending_location_label = latitude, longitude, label
+    _keep_open(resident, None, now)
+    return Outcome(replies.location_kept(label))
+
+
+def on_event(account, resident, inbound, now):
+    """Follow, unfollow, menu clicks and template delivery reports."""
+    event = inbound.event
+    if event == "subscribe":
+        resident.subscribed, resident.unsubscribed_at = True, None
+        return Outcome(replies.welcome(account))
+    if event == "unsubscribe":
+        resident.subscribed, resident.unsubscribed_at = False, now
+        return Outcome(None)
+    if event == "click" and inbound.get("EventKey") == "MY_TICKETS":
+        return Outcome(replies.my_tickets(account, _open_tickets(resident), now))
+    if event == "click" and inbound.get("EventKey") == "HOTLINE":
+        return Outcome(replies.hotline_text(account))
+    if event == "templatesendjobfinish":
+        _record_template_result(account, inbound, now)
+    return Outcome(None)
+
+
+def _open_tickets(resident, limit=5):
+    """The resident's unfinished tickets, newest first."""
+    return db.session.scalars(select(Ticket).where(
+        Ticket.resident_id == resident.id, Ticket.status.not_in([Status.CLOSED, Status.INVALID, Status.MERGED]))
+        .order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(limit)).all()
+
+
+def _record_template_result(account, inbound, now):
+    """Keep WeChat's delivery report for the notification it concerns (matched by msgid)."""
+    table = TemplateResult.__table__
+    db.session.execute(_insert_ignoring_duplicates(table).values(
+        account_id=account.id, msgid=inbound.get("MsgID") or inbound.get("MsgId") or "", openid=inbound.openid,
+        status=(inbound.get("Status") or "")[:64], reported_at=now)
+        .on_conflict_do_nothing(index_elements=["account_id", "msgid"]))
+
+
+def act(account, inbound, now):
+    """Do what one message asks, by its type."""
+    resident = resident_for(account, inbound.openid, now)
+    kind = inbound.msg_type
+    if kind == "text":
+        return on_text(account, resident, inbound.get("Content"), now)
+    if kind == "image":
+        return on_image(account, resident, inbound, now)
+    if kind == "voice":
+        return on_voice(account, resident, inbound, now)
+    if kind == "location":
+        return on_location(account, resident, inbound, now)
+    if kind == "event":
+        return on_event(account, resident, inbound, now)
+    return Outcome(replies.unsupported(account))

@@ -1,0 +1,109 @@
+"""Calls to WeChat's servers: the shared access token, media download, the OAuth code exchange.
+
+Every URL starts from WECHAT_API_BASE_URL, so tests and the demo talk to a local stub, never the internet.
+"""
+from datetime import timedelta
+from urllib.parse import urlencode
+
+import requests
+from flask import current_app
+
+from dispatch.extensions import db
+
+# Refresh a little before WeChat's 7200 s are up, so no call goes out with a token about to die.
+TOKEN_MARGIN = timedelta(minutes=5)
+TOKEN_ERRORS = {40001, 40014, 42001}
+
+
+class WeChatError(Exception):
+    """WeChat answered with an errcode, or could not be reached; `transient` says whether to retry."""
+
+    def __init__(self, message, errcode=None, transient=False):
+        super().__init__(message)
+        self.errcode = errcode
+        self.transient = transient
+
+
+def _base():
+    return current_app.config["WECHAT_API_BASE_URL"].rstrip("/")
+
+
+def _call(method, path, **kwargs):
+    """One HTTP call to WeChat; network trouble becomes a transient WeChatError."""
+    try:
+        return requests.request(method, _base() + path, timeout=current_app.config["WECHAT_HTTP_TIMEOUT"],
+                                **kwargs)
+    except requests.RequestException as exc:
+        raise WeChatError(f"无法连接微信服务器：{exc.__class__.__name__}", transient=True) from None
+
+
+def _json(response):
+    """The JSON of a reply, raising WeChatError for errcode ≠ 0."""
+    if response.status_code >= 500:
+        raise WeChatError(f"微信服务器错误 HTTP {response.status_code}", transient=True)
+    try:
+        body = response.json()
+    except ValueError:
+        raise WeChatError(f"微信返回了无法解析的内容（HTTP {response.status_code}）", transient=True) from None
+    errcode = body.get("errcode", 0)
+    if errcode:
+        raise WeChatError(f"微信错误 {errcode}：{body.get('errmsg', '')}", errcode=errcode,
+                          transient=errcode in TOKEN_ERRORS or errcode == -1)
+    return body
+
+
+def access_token(account, now, force=False):
+    """The account's token, shared by all processes through its row; fetched with stable_token when due."""
+    due = account.access_token_expires_at
+    if not force and account.access_token and due and due - TOKEN_MARGIN > now:
+        return account.access_token
+    body = _json(_call("POST", "/cgi-bin/stable_token", json={
+        "grant_type": "client_credential", "appid": account.appid, "secret": account.secret,
+        "force_refresh": bool(force)}))
+    account.access_token = body["access_token"]
+    account.access_token_expires_at = now + timedelta(seconds=int(body.get("expires_in", 7200)))
+    db.session.flush()
+    return account.access_token
+
+
+def download_media(account, media_id, now, max_bytes):
+    """(content type, bytes) of a temporary media file; WeChatError when it is gone or too large."""
+    for attempt in (1, 2):
+        token = access_token(account, now, force=attempt == 2)
+        response = _call("GET", "/cgi-bin/media/get", params={"access_token": token, "media_id": media_id},
+                         stream=True)
+        content_type = response.headers.get("Content-Type", "")
+        if "json" in content_type or "text/plain" in content_type:
+            try:
+                _json(response)
+            except WeChatError as exc:
+                if exc.errcode in TOKEN_ERRORS and attempt == 1:
+                    continue
+                raise
+        return content_type, _read_capped(response, max_bytes)
+    raise WeChatError("access token 刷新后仍被拒绝", transient=True)
+
+
+def _read_capped(response, max_bytes):
+    """The body, refusing to read more than max_bytes (a resident cannot fill our disk)."""
+    data = bytearray()
+    for chunk in response.iter_content(64 * 1024):
+        data += chunk
+        if len(data) > max_bytes:
+            response.close()
+            raise WeChatError(f"文件超过 {max_bytes // (1024 * 1024)} MB", errcode="too_large")
+    return bytes(data)
+
+
+def authorize_url(account, redirect_uri, state):
+    """Where to send a resident's browser for a silent snsapi_base login."""
+    query = urlencode({"appid": account.appid, "redirect_uri": redirect_uri, "response_type": "code",
+                       "scope": "snsapi_base", "state": state})
+    return f"{current_app.config['WECHAT_OPEN_BASE_URL'].rstrip('/')}/connect/oauth2/authorize?{query}#wechat_redirect"
+
+
+def openid_for_code(account, code):
+    """Exchange an OAuth code for the resident's openid."""
+    body = _json(_call("GET", "/sns/oauth2/access_token", params={
+        "appid": account.appid, "secret": account.secret, "code": code, "grant_type": "authorization_code"}))
+    return body["openid"]

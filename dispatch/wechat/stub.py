@@ -1,0 +1,127 @@
+"""A stand-in for WeChat's servers, for tests and the local demo: tokens, media, OAuth, template sends.
+
+Mounted at /_stub/wechat when WECHAT_STUB is on (development), or served alone by tests on a real port.
+It speaks the documented shapes and error codes; nothing here runs in production.
+"""
+import itertools
+import secrets
+import threading
+from urllib.parse import urlencode
+
+from flask import Blueprint, Flask, Response, jsonify, redirect, request
+
+bp = Blueprint("wechat_stub", __name__, url_prefix="/_stub/wechat")
+
+
+class StubState:
+    """What the stub remembers: media files, OAuth codes, tokens issued and messages sent."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.reset()
+
+    def reset(self):
+        """Forget everything (between tests)."""
+        self.media = {}          # media_id -> (content type, bytes)
+        self.codes = {}          # OAuth code -> openid
+        self.tokens = {}         # appid -> current token
+        self.token_fetches = 0
+        self.sent = []           # template message bodies
+        self.default_openid = "o_demo_resident"
+        self.counter = itertools.count(1)
+
+    def add_media(self, data, content_type="image/jpeg", media_id=None):
+        """Make bytes downloadable by a media id, as if a resident had sent them."""
+        media_id = media_id or f"media-{next(self.counter)}-{secrets.token_hex(4)}"
+        with self.lock:
+            self.media[media_id] = (content_type, data)
+        return media_id
+
+
+STATE = StubState()
+
+
+def _error(code, message):
+    return jsonify({"errcode": code, "errmsg": message})
+
+
+def _token_ok():
+    token = request.args.get("access_token", "")
+    return token and token in STATE.tokens.values()
+
+
+def _issue_token(appid):
+    with STATE.lock:
+        STATE.token_fetches += 1
+        STATE.tokens.setdefault(appid, f"stub-token-{appid}-{secrets.token_hex(6)}")
+        return STATE.tokens[appid]
+
+
+@bp.route("/cgi-bin/stable_token", methods=["POST"])
+def stable_token():
+    """The same token while it is valid (unless force_refresh), like WeChat's stable_token."""
+    body = request.get_json(silent=True) or {}
+    if not body.get("appid") or not body.get("secret"):
+        return _error(40002, "invalid grant_type / appid / secret")
+    if body.get("force_refresh"):
+        STATE.tokens.pop(body["appid"], None)
+    return jsonify({"access_token": _issue_token(body["appid"]), "expires_in": 7200})
+
+
+@bp.get("/cgi-bin/token")
+def token():
+    """The classic token endpoint."""
+    return jsonify({"access_token": _issue_token(request.args.get("appid", "")), "expires_in": 7200})
+
+
+@bp.get("/cgi-bin/media/get")
+def media_get():
+    """A temporary media file, or errcode 40007 for an unknown id."""
+    if not _token_ok():
+        return _error(40001, "invalid credential, access_token is invalid or not latest")
+    found = STATE.media.get(request.args.get("media_id", ""))
+    if found is None:
+        return _error(40007, "invalid media_id")
+    content_type, data = found
+    return Response(data, mimetype=content_type)
+
+
+@bp.get("/connect/oauth2/authorize")
+def authorize():
+    """Silent snsapi_base: straight back to redirect_uri with a one-time code for the stub's resident."""
+    openid = request.args.get("stub_openid") or request.cookies.get("stub_openid") or STATE.default_openid
+    code = secrets.token_urlsafe(12)
+    with STATE.lock:
+        STATE.codes[code] = openid
+    target = request.args.get("redirect_uri", "")
+    joiner = "&" if "?" in target else "?"
+    return redirect(f"{target}{joiner}{urlencode({'code': code, 'state': request.args.get('state', '')})}")
+
+
+@bp.get("/sns/oauth2/access_token")
+def oauth_access_token():
+    """Exchange a code (single use) for the openid."""
+    with STATE.lock:
+        openid = STATE.codes.pop(request.args.get("code", ""), None)
+    if openid is None:
+        return _error(40029, "invalid code")
+    return jsonify({"access_token": "stub-oauth", "expires_in": 7200, "openid": openid, "scope": "snsapi_base"})
+
+
+@bp.post("/cgi-bin/message/template/send")
+def template_send():
+    """Accept a template message and remember it."""
+    if not _token_ok():
+        return _error(40001, "invalid credential")
+    body = request.get_json(silent=True) or {}
+    with STATE.lock:
+        STATE.sent.append(body)
+        msgid = 1000 + len(STATE.sent)
+    return jsonify({"errcode": 0, "errmsg": "ok", "msgid": msgid})
+
+
+def create_stub_app():
+    """The stub alone, for a test server on its own port (base URL: http://host:port/_stub/wechat)."""
+    app = Flask(__name__)
+    app.register_blueprint(bp)
+    return app
