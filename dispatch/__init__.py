@@ -13,7 +13,7 @@ def create_app(config=None):
     Path(app.instance_path).mkdir(exist_ok=True)
 
     from dispatch import cli, errors, extensions, health, openapi, templating
-    from dispatch.intake import views as intake_views, wechat_views
+    from dispatch.intake import calls, views as intake_views, wechat_views
     from dispatch.org import api as org_api, auth
     from dispatch.tickets import api as tickets_api, media, views as ticket_views
     from dispatch.intake import models as _intake_models  # noqa: F401  (tables for migrations)
@@ -35,6 +35,7 @@ def create_app(config=None):
     app.register_blueprint(ticket_views.bp)
     app.register_blueprint(intake_views.bp)
     app.register_blueprint(wechat_views.bp)
+    app.register_blueprint(calls.bp)
     if app.config.get("WECHAT_STUB"):
         from dispatch.wechat import stub
         app.register_blueprint(stub.bp)

@@ -3,6 +3,7 @@ from flask import Blueprint
 from marshmallow import fields
 
 from dispatch.apiutil import API_PREFIX
+from dispatch.intake import calls
 from dispatch.org.schemas import CommunityOut
 from dispatch.tickets import schemas as ts
 
@@ -86,6 +87,12 @@ def _op(summary, ok, ok_schema, body=None, params=None):
     return op
 
 
+def _repeatable(op, schema):
+    """An idempotent create: a repeat answers 200 with what the first call made."""
+    op["responses"]["200"] = {"description": "已记录过（同一 call_id），返回同一工单", **_json(schema)}
+    return op
+
+
 def _query_params(schema):
     return [{"name": n, "in": "query", "required": False, "schema": field_schema(n, f)}
             for n, f in schema().fields.items()]
@@ -116,6 +123,8 @@ def document():
                                                   params=NUMBER)},
             "/categories": {"get": _op("分类", "200", "CategoryList")},
             "/communities": {"get": _op("权限内的社区", "200", "CommunityList")},
+            "/calls": {"post": _repeatable(_op("记录来电（一键拨号），开出待补充的电话工单",
+                                               "201", "Call", body="CallCreate"), "Call")},
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
@@ -125,6 +134,7 @@ def document():
                 "Transition": schema_object(ts.TransitionIn), "Ticket": schema_object(ts.TicketOut),
                 "TicketDetail": schema_object(ts.TicketDetailOut), "Event": schema_object(ts.EventOut),
                 "Page": schema_object(ts.PageOut),
+                "CallCreate": schema_object(calls.CallIn), "Call": schema_object(calls.CallOut),
                 "CategoryList": {"type": "object", "required": ["items"], "properties": {
                     "items": {"type": "array", "items": schema_object(ts.CategoryOut)}}},
                 "CommunityList": {"type": "object", "required": ["items"], "properties": {

@@ -281,12 +281,13 @@ def classify_ticket(principal, ticket, category, priority, note=None, version=No
     return ticket
 
 
-def describe(principal, ticket, description, address=None, now=None):
-    """Give a ticket opened without words (a photo, a call) its description, and classify it by the text."""
+def describe(principal, ticket, description, address=None, version=None, now=None):
+    """Give a ticket opened without words (a photo, a voice, a call) its description; classify it by the text."""
     now = now or clock_now()
+    _check_version(ticket, version)
     suggestion = suggest(description)
     ticket.description = description
-    ticket.description_pending = False
+    ticket.description_pending = ticket.needs_listening = False
     ticket.address = ticket.address or address
     if ticket.category is None:
         ticket.category = _category_by_code(suggestion.category_code)

@@ -15,6 +15,7 @@ from dispatch.org.principal import phone_for
 from dispatch.org.roles import Role
 from dispatch.org.services import communities_in_scope
 from dispatch.storage import storage
+from dispatch.tickets.lifecycle import check_role
 from dispatch.tickets import queries, services
 from dispatch.tickets.lifecycle import (ACTIONS, MANAGERS, ActionNotPermitted,
                                         IllegalTransition, allowed_actions)
@@ -29,7 +30,9 @@ FILTER_LABELS = {"status": "状态", "community": "社区", "street": "街道", 
                  "created_from": "起始日期", "created_to": "截止日期", "overdue": "仅看超时", "q": "关键词",
                  "page": "页码", "per_page": "每页条数"}
 EVENT_LABELS = {"created": "创建工单", "classified": "调整分类", "comment": "备注", "photo_added": "添加照片",
-                "merged_in": "重复工单并入"} | {name: action.label for name, action in ACTIONS.items()}
+                "merged_in": "重复工单并入", "described": "补充内容", "located": "记录位置",
+                "photo_received": "居民补充照片", "voice_received": "收到语音", "voice_saved": "语音已保存",
+                "media_refused": "文件未能保存", "rated": "居民评价"} | {name: action.label for name, action in ACTIONS.items()}
 
 
 # ---- queue ----
@@ -197,6 +200,23 @@ def add_comment(number):
     def change(principal, ticket):
         services.comment(principal, ticket, _note(request.form, required="请填写备注内容"))
         return "已添加备注"
+    return _perform(number, change)
+
+
+@bp.post("/tickets/<number>/describe")
+@login_required
+def describe(number):
+    """Write down what a photo, a voice or a call was about (a ticket opened without words)."""
+    def change(principal, ticket):
+        check_role("accept", principal.role)  # the people who accept tickets complete them
+        text = (request.form.get("description") or "").strip()
+        if not text:
+            raise Invalid("请填写诉求内容", fields={"description": ["必填"]})
+        if len(text) > 4000:
+            raise Invalid("诉求内容不能超过 4000 字", fields={"description": ["过长"]})
+        address = (request.form.get("address") or "").strip()[:200] or None
+        services.describe(principal, ticket, text, address=address, version=_version(request.form))
+        return "已补充诉求内容"
     return _perform(number, change)
 
 
