@@ -44,7 +44,7 @@ def send(server, call):
     """Send one request on a fresh connection (Connection: close); returns (status, seconds, body)."""
     headers = dict(call.headers, Connection="close")
     if call.body is not None:
-        headers["Content-Type"] = "application/json"
+        headers.setdefault("Content-Type", "application/json")
     started = time.perf_counter()
     conn = http.client.HTTPConnection(server.host, server.port, timeout=60)
     try:

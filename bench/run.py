@@ -17,7 +17,7 @@ if __package__ in (None, ""):
 
 import psycopg  # noqa: E402
 
-from bench import dataset, report, scenarios  # noqa: E402
+from bench import dataset, report, scenarios, wechat_load  # noqa: E402
 from bench.baseline_app import create_baseline_app, create_schema  # noqa: E402
 from bench.load import hammer, in_sequence  # noqa: E402
 from bench.profile_create import create_statements, is_statement, statements_for  # noqa: E402
@@ -27,6 +27,7 @@ DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/dispatch_bench"
 RESULTS = Path(__file__).resolve().parent / "results"
 BASELINE = "bench.baseline_app:app"
 SERVERS = {"const": (BASELINE, "/const"), "insert": (BASELINE, "/const"), "create": ("wsgi:app", "/healthz")}
+CALLBACK_CONNECTIONS = 50
 
 
 def parse_args(argv):
@@ -58,6 +59,8 @@ def prepare(args):
     dataset.recreate_database(args.database_url)
     app = dataset.dispatch_app(args.database_url)
     org, tokens = dataset.prepare_schema(app, log)
+    with app.app_context():
+        wechat_load.add_account(org["home_community"])
     create_schema(args.database_url)
     started = time.perf_counter()
     loaded = dataset.bulk_load_tickets(args.database_url, args.tickets)
@@ -74,10 +77,11 @@ def measure_list(server, org, tokens, rounds):
 
 
 def measure_throughput(servers, calls, args):
-    """Warm every target up, then run const, insert, create in turn, `repeats` times."""
+    """Warm every target up, then run const, insert, create, callback in turn, `repeats` times."""
+    warmups = {}
     for target, server in servers.items():
         log(f"warm-up {target} ({args.warmup:g} s)")
-        hammer(server, calls[target], args.warmup, args.threads)
+        warmups[target] = hammer(server, calls[target], args.warmup, args.threads)
     rounds = []
     for i in range(args.repeats):
         tallies = {}
@@ -85,7 +89,23 @@ def measure_throughput(servers, calls, args):
             tallies[target] = hammer(server, calls[target], args.duration, args.threads)
             log(f"round {i + 1}/{args.repeats} {target}: {tallies[target].rate:.1f} req/s")
         rounds.append(tallies)
-    return rounds
+    return warmups, rounds
+
+
+def measure_callback_latency(server, calls, args):
+    """The callback at CALLBACK_CONNECTIONS concurrent connections, for its p99."""
+    log(f"callback at {CALLBACK_CONNECTIONS} concurrent connections ({args.duration:g} s)")
+    return hammer(server, calls, args.duration, CALLBACK_CONNECTIONS)
+
+
+def callback_tally(warmups, rounds, at_50, database_url):
+    """Distinct MsgIds answered 200 across every callback phase, beside the tickets the account opened."""
+    tallies = [warmups["callback"], at_50] + [r["callback"] for r in rounds]
+    answered = {kind for t in tallies for kind in t.kinds}
+    sent = sum(len(t.kinds) + len(t.errors) for t in tallies)
+    return {"requests": sent, "distinct_msgids_200": len(answered),
+            "tickets": wechat_load.tickets_opened(dataset.plain_url(database_url)),
+            "p99_ms_at_50": report.p99_ms(at_50.latencies), "rps_at_50": round(at_50.rate, 1)}
 
 
 def sql_per_request(app, org, tokens, database_url):
@@ -112,18 +132,21 @@ def run(args):
     """Prepare, measure, report; returns the results."""
     RESULTS.mkdir(parents=True, exist_ok=True)
     app, org, tokens, loaded = prepare(args)
-    calls = scenarios.throughput_calls(org, tokens)
+    calls = {**scenarios.throughput_calls(org, tokens), "callback": wechat_load.FreshMessages()}
     with serving_all(SERVERS, args.database_url, RESULTS) as servers:
         list_tally = measure_list(servers["create"], org, tokens, args.list_rounds)
-        rounds = measure_throughput(servers, calls, args)
+        warmups, rounds = measure_throughput({**servers, "callback": servers["create"]}, calls, args)
+        at_50 = measure_callback_latency(servers["create"], calls["callback"], args)
     throughput, listing = report.throughput_figures(rounds), report.list_figures(list_tally)
+    callback = callback_tally(warmups, rounds, at_50, args.database_url)
     return {"meta": {"tickets": args.tickets, "postgres": postgres_version(args.database_url),
                      "cpus": os.cpu_count(), "python": platform.python_version(), "workers": WORKERS,
                      "threads": args.threads, "duration": args.duration, "repeats": args.repeats,
                      "warmup": args.warmup, "quick": args.quick, "at": time.strftime("%Y-%m-%dT%H:%M:%S%z")},
-            "dataset": loaded, "throughput": throughput, "list": listing,
-            "goals": report.goals(throughput, listing), "sql": sql_per_request(app, org, tokens, args.database_url),
-            "errors": failures(list_tally, rounds)}
+            "dataset": loaded, "throughput": throughput, "list": listing, "callback": callback,
+            "goals": report.goals(throughput, listing, callback),
+            "sql": sql_per_request(app, org, tokens, args.database_url),
+            "errors": failures(list_tally, rounds) + at_50.errors}
 
 
 def main(argv=None):

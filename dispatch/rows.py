@@ -45,5 +45,7 @@ def cached_instance(cache, key, load):
 
 
 def merged(model, values):
-    """The row with these values as this session's object (the one already in the session, if any)."""
-    return db.session.merge(detached(model, values), load=False)
+    """The row just read or written, as this session's object: the one already in the session, if any."""
+    key = db.session.identity_key(model, (values["id"],))
+    known = db.session.identity_map.get(key)
+    return known if known is not None else persistent(model, values)

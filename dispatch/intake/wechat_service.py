@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 # Intake doors choose the community themselves; the principal only names who acted on the timeline.
 RESIDENT = Principal(label="居民（微信）", role=Role.DISTRICT_ADMIN)
+WECHAT_CHANNELS = (Channel.WECHAT_TEXT, Channel.WECHAT_PHOTO, Channel.WECHAT_VOICE)
 PHOTO_PLACEHOLDER = "（居民发来照片，待补充文字说明）"
 VOICE_PLACEHOLDER = "（居民发来语音留言，待工作人员收听）"
 
@@ -51,7 +52,7 @@ def _store_raw(account, inbound, now, status="received", error=None):
         event=inbound.event, from_openid=inbound.openid, create_time=inbound.create_time, raw=inbound.xml,
         received_at=now, status=status, error=error)
         .on_conflict_do_nothing(index_elements=["account_id", "dedup_key"]).returning(table.c.id))
-    return db.session.execute(stmt).scalar()
+    return db.session.connection().execute(stmt).scalar()
 
 
 def _earlier_reply(account, inbound):
@@ -71,7 +72,9 @@ def receive(account, inbound, now):
             if row_id is None:
                 return _earlier_reply(account, inbound)
             outcome = act(account, inbound, now)
-            db.session.execute(update(InboundMessage).where(InboundMessage.id == row_id).values(
+            db.session.flush()
+            table = InboundMessage.__table__
+            db.session.connection().execute(update(table).where(table.c.id == row_id).values(
                 status="processed", reply=outcome.reply, ticket_id=outcome.ticket.id if outcome.ticket else None))
         return outcome.reply
     except Exception as exc:  # nothing is lost: keep the raw message for staff, tell the resident it arrived
@@ -89,21 +92,39 @@ def resident_for(account, openid, now):
         subscribed=True)
     stmt = stmt.on_conflict_do_update(index_elements=["account_code", "openid"],
                                       set_={"openid": stmt.excluded.openid}).returning(*table.c)
-    return merged(Resident, dict(db.session.execute(stmt).mappings().one()))
+    return merged(Resident, dict(db.session.connection().execute(stmt).mappings().one()))
+
+
+def _window():
+    return timedelta(minutes=current_app.config["WECHAT_DRAFT_MINUTES"])
 
 
 def _draft(resident, now):
-    """The resident's ticket that is still gathering photos and words, if its window is open."""
-    if not (resident.draft_ticket_id and resident.draft_until and resident.draft_until > now):
-        return None
-    ticket = db.session.get(Ticket, resident.draft_ticket_id)
-    return ticket if ticket is not None and ticket.status is Status.NEW else None
+    """The resident's ticket still gathering photos and words: the one marked, else their newest within the window."""
+    if resident.draft_ticket_id and resident.draft_until and resident.draft_until > now:
+        ticket = db.session.get(Ticket, resident.draft_ticket_id)
+        if ticket is not None and ticket.status is Status.NEW:
+            return ticket
+    return db.session.scalar(select(Ticket).where(
+        Ticket.resident_id == resident.id, Ticket.status == Status.NEW, Ticket.channel.in_(WECHAT_CHANNELS),
+        Ticket.updated_at > now - _window()).order_by(Ticket.updated_at.desc(), Ticket.id.desc()).limit(1))
+
+
+def _awaiting_words(resident, now):
+    """The photo or voice ticket that a note sent now completes, if any (read from the resident row alone)."""
+    if resident.draft_ticket_id and resident.draft_until and resident.draft_until > now:
+        ticket = db.session.get(Ticket, resident.draft_ticket_id)
+        if ticket is not None and ticket.status is Status.NEW and ticket.description_pending:
+            return ticket
+    return None
 
 
 def _keep_open(resident, ticket, now):
     """Photos, a location or the missing words sent within the window join this ticket."""
     resident.draft_ticket_id = ticket.id if ticket else None
-    resident.draft_until = now + timedelta(minutes=current_app.config["WECHAT_DRAFT_MINUTES"])
+    resident.draft_until = now + _window()
+    if ticket is not None:
+        ticket.updated_at = max(ticket.updated_at, now)
 
 
 def community_for(account, resident):
@@ -121,15 +142,17 @@ def open_ticket(account, resident, now, description, channel, **columns):
     community = community_for(account, resident)
     if community is None:
         return None
-    if resident.pending_latitude is not None and resident.draft_until and resident.draft_until > now:
-        columns.update(latitude=resident.pending_latitude, longitude=resident.pending_longitude,
-                       location_label=resident.pending_location_label)
-    resident.pending_latitude = resident.pending_longitude = resident.pending_location_label = None
+    if resident.pending_latitude is not None:
+        if resident.draft_until and resident.draft_until > now:
+            columns.update(latitude=resident.pending_latitude, longitude=resident.pending_longitude,
+                           location_label=resident.pending_location_label)
+        resident.pending_latitude = resident.pending_longitude = resident.pending_location_label = None
     address = None if columns.get("description_pending") else extract_address(description)
     ticket = services.create_ticket(RESIDENT, services.NewTicket(
         description=description, community=community, channel=channel, address=address, resident=resident,
         columns=columns, extra={"wechat_account": account.code}), now=now)
-    _keep_open(resident, ticket, now)
+    if columns.get("description_pending"):
+        _keep_open(resident, ticket, now)  # the note that follows completes it (see _awaiting_words)
     return ticket
 
 
@@ -144,8 +167,8 @@ def on_text(account, resident, text, now, channel=Channel.WECHAT_TEXT):
     text = (text or "").strip()
     if not text:
         return Outcome(replies.EMPTY_TEXT)
-    draft = _draft(resident, now)
-    if draft is not None and draft.description_pending:
+    draft = _awaiting_words(resident, now)
+    if draft is not None:
         services.describe(RESIDENT, draft, text, address=extract_address(text), now=now)
         _keep_open(resident, draft, now)
         return Outcome(replies.ticket_updated(account, draft, now), draft)

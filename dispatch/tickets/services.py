@@ -187,7 +187,8 @@ def _insert_numbered_postgresql(day, ticket_values, event_values):
     stmt = _numbered_insert_postgresql(tuple(ticket_values), tuple(event_values))
     params = {"day": day, "prefix": f"{day:%Y%m%d}-", **{"t_" + k: v for k, v in ticket_values.items()},
               **{"e_" + k: v for k, v in event_values.items()}}
-    return tuple(db.session.execute(stmt, params).one())
+    # Straight to the connection: a Core statement needs none of the ORM's execution machinery.
+    return tuple(db.session.connection().execute(stmt, params).one())
 
 
 def _insert_numbered(now, ticket_values, event_values):
