@@ -24,7 +24,8 @@ db: install  ## build or upgrade the database schema
 demo: db  ## load the Shinan demo data when the database is empty
 	$(BIN)/flask seed-demo --if-empty
 
-run: demo  ## everything, then serve on http://127.0.0.1:5000
+run: demo  ## everything, then serve on http://127.0.0.1:5000 with the scheduler (media fetch) beside it
+	$(BIN)/flask scheduler run & SCHEDULER=$$!; trap 'kill $$SCHEDULER 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
 test: install  ## the whole suite (SQLite unless TEST_DATABASE_URL is set)

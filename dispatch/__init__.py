@@ -13,7 +13,8 @@ def create_app(config=None):
     Path(app.instance_path).mkdir(exist_ok=True)
 
     from dispatch import cli, errors, extensions, health, openapi, templating
-    from dispatch.intake import calls, views as intake_views, wechat_views
+    from dispatch.intake import calls, simulator, views as intake_views, wechat_views
+    from dispatch.wechat import stub
     from dispatch.org import api as org_api, auth
     from dispatch.tickets import api as tickets_api, media, views as ticket_views
     from dispatch.intake import models as _intake_models  # noqa: F401  (tables for migrations)
@@ -36,7 +37,7 @@ def create_app(config=None):
     app.register_blueprint(intake_views.bp)
     app.register_blueprint(wechat_views.bp)
     app.register_blueprint(calls.bp)
-    if app.config.get("WECHAT_STUB"):
-        from dispatch.wechat import stub
-        app.register_blueprint(stub.bp)
+    # The demo's stand-in for WeChat and its simulator page: they answer 404 unless WECHAT_STUB is on.
+    app.register_blueprint(stub.bp)
+    app.register_blueprint(simulator.bp)
     return app

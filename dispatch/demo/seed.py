@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from dispatch.cli import load_categories
 from dispatch.demo import data
+from dispatch.demo.wechat import seed_accounts
 from dispatch.extensions import db
 from dispatch.org.models import Community, Department, District, Street, User
 from dispatch.org.principal import SYSTEM, Principal
@@ -143,6 +144,7 @@ def seed(if_empty=False, ticket_count=400, now=None, rng_seed=20151106):
     users, user_line = _seed_users(org)
     lines.append(user_line)
     lines.append(_seed_tickets(org, users, ticket_count, now, random.Random(rng_seed)))
+    lines.append(seed_accounts())
     lines += _login_block(org)
     lines.append(_status_summary())
     return lines

@@ -8,9 +8,19 @@ import secrets
 import threading
 from urllib.parse import urlencode
 
-from flask import Blueprint, Flask, Response, jsonify, redirect, request
+from flask import Blueprint, Flask, Response, abort, current_app, jsonify, redirect, request
+
+from dispatch.extensions import csrf
 
 bp = Blueprint("wechat_stub", __name__, url_prefix="/_stub/wechat")
+csrf.exempt(bp)  # called by our own server-side code, like WeChat's API: no browser session involved
+
+
+@bp.before_request
+def only_when_enabled():
+    """The stub exists only in the demo (WECHAT_STUB) and in the stub-only app tests serve."""
+    if not current_app.config.get("WECHAT_STUB"):
+        abort(404)
 
 
 class StubState:
@@ -123,5 +133,6 @@ def template_send():
 def create_stub_app():
     """The stub alone, for a test server on its own port (base URL: http://host:port/_stub/wechat)."""
     app = Flask(__name__)
+    app.config["WECHAT_STUB"] = True
     app.register_blueprint(bp)
     return app

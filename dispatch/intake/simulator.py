@@ -1,0 +1,108 @@
+"""The WeChat simulator for the local demo (/dev/wechat): be a resident of an account, see the reply and ticket.
+
+It signs messages exactly as WeChat does and posts them through the real callback; photos go to the
+WeChat API stub, from which the media-fetch job downloads them. Only served when WECHAT_STUB is on.
+"""
+import re
+import secrets
+import time
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from markupsafe import Markup, escape
+from sqlalchemy import select
+
+from dispatch.extensions import db
+from dispatch.tickets.models import Ticket
+from dispatch.wechat import protocol, stub
+from dispatch.wechat.accounts import all_accounts, keys
+from dispatch.wechat.models import InboundMessage, WeChatAccount
+
+bp = Blueprint("simulator", __name__, url_prefix="/dev/wechat")
+KINDS = {"text": "文字", "image": "照片", "voice": "语音（带识别文字）", "voice_raw": "语音（无法识别）",
+         "location": "位置", "subscribe": "关注公众号", "MY_TICKETS": "菜单：我的工单", "HOTLINE": "菜单：服务电话"}
+LINK = re.compile(r"&lt;a href=&#34;((?:https?://|tel:)[^&]*)&#34;&gt;(.*?)&lt;/a&gt;")
+
+
+@bp.before_request
+def only_in_demo():
+    """Nothing here exists unless the app serves the WeChat stub (development)."""
+    if not current_app.config.get("WECHAT_STUB"):
+        abort(404)
+
+
+def linkify(reply):
+    """A reply's text as HTML: everything escaped, then our own <a href> links (http or tel) made live."""
+    return Markup(LINK.sub(r'<a href="\1">\2</a>', str(escape(reply or ""))).replace("\n", "<br>"))
+
+
+def _message(account, openid, kind, form, files):
+    """The resident's message as WeChat would push it."""
+    values, msg_type = {}, kind
+    if kind == "text":
+        values["Content"] = form.get("content", "")
+    elif kind == "image":
+        photo = files.get("photo")
+        data = photo.read() if photo else b""
+        values.update(PicUrl="http://mmbiz.example/pic", MediaId=stub.STATE.add_media(data, photo.mimetype
+                                                                                         if photo else "image/jpeg"))
+    elif kind in ("voice", "voice_raw"):
+        msg_type = "voice"
+        values.update(MediaId=stub.STATE.add_media(b"#!AMR\n" + secrets.token_bytes(64), "audio/amr"), Format="amr")
+        if kind == "voice":
+            values["Recognition"] = form.get("content", "")
+    elif kind == "location":
+        values.update(Location_X=form.get("lat", "36.0671"), Location_Y=form.get("lng", "120.3826"), Scale="16",
+                      Label=form.get("content") or "青岛市市南区")
+    elif kind == "subscribe":
+        msg_type, values = "event", {"Event": "subscribe"}
+    else:
+        msg_type, values = "event", {"Event": "CLICK", "EventKey": kind}
+    if msg_type != "event":
+        values["MsgId"] = int(time.time() * 1000) * 100 + secrets.randbelow(100)
+    return protocol.Outgoing(f"gh_{account.code}", openid, msg_type, int(time.time()), values).xml()
+
+
+def _post_as_wechat(account, xml):
+    """Sign and post through the real callback (safe mode when the account has an AES key)."""
+    timestamp, nonce = str(int(time.time())), secrets.token_hex(4)
+    query = {"signature": protocol.sign(account.token, timestamp, nonce), "timestamp": timestamp, "nonce": nonce}
+    body = xml
+    if account.aes_key:
+        encrypt, msg_signature = protocol.encrypt_for(keys(account), xml, nonce, timestamp)
+        query.update(encrypt_type="aes", msg_signature=msg_signature)
+        body = f"<xml><Encrypt><![CDATA[{encrypt}]]></Encrypt></xml>"
+    response = current_app.test_client().post(f"/wechat/{account.code}", query_string=query, data=body.encode())
+    return response.status_code
+
+
+def _conversation(account, openid):
+    """The last messages of this resident to this account, with the replies they got."""
+    rows = db.session.scalars(select(InboundMessage).where(
+        InboundMessage.account_id == account.id, InboundMessage.from_openid == openid)
+        .order_by(InboundMessage.id.desc()).limit(12)).all()
+    out = []
+    for row in reversed(rows):
+        fields = protocol.parse_xml(row.raw)
+        said = fields.get("Content") or fields.get("Recognition") or fields.get("Label") or \
+            KINDS.get(fields.get("EventKey") or "", None) or {"image": "[照片]", "voice": "[语音]"}.get(
+                row.msg_type, f"[{row.event or row.msg_type}]")
+        ticket = db.session.get(Ticket, row.ticket_id) if row.ticket_id else None
+        out.append({"said": said, "reply": linkify(row.reply) if row.reply else None, "ticket": ticket,
+                    "status": row.status})
+    return out
+
+
+@bp.route("", methods=["GET", "POST"])
+def simulator():
+    """Pick an account and a resident, send something, read the answer."""
+    accounts = all_accounts()
+    code = request.values.get("account") or (accounts[0].code if accounts else None)
+    account = db.session.scalar(select(WeChatAccount).where(WeChatAccount.code == code)) if code else None
+    openid = (request.values.get("openid") or "o_demo_resident").strip()[:64]
+    if request.method == "POST" and account is not None:
+        kind = request.form.get("kind", "text")
+        _post_as_wechat(account, _message(account, openid, kind if kind in KINDS else "text", request.form,
+                                          request.files))
+        return redirect(url_for(".simulator", account=account.code, openid=openid))
+    return render_template("intake/simulator.html", accounts=accounts, account=account, openid=openid,
+                           kinds=KINDS, conversation=_conversation(account, openid) if account else [])
