@@ -16,6 +16,7 @@ def create_app(config=None):
     from dispatch.intake import calls, simulator, views as intake_views, wechat_views
     from dispatch.wechat import stub
     from dispatch.org import api as org_api, auth
+    from dispatch.resident import views as resident_views
     from dispatch.tickets import api as tickets_api, media, views as ticket_views
     from dispatch.intake import models as _intake_models  # noqa: F401  (tables for migrations)
     from dispatch.wechat import models as _wechat_models  # noqa: F401
@@ -37,6 +38,7 @@ def create_app(config=None):
     app.register_blueprint(intake_views.bp)
     app.register_blueprint(wechat_views.bp)
     app.register_blueprint(calls.bp)
+    app.register_blueprint(resident_views.bp)
     # The demo's stand-in for WeChat and its simulator page: they answer 404 unless WECHAT_STUB is on.
     app.register_blueprint(stub.bp)
     app.register_blueprint(simulator.bp)

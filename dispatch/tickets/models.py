@@ -105,7 +105,7 @@ class Ticket(db.Model):
     description_pending: Mapped[bool] = mapped_column(Boolean, default=False)
     needs_listening: Mapped[bool] = mapped_column(Boolean, default=False)  # a voice message nobody has heard
     voice_key: Mapped[str | None] = mapped_column(String(200))
-    rating: Mapped[str | None] = mapped_column(String(16))  # satisfied, basically_satisfied, unsatisfied
+    rating: Mapped[str | None] = mapped_column(String(32))  # satisfied, basically_satisfied, unsatisfied
     rating_comment: Mapped[str | None] = mapped_column(Text)
     rated_at = mapped_column(UTCDateTime, nullable=True)
 

@@ -126,7 +126,7 @@ def upgrade():
         batch_op.add_column(sa.Column('description_pending', sa.Boolean(), nullable=False, server_default=sa.false()))
         batch_op.add_column(sa.Column('needs_listening', sa.Boolean(), nullable=False, server_default=sa.false()))
         batch_op.add_column(sa.Column('voice_key', sa.String(length=200), nullable=True))
-        batch_op.add_column(sa.Column('rating', sa.String(length=16), nullable=True))
+        batch_op.add_column(sa.Column('rating', sa.String(length=32), nullable=True))
         batch_op.add_column(sa.Column('rating_comment', sa.Text(), nullable=True))
         batch_op.add_column(sa.Column('rated_at', sa.DateTime(), nullable=True))
 

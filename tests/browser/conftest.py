@@ -82,15 +82,19 @@ def live(tmp_path_factory):
     config = TestingConfig()
     config.SQLALCHEMY_DATABASE_URI = f"sqlite:///{folder / 'live.sqlite'}"
     config.MEDIA_DIR = str(folder / "media")
+    config.WECHAT_STUB = True  # the live app serves its own WeChat stub; pointed at below, once the port is known
     app = create_app(config)
     with app.app_context():
         upgrade()
         org = _build_org()
         services.suggest("预热分类器")  # load jieba now, not during the first typed character
     server = make_server("127.0.0.1", 0, app, threaded=True)
+    url = f"http://127.0.0.1:{server.server_port}"
+    app.config.update(PUBLIC_BASE_URL=url, WECHAT_API_BASE_URL=url + "/_stub/wechat",
+                      WECHAT_OPEN_BASE_URL=url + "/_stub/wechat")
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    yield LiveApp(app, f"http://127.0.0.1:{server.server_port}", org)
+    yield LiveApp(app, url, org)
     server.shutdown()
     thread.join(timeout=5)
 

@@ -1,0 +1,262 @@
+"""The resident's pages inside WeChat (H5) under /h5/<account code>/, signed in by snsapi_base OAuth."""
+import hmac
+import logging
+import secrets
+
+from flask import (Blueprint, current_app, flash, g, redirect, render_template, request, send_file, session,
+                   url_for)
+from flask_wtf.csrf import CSRFError
+from markupsafe import Markup
+from werkzeug.exceptions import HTTPException
+
+from dispatch.errors import HTTP_MESSAGES, AppError, NotFound
+from dispatch.extensions import db
+from dispatch.intake.replies import response_promise
+from dispatch.intake.wechat_service import community_for
+from dispatch.resident import services
+from dispatch.storage import storage
+from dispatch.tickets.services import active_categories
+from dispatch.timeutil import now
+from dispatch.wechat.accounts import account_by_code, hotline
+from dispatch.wechat.client import WeChatError, authorize_url, openid_for_code
+
+bp = Blueprint("h5", __name__, url_prefix="/h5/<account_code>")
+log = logging.getLogger(__name__)
+PENDING_LOGINS = 5  # sign-ins started and not finished (several tabs), kept per account in the session
+OPEN_PAGES = {"h5.oauth", "h5.unknown"}  # reachable without an openid
+
+# One icon per category, as emoji every phone has (Unicode 6): nothing is fetched from anywhere.
+ICONS = {"water_power": "💧", "gas_heating": "🔥", "lighting": "💡", "sanitation": "🚮", "appliance": "📺",
+         "elderly_care": "👵", "property": "🏢", "public_security": "🚨", "city_management": "🚧",
+         "neighbour": "🏠", "consultation": "💬", "suggestion": "📝", "other": "📋"}
+
+# What the resident sees of the timeline: their own steps and the ones that answer them; staff notes,
+# reclassifications and other internal entries stay in the console.
+STEPS = {"created": "您提交了诉求", "photo_added": "添加了照片", "photo_received": "收到您补充的照片",
+         "voice_received": "收到您的语音留言", "voice_saved": "收到您的语音留言", "described": "补充了问题说明",
+         "located": "记录了位置", "media_refused": "有文件未能保存", "accept": "社区已受理",
+         "dispatch": "已安排人员处理", "sign": "处理人员已接单", "start": "开始办理",
+         "wait_for_resident": "需要您补充情况", "resume": "继续办理", "request_extension": "申请延长办理时间",
+         "approve_extension": "办理时间已延长", "return": "重新安排处理人员", "resolve": "已办结",
+         "rated": "您的评价", "close": "已关闭", "reopen": "重新办理", "invalidate": "不予受理",
+         "merge": "与相同的诉求合并办理"}
+NOTES_SHOWN = {"wait_for_resident", "resolve", "rated", "reopen", "invalidate", "media_refused"}
+
+
+def _openid_key():
+    return f"h5_openid:{g.h5_code}"
+
+
+def _pending_key():
+    return f"h5_oauth:{g.h5_code}"
+
+
+@bp.url_value_preprocessor
+def _take_code(endpoint, values):
+    """Keep the account code for every view; runs before the app's CSRF check reads the form."""
+    g.h5_code = (values or {}).pop("account_code", None)
+    g.resident = None
+    if endpoint == "h5.report" and request.method == "POST":
+        # Up to 9 phone photos: the app-wide limit is sized for one upload, not for nine.
+        request.max_content_length = services.MAX_PHOTOS * current_app.config["MAX_PHOTO_BYTES"] + (1 << 20)
+
+
+@bp.url_defaults
+def _give_code(endpoint, values):
+    if "account_code" not in values and getattr(g, "h5_code", None):
+        values["account_code"] = g.h5_code
+
+
+@bp.before_request
+def _sign_in():
+    """Every page needs a known account and, except the OAuth return, the resident's openid."""
+    g.account = account_by_code(g.h5_code)
+    if g.account is None:
+        raise NotFound("找不到这个公众号的页面，请从公众号菜单重新进入")
+    if request.endpoint in OPEN_PAGES:
+        return None
+    openid = session.get(_openid_key())
+    if openid is None:
+        return _start_oauth()
+    g.resident = services.signed_in(g.account, openid, now())
+    return None
+
+
+def _return_to():
+    """Where to come back after signing in: this page, or for a form post the page that holds the form."""
+    if request.method == "GET":
+        query = request.query_string.decode("utf-8", "replace")
+        return request.path + (f"?{query}" if query else "")
+    if request.endpoint == "h5.rate":
+        return url_for(".ticket", number=request.view_args["number"])
+    return url_for(".report")
+
+
+def _start_oauth():
+    """Send the browser to WeChat for a silent snsapi_base sign-in, remembering a state and the page."""
+    state = secrets.token_hex(16)
+    pending = [p for p in session.get(_pending_key(), []) if isinstance(p, list) and len(p) == 2]
+    session[_pending_key()] = (pending + [[state, _return_to()]])[-PENDING_LOGINS:]
+    redirect_uri = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for(".oauth")
+    return redirect(authorize_url(g.account, redirect_uri, state))
+
+
+def _sign_in_failed(message, retry, status):
+    return render_template("h5/error.html", title="登录没有成功", message=message, retry=retry), status
+
+
+@bp.get("/oauth")
+def oauth():
+    """WeChat's return: check the state, exchange the code for the openid, go back to the page asked for."""
+    state, code = request.args.get("state", ""), request.args.get("code", "")
+    pending = session.get(_pending_key(), [])
+    given = state.encode("utf-8")
+    target = next((page for kept, page in pending if hmac.compare_digest(kept.encode(), given)), None)
+    if target is None or not code:
+        return _sign_in_failed("这个登录链接已经失效了。请点下面的按钮重新进入。", url_for(".home"), 400)
+    session[_pending_key()] = [p for p in pending if p[0] != state]
+    try:
+        openid = openid_for_code(g.account, code)
+    except WeChatError as exc:
+        log.warning("h5 %s: OAuth code exchange failed: %s", g.h5_code, exc)
+        return _sign_in_failed("微信登录没有成功，可能是网络不好或页面停留太久。请点下面的按钮再试一次。",
+                               target, 503 if exc.transient else 400)
+    session[_openid_key()] = openid
+    services.signed_in(g.account, openid, now())
+    return redirect(target)
+
+
+@bp.get("/")
+def home():
+    """The account's H5 entry: the report form."""
+    return redirect(url_for(".report"))
+
+
+def _report_form(values, errors=None, status=200):
+    """The report form, empty, filled in for the resident, or as they typed it with messages per field."""
+    account, resident = g.account, g.resident
+    return render_template(
+        "h5/report.html", values=values, errors=errors or {}, categories=active_categories(),
+        icons=ICONS, max_photos=services.MAX_PHOTOS, max_description=services.MAX_DESCRIPTION,
+        streets=services.communities_by_street() if services.needs_community(account) else None,
+        community_optional=community_for(account, resident) is not None), status
+
+
+@bp.route("/report", methods=["GET", "POST"])
+def report():
+    """GET: the report form. POST: open a ticket with the photos, then show it with its number."""
+    if request.method == "GET":
+        community = g.resident.community
+        return _report_form({"phone": g.resident.phone or "", "address": services.last_address(g.resident) or "",
+                             "community": community.code if community else ""})
+    try:
+        found = services.read_report(g.account, g.resident, request.form, request.files.getlist("photos"),
+                                     active_categories())
+        ticket, created = services.submit_report(g.account, g.resident, found, now())
+    except services.ReportRefused as exc:
+        return _report_form(exc.values, exc.errors, 400)
+    except AppError as exc:
+        return _report_form(services.form_values(request.form), {"community": exc.message}, 400)
+    message = ('提交成功！工单号 <span class="nowrap">{}</span>。{}' if created else
+               '这个问题您刚才已经提交过了，工单号 <span class="nowrap">{}</span>，不用再提交。{}')
+    flash(Markup(message).format(ticket.number, response_promise(ticket, now())), "success")
+    return redirect(url_for(".ticket", number=ticket.number))
+
+
+@bp.get("/tickets")
+def tickets():
+    """The resident's own tickets, newest first."""
+    found = services.my_tickets(g.resident)
+    return render_template("h5/tickets.html", tickets=found, icons=ICONS,
+                           limited=len(found) >= services.MY_TICKETS_LIMIT)
+
+
+def _ticket_page(ticket, rating_error=None, values=None, status=200):
+    """A ticket with its photos, the steps so far, and the rating form once it is resolved."""
+    steps = [e for e in ticket.events if e.kind in STEPS]
+    return render_template(
+        "h5/ticket.html", t=ticket, steps=steps, step_labels=STEPS, notes_shown=NOTES_SHOWN, icons=ICONS,
+        ratings=services.RATINGS, can_rate=services.can_rate(ticket), rating_error=rating_error,
+        values=values or {}, hotline=hotline(g.account) or ticket.community.phone,
+        max_comment=services.MAX_COMMENT), status
+
+
+@bp.get("/tickets/<number>")
+def ticket(number):
+    """One of the resident's tickets."""
+    return _ticket_page(services.my_ticket(g.resident, number))
+
+
+@bp.post("/tickets/<number>/rating")
+def rate(number):
+    """Rate a resolved ticket: satisfied closes it, unsatisfied has it redone."""
+    found = services.my_ticket(g.resident, number)
+    choice, comment = request.form.get("rating", ""), request.form.get("comment", "")
+    try:
+        services.rate(found, choice, comment, now())
+    except AppError as exc:
+        db.session.rollback()
+        found = services.my_ticket(g.resident, number)
+        return _ticket_page(found, exc.message, {"rating": choice, "comment": comment.strip()},
+                            409 if exc.status == 409 else 400)
+    if choice == "unsatisfied":
+        flash("已收到您的评价。很抱歉没有让您满意，我们会重新办理，并尽快联系您。", "success")
+    else:
+        flash("谢谢您的评价！这张工单已完成。", "success")
+    return redirect(url_for(".ticket", number=number))
+
+
+@bp.get("/media/<path:key>")
+def media(key):
+    """A photo or thumbnail of one of the resident's own tickets; anything else is 404."""
+    content_type = services.my_photo_type(g.resident, key)
+    path = storage(current_app).path(key) if content_type else None
+    if path is None:
+        raise NotFound("找不到这张照片")
+    response = send_file(path, mimetype=content_type, max_age=3600)
+    response.cache_control.public = False
+    response.cache_control.private = True
+    return response
+
+
+@bp.get("/<path:rest>")
+def unknown(rest):
+    """Any other address under the account: the H5 404 page, not the console's."""
+    raise NotFound("找不到这个页面")
+
+
+@bp.context_processor
+def _page_globals():
+    """The account and its hotline on every H5 page (every mention of calling is a tel: link)."""
+    account = getattr(g, "account", None)
+    return {"account": account, "hotline": hotline(account) if account else None}
+
+
+FRIENDLY = {400: "页面已过期，请返回上一页刷新后再提交。", 404: "找不到这个页面。", 405: "请从公众号菜单重新进入。"}
+
+
+def _too_large():
+    """What to say when an upload is over the limit (the typed text cannot be read back from it)."""
+    megabytes = current_app.config["MAX_PHOTO_BYTES"] // (1 << 20)
+    return (f"照片太大了：每张请不要超过 {megabytes} MB，一次最多 {services.MAX_PHOTOS} 张。"
+            "请点左上角返回，少选几张照片再提交。")
+
+
+@bp.errorhandler(Exception)
+def _error(exc):
+    """Errors of H5 pages as plain-language H5 pages; nothing internal is shown."""
+    if isinstance(exc, HTTPException) and exc.code and exc.code < 400:
+        return exc
+    db.session.rollback()
+    if isinstance(exc, AppError):
+        status, message = exc.status, exc.message
+    elif isinstance(exc, CSRFError):
+        status, message = 400, "页面已过期。请返回上一页，刷新后再提交。"
+    elif isinstance(exc, HTTPException):
+        status = exc.code or 500
+        message = _too_large() if status == 413 else FRIENDLY.get(status, HTTP_MESSAGES.get(status, "出了点问题。"))
+    else:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        status, message = 500, "出了点问题，请稍后再试。急事请直接打电话。"
+    retry = url_for(".home") if getattr(g, "account", None) else None
+    return render_template("h5/error.html", title="出错了", message=message, retry=retry), status
