@@ -52,7 +52,7 @@ def run_job(app, job):
             db.session.remove()
 
 
-def _hold_lock(app):
+def _hold_lock():
     """Block until this process is the only scheduler (PostgreSQL); returns the connection that holds it."""
     engine = db.engine
     if engine.dialect.name != "postgresql":
@@ -83,7 +83,7 @@ def run(once):
         for job in JOBS:
             run_job(app, job)
         return
-    lock = _hold_lock(app)
+    lock = _hold_lock()
     runner = BlockingScheduler(timezone="UTC")
     for job in JOBS:
         runner.add_job(run_job, "interval", seconds=job.seconds, args=(app, job), id=job.name,

@@ -19,7 +19,7 @@ UNIT = rf"(?:{NUM}|[东西南北中A-Za-z])单元"
 FLOOR = rf"{NUM}[楼层]"
 # Room: 502室, 301户, 2号, or a bare 301 / 1202 that is not a count, a date, a price or a phone number;
 # digits only, since 一户 / 两户 are households, not rooms.
-ROOM = rf"(?:[0-9０-９]{{1,5}}(?:室|户|号(?!楼))|\d{{3,4}}(?![\d个多余来天年月日号次元块万千米平点分岁人位名斤只条层楼路]))"
+ROOM = r"(?:[0-9０-９]{1,5}(?:室|户|号(?!楼))|\d{3,4}(?![\d个多余来天年月日号次元块万千米平点分岁人位名斤只条层楼路]))"
 # Building-unit-room written with dashes after the house number: 288号3-2-301.
 DASHED = r"\d{1,3}[-－]\d{1,2}[-－]\d{3,4}(?!\d)"
 # Whatever follows a building: each part optional, in the order addresses are written, and each

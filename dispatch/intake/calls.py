@@ -5,10 +5,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from dispatch.apiutil import API_PREFIX, authenticate_bearer, json_body
-from dispatch.errors import Invalid, NotFound
+from dispatch.errors import NotFound
 from dispatch.extensions import csrf, db
 from dispatch.intake.models import PhoneCall
-from dispatch.org.services import community_by_code, community_by_id
+from dispatch.org.services import requested_community
 from dispatch.tickets import services
 from dispatch.tickets.models import Channel, Ticket
 from dispatch.tickets.schemas import CODE, PHONE
@@ -45,17 +45,6 @@ class CallOut(Schema):
 CALL_IN, CALL_OUT = CallIn(), CallOut()
 
 
-def _community(code):
-    if not code and g.principal.community_id:
-        return community_by_id(g.principal.community_id)
-    if not code:
-        raise Invalid("需要指定社区（community）", fields={"community": ["必填"]})
-    community = community_by_code(code)
-    if community is None:
-        raise Invalid(f"未知的社区「{code}」", fields={"community": ["未知的社区代码"]})
-    return community
-
-
 def record_call(principal, data, community, now):
     """Log a call and open its draft ticket; a call id seen before returns the first record (created=False)."""
     called_at = data["called_at"] or now
@@ -85,7 +74,7 @@ def _find(call_id, principal):
 def create_call():
     """Record a call from the phone system; a repeated call_id answers 200 with the same ticket."""
     data = CALL_IN.load(json_body())
-    community = _community(data["community"])
+    community = requested_community(g.principal, data["community"])
     call, created = record_call(g.principal, data, community, clock_now())
     ticket = db.session.get(Ticket, call.ticket_id)
     body = CALL_OUT.dump({"call_id": call.call_id, "caller": call.caller, "community": community.code,

@@ -15,7 +15,7 @@ from dispatch.intake.models import MediaFetch
 from dispatch.org.principal import SYSTEM
 from dispatch.storage import storage
 from dispatch.tickets import services
-from dispatch.tickets.models import Ticket, TicketPhoto
+from dispatch.tickets.models import Ticket
 from dispatch.wechat.client import WeChatError, download_media
 from dispatch.wechat.models import WeChatAccount
 
@@ -68,11 +68,7 @@ def _attach_photo(job, ticket, data, now):
         photo = process_photo(data, max_bytes=current_app.config["MAX_PHOTO_BYTES"])
     except RejectedPhoto as exc:
         return _refuse(job, ticket, str(exc), now)
-    store = storage(current_app)
-    db.session.add(TicketPhoto(ticket=ticket, storage_key=store.save(photo.data, photo.ext),
-                               thumbnail_key=store.save(photo.thumbnail, "jpg"), content_type=photo.content_type,
-                               size=len(photo.data), created_at=now))
-    services.record(ticket, SYSTEM, "photo_added", now, note="居民通过微信发来的照片")
+    services.attach_cleaned_photo(SYSTEM, ticket, photo, storage(current_app), "居民通过微信发来的照片", now)
     return _done(job, now)
 
 

@@ -17,19 +17,24 @@ def call_link(account):
     return f'<a href="tel:{number}">{number}</a>' if number else ""
 
 
+def _h5_url(account, page):
+    """An address of the account's resident pages, as residents reach it (PUBLIC_BASE_URL)."""
+    return f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/h5/{account.code}/{page}"
+
+
 def ticket_url(account, ticket):
     """The ticket's page inside WeChat (H5)."""
-    return f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/h5/{account.code}/tickets/{ticket.number}"
+    return _h5_url(account, f"tickets/{ticket.number}")
 
 
 def my_tickets_url(account):
     """The resident's list of tickets (H5)."""
-    return f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/h5/{account.code}/tickets"
+    return _h5_url(account, "tickets")
 
 
 def report_url(account):
     """The report form (H5)."""
-    return f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/h5/{account.code}/report"
+    return _h5_url(account, "report")
 
 
 def response_promise(ticket, now):

@@ -99,24 +99,25 @@ def _window():
     return timedelta(minutes=current_app.config["WECHAT_DRAFT_MINUTES"])
 
 
+def _marked_draft(resident, now):
+    """The still-new ticket marked on the resident row, while its window is open."""
+    if not (resident.draft_ticket_id and resident.draft_until and resident.draft_until > now):
+        return None
+    ticket = db.session.get(Ticket, resident.draft_ticket_id)
+    return ticket if ticket is not None and ticket.status is Status.NEW else None
+
+
 def _draft(resident, now):
     """The resident's ticket still gathering photos and words: the one marked, else their newest within the window."""
-    if resident.draft_ticket_id and resident.draft_until and resident.draft_until > now:
-        ticket = db.session.get(Ticket, resident.draft_ticket_id)
-        if ticket is not None and ticket.status is Status.NEW:
-            return ticket
-    return db.session.scalar(select(Ticket).where(
+    return _marked_draft(resident, now) or db.session.scalar(select(Ticket).where(
         Ticket.resident_id == resident.id, Ticket.status == Status.NEW, Ticket.channel.in_(WECHAT_CHANNELS),
         Ticket.updated_at > now - _window()).order_by(Ticket.updated_at.desc(), Ticket.id.desc()).limit(1))
 
 
 def _awaiting_words(resident, now):
     """The photo or voice ticket that a note sent now completes, if any (read from the resident row alone)."""
-    if resident.draft_ticket_id and resident.draft_until and resident.draft_until > now:
-        ticket = db.session.get(Ticket, resident.draft_ticket_id)
-        if ticket is not None and ticket.status is Status.NEW and ticket.description_pending:
-            return ticket
-    return None
+    ticket = _marked_draft(resident, now)
+    return ticket if ticket is not None and ticket.description_pending else None
 
 
 def _keep_open(resident, ticket, now):

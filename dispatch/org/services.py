@@ -40,6 +40,18 @@ def community_by_id(community_id):
     return cached_instance(_communities, community_id, lambda: db.session.get(Community, community_id))
 
 
+def requested_community(principal, code):
+    """The community an API request names, or the caller's own when it has exactly one; 422 otherwise."""
+    if not code and principal.community_id:
+        return community_by_id(principal.community_id)
+    if not code:
+        raise Invalid("需要指定社区（community）", fields={"community": ["必填"]})
+    community = community_by_code(code)
+    if community is None:
+        raise Invalid(f"未知的社区「{code}」", fields={"community": ["未知的社区代码"]})
+    return community
+
+
 def create_user(username, role, password, display_name=None, street=None, community=None,
                 department=None):
     """Create a staff user, or update the existing one with that username (idempotent)."""

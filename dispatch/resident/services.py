@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from dispatch.errors import Conflict, Invalid, NotFound
@@ -60,10 +60,8 @@ def my_ticket(resident, number):
 def my_photo_type(resident, key):
     """The content type of a photo or thumbnail of one of the resident's tickets, else None."""
     photo = db.session.scalar(select(TicketPhoto).join(Ticket).where(
-        or_(TicketPhoto.storage_key == key, TicketPhoto.thumbnail_key == key), Ticket.resident_id == resident.id))
-    if photo is None:
-        return None
-    return photo.content_type if photo.storage_key == key else "image/jpeg"
+        TicketPhoto.stored_as(key), Ticket.resident_id == resident.id))
+    return photo.content_type_of(key) if photo is not None else None
 
 
 def last_address(resident):
@@ -242,10 +240,8 @@ def _attach(ticket, photos, now):
     """Store each cleaned photo and its thumbnail, one timeline entry per photo."""
     store = storage(current_app)
     for number, photo in enumerate(photos, start=1):
-        db.session.add(TicketPhoto(ticket=ticket, storage_key=store.save(photo.data, photo.ext),
-                                   thumbnail_key=store.save(photo.thumbnail, "jpg"),
-                                   content_type=photo.content_type, size=len(photo.data), created_at=now))
-        services.record(ticket, RESIDENT, "photo_added", now, note=f"居民在报事单上传的照片（{number}/{len(photos)}）")
+        services.attach_cleaned_photo(RESIDENT, ticket, photo, store, f"居民在报事单上传的照片（{number}/{len(photos)}）",
+                                      now)
 
 
 # ---- rating ----

@@ -3,9 +3,8 @@ from flask import Blueprint, g, request, url_for
 from marshmallow.experimental.context import Context
 
 from dispatch.apiutil import API_PREFIX, authenticate_bearer, json_body
-from dispatch.errors import Invalid
 from dispatch.extensions import csrf
-from dispatch.org.services import community_by_code, community_by_id
+from dispatch.org.services import requested_community
 from dispatch.tickets import queries, services
 from dispatch.tickets.models import Channel, Priority
 from dispatch.tickets.schemas import (AcceptIn, CategoryOut, ClassifyIn, CommentIn, PageOut, TicketCreateIn,
@@ -29,18 +28,6 @@ def _detail(ticket, status=200):
     return body, status, {"ETag": f'"{ticket.version}"'}
 
 
-def _community(code):
-    """The community named in a request, or the token's own when it has exactly one."""
-    if not code and g.principal.community_id:
-        return community_by_id(g.principal.community_id)
-    if not code:
-        raise Invalid("需要指定社区（community）", fields={"community": ["必填"]})
-    community = community_by_code(code)
-    if community is None:
-        raise Invalid(f"未知的社区「{code}」", fields={"community": ["未知的社区代码"]})
-    return community
-
-
 @bp.get("/tickets")
 def list_tickets():
     """List the caller's tickets with filters, newest first, paginated."""
@@ -56,7 +43,7 @@ def create_ticket():
     data = CREATE_IN.load(json_body())
     resident = data["resident"] or {}
     ticket = services.create_ticket(g.principal, services.NewTicket(
-        description=data["description"], community=_community(data["community"]),
+        description=data["description"], community=requested_community(g.principal, data["community"]),
         channel=Channel(data["channel"]), category=services.category_named(data["category"]),
         priority=Priority(data["priority"]) if data["priority"] else None, address=data["address"],
         resident_phone=resident.get("phone"), resident_name=resident.get("name")))

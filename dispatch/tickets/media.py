@@ -1,7 +1,7 @@
 """Ticket photos: served only to callers who may see the ticket."""
 from flask import Blueprint, current_app, g, send_file
 from flask_login import current_user
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from dispatch.apiutil import authenticate_bearer
 from dispatch.errors import NotFound
@@ -25,10 +25,9 @@ def _caller():
 
 def _file_in_scope(principal, key):
     """(content type) of a photo, thumbnail or voice file of a ticket the caller may see, else None."""
-    photo = db.session.scalar(select(TicketPhoto).join(Ticket).where(
-        or_(TicketPhoto.storage_key == key, TicketPhoto.thumbnail_key == key), visible(principal)))
+    photo = db.session.scalar(select(TicketPhoto).join(Ticket).where(TicketPhoto.stored_as(key), visible(principal)))
     if photo is not None:
-        return photo.content_type if photo.storage_key == key else "image/jpeg"
+        return photo.content_type_of(key)
     voice = db.session.scalar(select(Ticket.id).where(Ticket.voice_key == key, visible(principal)))
     return VOICE_TYPES.get(key.rsplit(".", 1)[-1], "application/octet-stream") if voice else None
 

@@ -152,6 +152,15 @@ class TicketPhoto(db.Model):
     created_at = mapped_column(UTCDateTime, default=system_now)
     ticket: Mapped[Ticket] = relationship(back_populates="photos")
 
+    @staticmethod
+    def stored_as(key):
+        """SQL condition: the photo whose full file or thumbnail is stored under key."""
+        return (TicketPhoto.storage_key == key) | (TicketPhoto.thumbnail_key == key)
+
+    def content_type_of(self, key):
+        """The content type of the file stored under key (thumbnails are always JPEG)."""
+        return self.content_type if key == self.storage_key else "image/jpeg"
+
 
 class TicketSequence(db.Model):
     """The last ticket number handed out on a local (Asia/Shanghai) day."""

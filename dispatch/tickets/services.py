@@ -239,6 +239,14 @@ def create_ticket(principal, data, now=None):
     return ticket
 
 
+def attach_cleaned_photo(principal, ticket, photo, storage, note, now):
+    """Keep a photo already cleaned by images.process_photo, with its thumbnail, and note it on the timeline."""
+    db.session.add(TicketPhoto(ticket=ticket, storage_key=storage.save(photo.data, photo.ext),
+                               thumbnail_key=storage.save(photo.thumbnail, "jpg"), content_type=photo.content_type,
+                               size=len(photo.data), created_at=now))
+    record(ticket, principal, "photo_added", now, note=note)
+
+
 def add_photo(principal, ticket, data, storage, max_bytes, now=None):
     """Attach an image to a ticket; refuse anything that is not a known image or is too large."""
     now = now or clock_now()
