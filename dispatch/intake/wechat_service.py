@@ -1,10 +1,11 @@
 """WeChat messages become tickets: stored raw first, acted on once per MsgId, answered in plain Chinese."""
+import functools
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, exists, select, true, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from dispatch.extensions import db
@@ -38,21 +39,95 @@ class Outcome:
     ticket: Ticket | None = None
 
 
+def _dialect():
+    """The current database's dialect module (its INSERT knows ON CONFLICT)."""
+    return postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+
+
 def _insert_ignoring_duplicates(table):
     """INSERT … ON CONFLICT DO NOTHING, in the current database's dialect."""
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    return dialect.insert(table)
+    return _dialect().insert(table)
+
+
+def _typed(table, keys):
+    """Bound parameters named and typed as the table's columns."""
+    return {key: bindparam(key, type_=table.c[key].type) for key in keys}
+
+
+RAW_KEYS = ("account_id", "dedup_key", "msg_type", "event", "from_openid", "create_time", "raw", "received_at",
+            "status", "error")
+RESIDENT_KEYS = ("account_code", "openid", "community_id", "created_at", "subscribed")
+
+
+# The callback is the hottest path: its statements are built once per process and dialect, not per message.
+@functools.cache
+def _raw_insert(dialect):
+    """Store one raw message unless its dedup key is known: returns the new row's id, or no row."""
+    table = InboundMessage.__table__
+    return (dialect.insert(table).values(_typed(table, RAW_KEYS))
+            .on_conflict_do_nothing(index_elements=["account_id", "dedup_key"]).returning(table.c.id))
+
+
+@functools.cache
+def _resident_upsert(dialect):
+    """The resident of (account, openid), created on first contact: returns the whole row."""
+    table = Resident.__table__
+    stmt = dialect.insert(table).values(_typed(table, RESIDENT_KEYS))
+    return stmt.on_conflict_do_update(index_elements=["account_code", "openid"],
+                                      set_={"openid": stmt.excluded.openid}).returning(*table.c)
+
+
+@functools.cache
+def _arrival_postgresql():
+    """Store the raw message and, only if it is new, upsert its sender: one round trip on PostgreSQL."""
+    raw = _raw_insert(postgresql).cte("raw")
+    table = Resident.__table__
+    params = _typed(table, RESIDENT_KEYS)
+    upsert = postgresql.insert(table).from_select(
+        list(RESIDENT_KEYS), select(*params.values()).where(exists(select(raw.c.id))))
+    sender = upsert.on_conflict_do_update(index_elements=["account_code", "openid"],
+                                          set_={"openid": upsert.excluded.openid}).returning(*table.c).cte("sender")
+    return select(raw.c.id.label("inbound_id"), *sender.c).select_from(raw.outerjoin(sender, true()))
+
+
+@functools.cache
+def _mark_processed():
+    """Record the reply given and the ticket touched, for WeChat's retries."""
+    table = InboundMessage.__table__
+    return update(table).where(table.c.id == bindparam("row_id")).values(
+        status="processed", reply=bindparam("reply", type_=table.c.reply.type),
+        ticket_id=bindparam("ticket_id", type_=table.c.ticket_id.type))
+
+
+def _raw_values(account, inbound, now, status="received", error=None):
+    return {"account_id": account.id, "dedup_key": inbound.dedup_key, "msg_type": inbound.msg_type or "unknown",
+            "event": inbound.event, "from_openid": inbound.openid, "create_time": inbound.create_time,
+            "raw": inbound.xml, "received_at": now, "status": status, "error": error}
+
+
+def _resident_values(account, openid, now):
+    return {"account_code": account.code, "openid": openid, "community_id": account.community_id,
+            "created_at": now, "subscribed": True}
 
 
 def _store_raw(account, inbound, now, status="received", error=None):
     """Keep the message as sent; None when WeChat already delivered it (the unique key decides, atomically)."""
-    table = InboundMessage.__table__
-    stmt = (_insert_ignoring_duplicates(table).values(
-        account_id=account.id, dedup_key=inbound.dedup_key, msg_type=inbound.msg_type or "unknown",
-        event=inbound.event, from_openid=inbound.openid, create_time=inbound.create_time, raw=inbound.xml,
-        received_at=now, status=status, error=error)
-        .on_conflict_do_nothing(index_elements=["account_id", "dedup_key"]).returning(table.c.id))
-    return db.session.connection().execute(stmt).scalar()
+    return db.session.connection().execute(_raw_insert(_dialect()),
+                                           _raw_values(account, inbound, now, status, error)).scalar()
+
+
+def _arrive(account, inbound, now):
+    """Store the raw message first; (row id, sender) when it is new, (None, None) when WeChat sent it before."""
+    connection = db.session.connection()
+    if connection.dialect.name != "postgresql":
+        row_id = _store_raw(account, inbound, now)
+        return (row_id, resident_for(account, inbound.openid, now)) if row_id is not None else (None, None)
+    row = connection.execute(_arrival_postgresql(), {**_raw_values(account, inbound, now),
+                                                     **_resident_values(account, inbound.openid, now)}).mappings().first()
+    if row is None:
+        return None, None
+    values = dict(row)
+    return values.pop("inbound_id"), merged(Resident, values)
 
 
 def _earlier_reply(account, inbound):
@@ -68,14 +143,13 @@ def receive(account, inbound, now):
     """Store, deduplicate and act on one inbound message; returns the reply text, None for 'success'."""
     try:
         with services.one_transaction():
-            row_id = _store_raw(account, inbound, now)
+            row_id, resident = _arrive(account, inbound, now)
             if row_id is None:
                 return _earlier_reply(account, inbound)
-            outcome = act(account, inbound, now)
+            outcome = act(account, resident, inbound, now)
             db.session.flush()
-            table = InboundMessage.__table__
-            db.session.connection().execute(update(table).where(table.c.id == row_id).values(
-                status="processed", reply=outcome.reply, ticket_id=outcome.ticket.id if outcome.ticket else None))
+            db.session.connection().execute(_mark_processed(), {
+                "row_id": row_id, "reply": outcome.reply, "ticket_id": outcome.ticket.id if outcome.ticket else None})
         return outcome.reply
     except Exception as exc:  # nothing is lost: keep the raw message for staff, tell the resident it arrived
         log.exception("wechat message %s of %s could not be processed", inbound.dedup_key, account.code)
@@ -86,13 +160,8 @@ def receive(account, inbound, now):
 
 def resident_for(account, openid, now):
     """The resident behind an openid of this account, created on first contact (one upsert)."""
-    table = Resident.__table__
-    stmt = _insert_ignoring_duplicates(table).values(
-        account_code=account.code, openid=openid, community_id=account.community_id, created_at=now,
-        subscribed=True)
-    stmt = stmt.on_conflict_do_update(index_elements=["account_code", "openid"],
-                                      set_={"openid": stmt.excluded.openid}).returning(*table.c)
-    return merged(Resident, dict(db.session.connection().execute(stmt).mappings().one()))
+    row = db.session.connection().execute(_resident_upsert(_dialect()), _resident_values(account, openid, now))
+    return merged(Resident, dict(row.mappings().one()))
 
 
 def _window():
@@ -266,9 +335,8 @@ def _record_template_result(account, inbound, now):
         .on_conflict_do_nothing(index_elements=["account_id", "msgid"]))
 
 
-def act(account, inbound, now):
-    """Do what one message asks, by its type."""
-    resident = resident_for(account, inbound.openid, now)
+def act(account, resident, inbound, now):
+    """Do what one message from this resident asks, by its type."""
     kind = inbound.msg_type
     if kind == "text":
         return on_text(account, resident, inbound.get("Content"), now)
