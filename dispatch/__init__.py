@@ -20,6 +20,8 @@ def create_app(config=None):
     from dispatch.tickets import api as tickets_api, media, views as ticket_views
     from dispatch.intake import models as _intake_models  # noqa: F401  (tables for migrations)
     from dispatch.wechat import models as _wechat_models  # noqa: F401
+    from dispatch.sla import models as _sla_models, views as sla_views  # noqa: F401
+    from dispatch import scheduler as _scheduler  # noqa: F401  (the lease table)
 
     extensions.db.init_app(app)
     extensions.migrate.init_app(app, extensions.db, directory=str(Path(__file__).parent.parent / "migrations"))
@@ -39,6 +41,7 @@ def create_app(config=None):
     app.register_blueprint(wechat_views.bp)
     app.register_blueprint(calls.bp)
     app.register_blueprint(resident_views.bp)
+    app.register_blueprint(sla_views.bp)
     # The demo's stand-in for WeChat and its simulator page: they answer 404 unless WECHAT_STUB is on.
     app.register_blueprint(stub.bp)
     app.register_blueprint(simulator.bp)

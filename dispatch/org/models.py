@@ -40,6 +40,8 @@ class Community(db.Model):
     street_id: Mapped[int] = mapped_column(ForeignKey("streets.id"), index=True)
     phone: Mapped[str | None] = mapped_column(String(32))
     address: Mapped[str | None] = mapped_column(String(200))
+    # Office hours for working-time SLA clocks, e.g. "08:30-12:00,13:30-17:30"; None: the district default.
+    office_hours: Mapped[str | None] = mapped_column(String(64))
     street: Mapped[Street] = relationship()
 
 

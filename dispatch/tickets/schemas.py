@@ -107,6 +107,8 @@ class TransitionIn(VersionedIn):
     assignee = fields.String(validate=validate.Length(max=64), load_default=None)
     department = fields.String(validate=CODE, load_default=None)
     into = fields.String(validate=validate.Length(max=24), load_default=None)
+    extension_days = fields.Integer(validate=validate.Range(min=1, max=60), load_default=None,
+                                    metadata={"description": "延期天数（申请或批准延期时）"})
 
 
 class AcceptIn(VersionedIn):

@@ -14,6 +14,7 @@ from dispatch.extensions import db
 from dispatch.org.models import Community, Department, Resident, User
 from dispatch.org.roles import Role
 from dispatch.rows import cached_instance, persistent
+from dispatch.sla import services as sla
 from dispatch.tickets import classifier
 from dispatch.tickets.lifecycle import ACTIONS, PREVIOUS, Status, check_role, next_status
 from dispatch.storage import sniff_image
@@ -222,7 +223,9 @@ def create_ticket(principal, data, now=None):
         "channel": data.channel, "community_id": data.community.id, "category_id": category.id if category else None,
         "priority": priority, "status": Status.NEW, "description": data.description, "address": data.address,
         "resident_id": resident.id if resident else None, "sla_paused_seconds": 0, "created_at": now,
-        "updated_at": now, "version": 1, "description_pending": False, "needs_listening": False, **data.columns}
+        "updated_at": now, "version": 1, "description_pending": False, "needs_listening": False,
+        "response_stage": 0, "resolution_stage": 0, **data.columns,
+        **sla.opening_columns(data.community, category.id if category else None, priority, now)}
     event_values = _event_fields(principal, "created", now, to_status=Status.NEW,
                                  suggested_category=suggestion.category_code, suggested_priority=suggestion.priority,
                                  urgent_terms=list(suggestion.urgent_terms), **data.extra)
@@ -365,6 +368,30 @@ def _merge_target(principal, ticket, params):
     return target
 
 
+DEFAULT_EXTENSION_DAYS = 3
+
+
+def _extension_days(value):
+    """Days of extension asked for or granted (1–60); None when not given."""
+    if value in (None, ""):
+        return None
+    try:
+        days = int(value)
+    except (TypeError, ValueError):
+        days = 0
+    if not 1 <= days <= 60:
+        raise Invalid("延期天数应为 1 到 60 之间的整数", fields={"extension_days": ["1–60"]})
+    return days
+
+
+def _requested_days(ticket):
+    """The days of the latest extension request on the timeline, or the default."""
+    data = db.session.scalar(select(TicketEvent.data).where(
+        TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "request_extension").order_by(TicketEvent.id.desc())
+        .limit(1))
+    return (data or {}).get("extension_days") or DEFAULT_EXTENSION_DAYS
+
+
 def _apply_effects(principal, ticket, name, params, now):
     """Side effects of an action beyond the state change; returns data for the timeline."""
     if name == "accept":
@@ -378,6 +405,10 @@ def _apply_effects(principal, ticket, name, params, now):
         ticket.closed_at = now
     elif name == "reopen":
         ticket.resolved_at = ticket.closed_at = None
+    elif name == "request_extension":
+        return {"extension_days": _extension_days(params.get("extension_days"))}
+    elif name == "approve_extension":
+        return {"extension_days": _extension_days(params.get("extension_days")) or _requested_days(ticket)}
     elif name == "merge":
         target = _merge_target(principal, ticket, params)
         ticket.merged_into_id, ticket.closed_at = target.id, now
@@ -401,6 +432,7 @@ def transition(principal, ticket, name, note=None, version=None, now=None, **par
     data = _apply_effects(principal, ticket, name, params, now)
     before, ticket.status = ticket.status, target
     _touch(ticket, now)
+    data.update(sla.after_transition(ticket, name, now, extension_days=data.get("extension_days")))
     record(ticket, principal, name, now, note=note, from_status=before, to_status=target, **data)
     _commit()
     return ticket

@@ -152,6 +152,8 @@ def _action_params(name, form):
         return {kind: value}
     if name == "merge":
         return {"into": form.get("into", "").strip()}
+    if name in ("request_extension", "approve_extension"):
+        return {"extension_days": form.get("extension_days", "").strip() or None}
     return {}
 
 

@@ -1,0 +1,1 @@
+"""SLA clocks: policies, the working calendar, the pure clock and the sweep."""

@@ -1,0 +1,218 @@
+"""A ticket's two clocks kept up to date through its life: opened, answered, paused, extended, reopened, done."""
+from dataclasses import dataclass
+
+from dispatch.extensions import db
+from dispatch.sla import clock
+from dispatch.sla.calendar import CalendarUnknown
+from dispatch.sla.calendars import calendar_for
+from dispatch.sla.models import SlaPolicy
+from dispatch.sla.policies import choose
+from dispatch.tickets.lifecycle import OPEN_STATUSES
+from dispatch.timeutil import as_utc
+
+CLOCKS = ("response", "resolution")
+STOPS_RESPONSE = frozenset({"accept", "resolve", "invalidate", "merge"})  # the community has answered
+
+
+@dataclass(frozen=True)
+class ClockView:
+    """One clock as the console and the API show it."""
+
+    name: str
+    label: str
+    due_at: object
+    state: str  # running, warning, overdue, paused, met, missed, none
+    minutes_left: float | None
+    working: bool
+
+
+def policy_of(ticket):
+    """The policy a ticket was opened under (immutable once chosen)."""
+    return db.session.get(SlaPolicy, ticket.sla_policy_id) if ticket.sla_policy_id else None
+
+
+def _limit(policy, name):
+    return policy.response_limit if name == "response" else policy.resolution_limit
+
+
+def opening_columns(community, category_id, priority, now):
+    """The SLA columns of a ticket opened now; a calendar that cannot answer leaves an error for the admin."""
+    policy = choose(category_id, priority)
+    if policy is None:
+        return {"sla_error": "没有适用的时限规则，请管理员在「时限规则」中添加默认规则"}
+    columns = {"sla_policy_id": policy.id}
+    try:
+        calendar = calendar_for(community)
+        for name in CLOCKS:
+            points = clock.start(calendar, _limit(policy, name), now, policy.warn_percent)
+            columns[f"{name}_warn_at"], columns[f"{name}_due_at"] = points.warn_at, points.due_at
+    except CalendarUnknown as exc:
+        return {"sla_policy_id": policy.id, "sla_error": str(exc)[:200]}
+    columns["sla_next_at"] = min(columns["response_warn_at"], columns["resolution_warn_at"])
+    columns["sla_deadline_at"] = columns["response_due_at"]
+    return columns
+
+
+def final_stage(policy):
+    """How many points a clock has: warning, deadline, then one per further member of the chain."""
+    return 1 + max(1, len(policy.chain))
+
+
+def running(ticket, name):
+    """Whether a clock counts now (not answered/done, not paused, not in error)."""
+    if ticket.sla_paused_at is not None or ticket.sla_error or ticket.sla_policy_id is None:
+        return False
+    if ticket.status not in OPEN_STATUSES:
+        return False
+    return ticket.responded_at is None if name == "response" else True
+
+
+def points(ticket, name):
+    return clock.Points(getattr(ticket, f"{name}_warn_at"), getattr(ticket, f"{name}_due_at"))
+
+
+def next_point(ticket, name, policy, calendar):
+    """When the clock's next unfired point falls, or None when it has none left or does not run."""
+    stage = getattr(ticket, f"{name}_stage")
+    if not running(ticket, name) or stage >= final_stage(policy) or getattr(ticket, f"{name}_due_at") is None:
+        return None
+    limit = _limit(policy, name)
+    step = clock.escalation_step(calendar, limit, policy.escalation_step_percent)
+    return clock.point_at(calendar, limit.unit.working, points(ticket, name), step, stage)
+
+
+def reschedule(ticket, policy=None, calendar=None):
+    """Set sla_next_at (the sweep's key) and sla_deadline_at (the queue's sort key) from the clocks' state."""
+    policy = policy or policy_of(ticket)
+    if policy is None or ticket.sla_error:
+        ticket.sla_next_at = ticket.sla_deadline_at = None
+        return
+    calendar = calendar or calendar_for(ticket.community)
+    upcoming = [p for p in (next_point(ticket, n, policy, calendar) for n in CLOCKS) if p is not None]
+    ticket.sla_next_at = min(upcoming) if upcoming else None
+    deadline = next((n for n in CLOCKS if running(ticket, n)), None)
+    ticket.sla_deadline_at = getattr(ticket, f"{deadline}_due_at") if deadline else None
+
+
+def _restart_resolution(ticket, policy, calendar, now):
+    started = clock.start(calendar, policy.resolution_limit, now, policy.warn_percent)
+    ticket.resolution_warn_at, ticket.resolution_due_at, ticket.resolution_stage = started.warn_at, started.due_at, 0
+
+
+def _pause(ticket, now):
+    ticket.sla_paused_at = now
+    return {"sla": "paused"}
+
+
+def _resume(ticket, policy, calendar, now):
+    """Move every point still ahead by the paused time (in each clock's measure) and record the pause."""
+    paused_at = ticket.sla_paused_at
+    ticket.sla_paused_at = None
+    if paused_at is None:
+        return {}
+    for name in CLOCKS:
+        if getattr(ticket, f"{name}_due_at") is None:
+            continue
+        working = _limit(policy, name).unit.working
+        moved = clock.resume(calendar, working, points(ticket, name), paused_at, now)
+        setattr(ticket, f"{name}_warn_at", moved.warn_at)
+        setattr(ticket, f"{name}_due_at", moved.due_at)
+    seconds = int((as_utc(now) - as_utc(paused_at)).total_seconds())
+    ticket.sla_paused_seconds = (ticket.sla_paused_seconds or 0) + seconds
+    return {"sla": "resumed", "paused_seconds": seconds,
+            "resolution_due_at": as_utc(ticket.resolution_due_at).isoformat()}
+
+
+def extension_minutes(policy, calendar, days):
+    """An extension of N days in the resolution clock's measure: working days for a working clock."""
+    unit = clock.Unit.WORKING_DAYS if policy.resolution_limit.unit.working else clock.Unit.DAYS
+    return clock.Limit(days, unit).minutes(calendar)
+
+
+def _extend(ticket, policy, calendar, now, days):
+    if not days or ticket.resolution_due_at is None:
+        return {}
+    before = ticket.resolution_due_at
+    moved = clock.extend(calendar, policy.resolution_limit.unit.working, points(ticket, "resolution"),
+                         extension_minutes(policy, calendar, days), now, policy.warn_percent)
+    ticket.resolution_warn_at, ticket.resolution_due_at = moved.warn_at, moved.due_at
+    ticket.resolution_stage = 1 if as_utc(moved.warn_at) <= as_utc(now) else 0
+    return {"sla": "extended", "extension_days": days, "resolution_due_before": as_utc(before).isoformat(),
+            "resolution_due_at": as_utc(moved.due_at).isoformat()}
+
+
+def after_transition(ticket, action, now, extension_days=None):
+    """Keep the clocks in step with a lifecycle action; returns what the timeline should say about them."""
+    policy = policy_of(ticket)
+    if action in STOPS_RESPONSE and ticket.responded_at is None:
+        ticket.responded_at = now
+    if policy is None or ticket.sla_error:
+        return {}
+    try:
+        calendar = calendar_for(ticket.community)
+        data = {}
+        if action == "wait_for_resident":
+            data = _pause(ticket, now)
+        elif action == "resume":
+            data = _resume(ticket, policy, calendar, now)
+        elif action == "approve_extension":
+            data = _extend(ticket, policy, calendar, now, extension_days)
+        elif action == "reopen":
+            _restart_resolution(ticket, policy, calendar, now)
+            data = {"sla": "restarted", "resolution_due_at": as_utc(ticket.resolution_due_at).isoformat()}
+        reschedule(ticket, policy, calendar)
+        return data
+    except CalendarUnknown as exc:
+        ticket.sla_error = str(exc)[:200]
+        ticket.sla_next_at = ticket.sla_deadline_at = None
+        return {"sla": "calendar_unknown"}
+
+
+def views(ticket, now):
+    """Both clocks as shown to people: due time, state and minutes left in the clock's own measure."""
+    policy = policy_of(ticket)
+    if policy is None or ticket.sla_error:
+        return []
+    try:
+        calendar = calendar_for(ticket.community)
+        return [_view(ticket, name, policy, calendar, now) for name in CLOCKS]
+    except CalendarUnknown:
+        return []
+
+
+def _view(ticket, name, policy, calendar, now):
+    due = getattr(ticket, f"{name}_due_at")
+    working = _limit(policy, name).unit.working
+    label = "响应" if name == "response" else "办结"
+    finished = _finished_at(ticket, name)
+    if finished is not None:
+        met = due is not None and as_utc(finished) <= as_utc(due)
+        return ClockView(name, label, due, "met" if met else "missed", None, working)
+    at = ticket.sla_paused_at or now
+    left = clock.remaining(calendar, working, due, at)
+    if ticket.sla_paused_at is not None:
+        state = "paused"
+    elif left < 0:
+        state = "overdue"
+    elif as_utc(now) >= as_utc(getattr(ticket, f"{name}_warn_at")):
+        state = "warning"
+    else:
+        state = "running"
+    return ClockView(name, label, due, state, left, working)
+
+
+def _finished_at(ticket, name):
+    """When a clock stopped for good: answered (response), or the ticket left the open states."""
+    ended = None if ticket.status in OPEN_STATUSES else (ticket.resolved_at or ticket.closed_at or ticket.updated_at)
+    if name == "response":
+        return ticket.responded_at or ended
+    return ended
+
+
+def current_view(ticket, now):
+    """The clock that matters now (response until answered, then resolution), for lists."""
+    shown = views(ticket, now)
+    for view in shown:
+        if view.state in ("running", "warning", "overdue", "paused"):
+            return view
+    return shown[-1] if shown else None

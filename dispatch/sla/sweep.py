@@ -1,0 +1,175 @@
+"""The SLA sweep (every minute): each warning, breach and escalation point fires exactly once.
+
+Only tickets whose sla_next_at has passed are read (an index on it), so the cost follows the number due,
+not the size of the table. On PostgreSQL the rows are claimed FOR UPDATE SKIP LOCKED, so two sweeps at once
+split the work; every UPDATE also checks the stages it read (compare-and-set), so a point that another sweep
+fired in the meantime is not fired again. After a pause of hours, every missed point fires, in order.
+"""
+from dataclasses import dataclass
+from types import SimpleNamespace
+
+from sqlalchemy import and_, bindparam, insert, select, update
+
+from dispatch.extensions import db
+from dispatch.org.models import User
+from dispatch.org.roles import Role
+from dispatch.org.services import community_by_id
+from dispatch.sla.calendar import CalendarUnknown
+from dispatch.sla.calendars import calendar_for
+from dispatch.sla.models import CHAIN_LABELS, SlaPolicy
+from dispatch.sla.services import CLOCKS, next_point, reschedule
+from dispatch.tickets.models import Ticket, TicketEvent
+from dispatch.timeutil import as_utc
+
+BATCH = 1000
+ACTOR = "时限监控"
+CLOCK_LABELS = {"response": "响应", "resolution": "办结"}
+COLUMNS = ("id", "community_id", "sla_policy_id", "status", "assignee_id", "department_id", "responded_at",
+           "sla_paused_at", "sla_error", "response_warn_at", "response_due_at", "response_stage",
+           "resolution_warn_at", "resolution_due_at", "resolution_stage", "sla_next_at", "version")
+
+
+@dataclass
+class Context:
+    """What one sweep looks up once: policies, calendars and the people each escalation reaches."""
+
+    now: object
+    policies: dict
+    calendars: dict
+    directors: dict
+    supervisors: dict
+
+    def policy(self, policy_id):
+        if policy_id not in self.policies:
+            self.policies[policy_id] = db.session.get(SlaPolicy, policy_id)
+        return self.policies[policy_id]
+
+    def calendar(self, community_id):
+        if community_id not in self.calendars:
+            self.calendars[community_id] = calendar_for(community_by_id(community_id))
+        return self.calendars[community_id]
+
+    def people(self, role, ticket):
+        """User ids a chain member stands for on this ticket."""
+        if role == "assignee":
+            return [ticket.assignee_id] if ticket.assignee_id else []
+        community = community_by_id(ticket.community_id)
+        if role == "director":
+            key, cache, where = community.id, self.directors, (User.community_id == community.id,
+                                                               User.role == Role.COMMUNITY_DIRECTOR)
+        else:
+            key, cache, where = community.street_id, self.supervisors, (User.street_id == community.street_id,
+                                                                        User.role == Role.STREET_SUPERVISOR)
+        if key not in cache:
+            cache[key] = list(db.session.scalars(select(User.id).where(User.active, *where).order_by(User.id)))
+        return cache[key]
+
+
+def _event(ticket, name, stage, at, policy, context):
+    """The timeline event (and the notify issue's trigger) for one point of one clock."""
+    chain = policy.chain or ("director",)
+    label = CLOCK_LABELS[name]
+    data = {"clock": name, "stage": stage + 1, "point_at": as_utc(at).isoformat(),
+            "due_at": as_utc(getattr(ticket, f"{name}_due_at")).isoformat(), "notify": True}
+    if stage == 0:
+        kind, note = "sla_warning", f"{label}时限即将到期（已用 {policy.warn_percent}%）"
+        role = chain[0]
+    else:
+        role = chain[min(stage - 1, len(chain) - 1)]
+        kind = "sla_breach" if stage == 1 else "sla_escalation"
+        note = (f"{label}时限已到，已告知{CHAIN_LABELS[role]}" if stage == 1
+                else f"{label}超时未办，升级至{CHAIN_LABELS[role]}")
+    if role == "assignee" and not ticket.assignee_id:
+        role = "director"  # nobody holds it yet: the community answers for it
+    data.update(to_role=role, to_user_ids=context.people(role, ticket))
+    return {"ticket_id": ticket.id, "at": context.now, "kind": kind, "actor_user_id": None, "actor_label": ACTOR,
+            "from_status": None, "to_status": None, "note": note, "data": data}
+
+
+def fire_due_points(ticket, policy, calendar, context):
+    """Advance the ticket's stages past every point at or before now; returns the events, oldest point first."""
+    events = []
+    while True:
+        due = [(at, name) for name in CLOCKS
+               if (at := next_point(ticket, name, policy, calendar)) is not None and at <= as_utc(context.now)]
+        if not due:
+            return events
+        at, name = min(due)
+        stage = getattr(ticket, f"{name}_stage")
+        events.append(_event(ticket, name, stage, at, policy, context))
+        setattr(ticket, f"{name}_stage", stage + 1)
+
+
+def _claim(now, limit):
+    """The tickets with a point due, oldest first; locked, and skipping those another sweep holds (PostgreSQL)."""
+    table = Ticket.__table__
+    query = (select(*(table.c[c] for c in COLUMNS)).where(table.c.sla_next_at <= now)
+             .order_by(table.c.sla_next_at).limit(limit))
+    if db.session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return db.session.connection().execute(query).mappings().all()
+
+
+def _advance(row, context):
+    """(new values for the ticket row, events) for one claimed row."""
+    ticket = SimpleNamespace(**row)
+    policy = context.policy(ticket.sla_policy_id)
+    try:
+        calendar = context.calendar(ticket.community_id)
+        events = fire_due_points(ticket, policy, calendar, context) if policy else []
+        reschedule(ticket, policy, calendar) if policy else None
+        error = None
+    except CalendarUnknown as exc:
+        events, error = [], str(exc)[:200]
+    values = {"t_id": row["id"], "old_r": row["response_stage"], "old_s": row["resolution_stage"],
+              "response_stage": ticket.response_stage, "resolution_stage": ticket.resolution_stage,
+              "sla_next_at": None if error or not policy else ticket.sla_next_at,
+              "sla_deadline_at": None if error or not policy else ticket.sla_deadline_at,
+              "sla_error": error or row["sla_error"]}
+    return values, events
+
+
+def _write(values, events):
+    """Compare-and-set every ticket, then add the events of those whose stages nobody moved meanwhile."""
+    table = Ticket.__table__
+    stmt = (update(table).where(and_(table.c.id == bindparam("t_id"), table.c.response_stage == bindparam("old_r"),
+                                     table.c.resolution_stage == bindparam("old_s")))
+            .values(response_stage=bindparam("response_stage"), resolution_stage=bindparam("resolution_stage"),
+                    sla_next_at=bindparam("sla_next_at"), sla_deadline_at=bindparam("sla_deadline_at"),
+                    sla_error=bindparam("sla_error"), version=table.c.version + 1))
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        kept = values  # the rows are locked: nobody can have moved them
+        if values:
+            connection.execute(stmt, values)
+    else:
+        kept = [v for v in values if connection.execute(stmt, v).rowcount == 1]
+    won = {v["t_id"] for v in kept}
+    events = [e for e in events if e["ticket_id"] in won]
+    if events:
+        connection.execute(insert(TicketEvent.__table__), events)
+    return len(kept), len(events)
+
+
+def sweep_once(now, limit=BATCH):
+    """One batch in one transaction; returns (tickets advanced, events written, rows claimed)."""
+    context = Context(now, {}, {}, {}, {})
+    rows = _claim(now, limit)
+    values, events = [], []
+    for row in rows:
+        row_values, row_events = _advance(row, context)
+        values.append(row_values)
+        events.extend(row_events)
+    advanced, written = _write(values, events)
+    db.session.commit()
+    return advanced, written, len(rows)
+
+
+def run_sla_sweep(now, limit=BATCH):
+    """The scheduler job: batches until nothing is due; returns the number of events fired."""
+    fired = 0
+    while True:
+        _, written, claimed = sweep_once(now, limit)
+        fired += written
+        if claimed < limit:
+            return fired

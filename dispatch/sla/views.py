@@ -1,0 +1,4 @@
+"""Console pages for SLA policies and the working calendar (admins)."""
+from flask import Blueprint
+
+bp = Blueprint("sla", __name__)
