@@ -118,6 +118,7 @@ def seed_demo(if_empty, ticket_count):
 def init_app(app):
     """Register the commands."""
     from dispatch.scheduler import scheduler
+    from dispatch.sla.cli import sla
     from dispatch.wechat.cli import wechat
-    for command in (users, tokens, categories, seed_demo, wechat, scheduler):
+    for command in (users, tokens, categories, seed_demo, wechat, scheduler, sla):
         app.cli.add_command(command)

@@ -16,6 +16,14 @@ FUNCTION_TYPES = {
     "photos": {"type": "array", "items": {"type": "string"}},
     "allowed_actions": {"type": "array", "items": {"type": "string"}},
     "timeline": {"type": "array", "items": {"$ref": "#/components/schemas/Event"}},
+    "sla": {"type": "object", "description": "Both SLA clocks (null when the ticket has none).", "properties": {
+        "policy_id": {"type": ["integer", "null"]}, "deadline_at": {"type": ["string", "null"]},
+        "paused_at": {"type": ["string", "null"]}, "paused_seconds": {"type": "integer"},
+        "error": {"type": ["string", "null"]},
+        **{name: {"type": ["object", "null"], "properties": {
+            "due_at": {"type": ["string", "null"]}, "working_time": {"type": "boolean"},
+            "state": {"enum": ["running", "warning", "overdue", "paused", "met", "missed"]},
+            "minutes_left": {"type": ["number", "null"]}}} for name in ("response", "resolution")}}},
 }
 SIMPLE = {fields.Integer: "integer", fields.Boolean: "boolean", fields.Float: "number", fields.Dict: "object"}
 

@@ -15,6 +15,7 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import func, select
 
 from dispatch.cli import load_categories
+from dispatch.sla.policies import seed_defaults as seed_sla_policies
 from dispatch.demo import data
 from dispatch.demo.wechat import seed_accounts
 from dispatch.extensions import db
@@ -141,6 +142,7 @@ def seed(if_empty=False, ticket_count=400, now=None, rng_seed=20151106):
     lines.append(org_line)
     added, refreshed = load_categories()
     lines.append(f"categories: {added} added, {refreshed} refreshed")
+    lines.append(f"SLA policies: {seed_sla_policies()} default(s) added")
     users, user_line = _seed_users(org)
     lines.append(user_line)
     lines.append(_seed_tickets(org, users, ticket_count, now, random.Random(rng_seed)))

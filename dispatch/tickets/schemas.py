@@ -8,7 +8,8 @@ from dispatch.org.principal import phone_for
 from dispatch.org.schemas import CodeName
 from dispatch.tickets.lifecycle import ACTIONS, Status, allowed_actions
 from dispatch.tickets.models import Channel, Priority
-from dispatch.timeutil import SHANGHAI, as_utc
+from dispatch.sla import services as sla
+from dispatch.timeutil import SHANGHAI, as_utc, now
 
 CODE = validate.Regexp(r"^[a-z0-9_]{1,32}$", error="应为小写字母、数字或下划线组成的代码")
 PHONE = validate.Regexp(r"^\+?[0-9][0-9-]{4,19}$", error="电话号码格式不正确")
@@ -164,6 +165,19 @@ def _iso(value):
     return value.isoformat() if value else None
 
 
+def _clock(view):
+    return {"due_at": _iso(view.due_at), "state": view.state, "working_time": view.working,
+            "minutes_left": round(view.minutes_left, 1) if view.minutes_left is not None else None}
+
+
+def _sla(ticket):
+    """Both SLA clocks: due times, state (running, warning, overdue, paused, met, missed) and time left."""
+    shown = {view.name: _clock(view) for view in sla.views(ticket, now())}
+    return {"policy_id": ticket.sla_policy_id, "deadline_at": _iso(ticket.sla_deadline_at),
+            "paused_at": _iso(ticket.sla_paused_at), "paused_seconds": ticket.sla_paused_seconds or 0,
+            "error": ticket.sla_error, "response": shown.get("response"), "resolution": shown.get("resolution")}
+
+
 class TicketOut(Schema):
     """A ticket in a list."""
 
@@ -180,6 +194,7 @@ class TicketOut(Schema):
     updated_at = fields.Function(lambda t: _iso(t.updated_at))
     response_due_at = fields.Function(lambda t: _iso(t.response_due_at), allow_none=True)
     resolution_due_at = fields.Function(lambda t: _iso(t.resolution_due_at), allow_none=True)
+    sla = fields.Function(_sla)
     version = fields.Integer()
 
 
