@@ -199,3 +199,16 @@ def test_one_scheduler_holds_the_lease_and_another_takes_over_when_it_dies(clock
     assert not acquire_lease("a", now + timedelta(seconds=76))  # and a, back from a stall, may not run
     release_lease("b")
     assert acquire_lease("a", clock.at)
+
+
+def test_a_standby_scheduler_waits_then_takes_over_within_a_minute(app, clock):
+    from dispatch.scheduler import wait_for_lease
+    assert acquire_lease("first", clock.at)
+    slept = []
+
+    def sleep(seconds):  # the first scheduler has died: nobody renews; time passes only here
+        slept.append(seconds)
+        clock.advance(seconds=seconds)
+    wait_for_lease(app, "second", sleep=sleep)
+    assert 0 < sum(slept) <= 60
+    assert not acquire_lease("first", clock.at)
