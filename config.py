@@ -59,6 +59,8 @@ class Config:
         self.WECHAT_TRIAGE_COMMUNITY = os.environ.get("WECHAT_TRIAGE_COMMUNITY")  # district account, no community
         self.WECHAT_STUB = _bool("WECHAT_STUB", False)  # serve a fake WeChat API under /_stub/wechat (demo)
         self.PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+        # The district's office hours for working-time SLA clocks; a community may set its own.
+        self.SLA_OFFICE_HOURS = os.environ.get("SLA_OFFICE_HOURS", "08:30-12:00,13:30-17:30")
 
 
 class DevelopmentConfig(Config):
