@@ -1,4 +1,5 @@
 """The staff console's ticket pages: the queue, a ticket with its actions, and phone intake."""
+from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
@@ -14,6 +15,8 @@ from dispatch.org.models import Department, User
 from dispatch.org.principal import phone_for
 from dispatch.org.roles import Role
 from dispatch.org.services import communities_in_scope
+from dispatch.sla import display as sla_display, services as sla
+from dispatch.sla.calendars import calendar_for
 from dispatch.storage import storage
 from dispatch.tickets.lifecycle import check_role
 from dispatch.tickets import queries, services
@@ -28,7 +31,7 @@ bp = Blueprint("tickets", __name__)
 CHANGE_ERRORS = (AppError, IllegalTransition, ActionNotPermitted, StaleDataError)
 FILTER_LABELS = {"status": "状态", "community": "社区", "street": "街道", "category": "分类", "channel": "渠道",
                  "created_from": "起始日期", "created_to": "截止日期", "overdue": "仅看超时", "q": "关键词",
-                 "page": "页码", "per_page": "每页条数"}
+                 "page": "页码", "per_page": "每页条数", "sort": "排序"}
 EVENT_LABELS = {"created": "创建工单", "classified": "调整分类", "comment": "备注", "photo_added": "添加照片",
                 "merged_in": "重复工单并入", "described": "补充内容", "located": "记录位置",
                 "photo_received": "居民补充照片", "voice_received": "收到语音", "voice_saved": "语音已保存",
@@ -47,6 +50,9 @@ def _read_filters(args):
         filters = TicketListIn().load({k: v for k, v in raw.items() if k not in bad})
     if len(raw.get("created_to", "")) == 10 and filters["created_to"]:
         filters["created_to"] += timedelta(days=1)  # a date picked as the end includes that whole day
+    filters["sort"] = raw.get("sort", "newest")
+    if filters["sort"] not in queries.SORTS:
+        bad["sort"], filters["sort"] = filters["sort"], "newest"
     kept = {k: v for k, v in raw.items() if k not in bad}
     problems = [f"筛选条件「{FILTER_LABELS.get(k, k)}」的取值无效（{v}），已忽略" for k, v in bad.items()]
     return filters, kept, problems
@@ -57,19 +63,46 @@ def _without(args, *names):
     return {k: v for k, v in args.items() if k not in names}
 
 
+@dataclass(frozen=True)
+class ClockCell:
+    """One SLA clock as a page shows it: the view, its words and its colour class."""
+
+    view: sla.ClockView
+    text: str
+    css: str
+
+
+def _clock_cell(ticket, view):
+    """A clock's words in its own measure (a working day is the community's day of office hours)."""
+    if view is None:
+        return None
+    day = calendar_for(ticket.community).day_minutes if view.working else sla_display.DAY_MINUTES
+    return ClockCell(view, sla_display.time_left_text(view, day), sla_display.css_class(view))
+
+
+def _queue_clocks(tickets, at):
+    """The clock that matters now for each row of this page only (the queue stays one page of work)."""
+    loaded = queries.policies_of(tickets)  # one SELECT; while held, policy_of finds each in the session
+    cells = {t.id: _clock_cell(t, sla.current_view(t, at)) for t in tickets}
+    del loaded
+    return cells
+
+
 @bp.get("/")
 @login_required
 def queue():
-    """The ticket queue of the caller's scope, filtered and paginated."""
+    """The ticket queue of the caller's scope, filtered, sorted and paginated."""
     principal = console_principal()
     filters, kept, problems = _read_filters(request.args)
-    page, per_page, at = filters.pop("page"), filters.pop("per_page"), now()
+    page, per_page, sort, at = filters.pop("page"), filters.pop("per_page"), filters.pop("sort"), now()
+    result = queries.list_tickets(principal, filters, at, page, per_page, sort=sort)
     return render_template(
-        "tickets/queue.html", result=queries.list_tickets(principal, filters, at, page, per_page),
+        "tickets/queue.html", result=result, clocks=_queue_clocks(result.items, at),
         counts=queries.counts_by_status(principal, filters, at), problems=problems, args=kept,
         tab_args=_without(kept, "status", "page"), page_args=_without(kept, "page"),
         communities=communities_in_scope(principal), categories=services.active_categories(),
-        channels=list(Channel), at=at, is_late=queries.is_overdue, can_intake=principal.role in MANAGERS)
+        channels=list(Channel), sorts=queries.SORT_LABELS, at=at, is_late=queries.is_overdue,
+        can_intake=principal.role in MANAGERS)
 
 
 # ---- one ticket ----
@@ -100,12 +133,15 @@ def detail(number):
     actions = allowed_actions(ticket.status, principal.role)
     volunteers, departments = _dispatch_targets(ticket) if ACTIONS["dispatch"] in actions else ([], [])
     categories = services.active_categories()
+    at = now()
     return render_template(
         "tickets/detail.html", t=ticket, actions=actions, phone=phone_for(principal, ticket.resident),
+        clocks=[_clock_cell(ticket, view) for view in sla.views(ticket, at)],
+        is_admin=principal.role is Role.DISTRICT_ADMIN,
         volunteers=volunteers, departments=departments, categories=categories,
         category_names={c.code: c.name for c in categories}, names=_names(ticket),
         can_classify=principal.role in ACTIONS["accept"].roles, event_labels=EVENT_LABELS,
-        priorities=list(Priority), PRIORITY_LABELS=PRIORITY_LABELS, at=now(), is_late=queries.is_overdue)
+        priorities=list(Priority), PRIORITY_LABELS=PRIORITY_LABELS, at=at, is_late=queries.is_overdue)
 
 
 def _reason(exc):
