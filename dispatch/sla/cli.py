@@ -12,6 +12,7 @@ from dispatch.org.models import Community
 from dispatch.sla import policies
 from dispatch.sla.calendars import forget_calendars, package_years
 from dispatch.sla.clock import Limit, Unit
+from dispatch.sla.services import recount_errors
 from dispatch.sla.models import CHAIN_ROLES, CalendarDay, CalendarYear, SlaPolicy
 from dispatch.tickets.models import Category, Priority
 from dispatch.timeutil import now
@@ -175,6 +176,7 @@ def holiday(day, name, workday, community):
     forget_calendars()
     click.echo(f"{day:%Y-%m-%d} {'working day' if workday else 'day off'}: {name}"
                f" ({place.name if place else 'whole district'})")
+    _recount()
 
 
 @sla.command("enter-year")
@@ -194,6 +196,20 @@ def enter_year(year, note):
     days = db.session.scalars(select(CalendarDay).where(CalendarDay.day.between(date(year, 1, 1), date(year, 12, 31)),
                                                         CalendarDay.community_id.is_(None))).all()
     click.echo(f"{year} entered: weekdays work, weekends rest, except {len(days)} listed day(s)")
+    _recount()
+
+
+def _recount():
+    counted, failing = recount_errors()
+    if counted or failing:
+        click.echo(f"open tickets without clocks: {counted} now counted, {failing} still cannot be")
+
+
+@sla.command("recount")
+@with_appcontext
+def recount():
+    """Give clocks to open tickets whose calendar could not be counted before."""
+    _recount()
 
 
 @sla.command("calendar")

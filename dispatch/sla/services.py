@@ -1,6 +1,8 @@
 """A ticket's two clocks kept up to date through its life: opened, answered, paused, extended, reopened, done."""
 from dataclasses import dataclass
 
+from sqlalchemy import select
+
 from dispatch.extensions import db
 from dispatch.sla import clock
 from dispatch.sla.calendar import CalendarUnknown
@@ -35,9 +37,9 @@ def _limit(policy, name):
     return policy.response_limit if name == "response" else policy.resolution_limit
 
 
-def opening_columns(community, category_id, priority, now):
+def opening_columns(community, category_id, priority, now, policy=None):
     """The SLA columns of a ticket opened now; a calendar that cannot answer leaves an error for the admin."""
-    policy = choose(category_id, priority)
+    policy = policy or choose(category_id, priority)
     if policy is None:
         return {"sla_error": "没有适用的时限规则，请管理员在「时限规则」中添加默认规则"}
     columns = {"sla_policy_id": policy.id}
@@ -166,6 +168,28 @@ def after_transition(ticket, action, now, extension_days=None):
         ticket.sla_error = str(exc)[:200]
         ticket.sla_next_at = ticket.sla_deadline_at = None
         return {"sla": "calendar_unknown"}
+
+
+def recount_errors(limit=1000):
+    """After holidays or a year were entered: give clocks to open tickets the calendar could not count.
+
+    Clocks start again from the ticket's opening; the sweep then fires the points already passed.
+    Returns (counted, still failing).
+    """
+    from dispatch.tickets.models import Ticket  # the ticket model imports nothing from sla; keep it that way
+
+    tickets = db.session.scalars(select(Ticket).where(Ticket.sla_error.is_not(None),
+                                                      Ticket.status.in_(OPEN_STATUSES)).limit(limit)).all()
+    counted = 0
+    for ticket in tickets:
+        policy = policy_of(ticket)
+        columns = opening_columns(ticket.community, ticket.category_id, ticket.priority, ticket.created_at,
+                                  policy=policy)
+        for name, value in {"sla_error": None, "response_stage": 0, "resolution_stage": 0, **columns}.items():
+            setattr(ticket, name, value)
+        counted += ticket.sla_error is None
+    db.session.commit()
+    return counted, len(tickets) - counted
 
 
 def views(ticket, now):

@@ -5,10 +5,11 @@ not the size of the table. On PostgreSQL the rows are claimed FOR UPDATE SKIP LO
 split the work; every UPDATE also checks the stages it read (compare-and-set), so a point that another sweep
 fired in the meantime is not fired again. After a pause of hours, every missed point fires, in order.
 """
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import SimpleNamespace
 
-from sqlalchemy import and_, bindparam, insert, select, update
+from sqlalchemy import Integer, and_, bindparam, column, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from dispatch.extensions import db
 from dispatch.org.models import User
@@ -38,31 +39,61 @@ class Context:
     calendars: dict
     directors: dict
     supervisors: dict
+    communities: dict = field(default_factory=dict)
+
+    def prefetch(self, rows):
+        """The batch's policies, directors and supervisors in two queries, not one per policy, community, street."""
+        wanted = {r["sla_policy_id"] for r in rows} - self.policies.keys() - {None}
+        if wanted:
+            self.policies.update((p.id, p) for p in db.session.scalars(select(SlaPolicy).where(SlaPolicy.id.in_(wanted))))
+        communities = {r["community_id"] for r in rows}
+        streets = {self.community(c).street_id for c in communities}
+        self._load_people(communities - self.directors.keys(), streets - self.supervisors.keys())
 
     def policy(self, policy_id):
         if policy_id not in self.policies:
             self.policies[policy_id] = db.session.get(SlaPolicy, policy_id)
         return self.policies[policy_id]
 
+    def community(self, community_id):
+        if community_id not in self.communities:
+            self.communities[community_id] = community_by_id(community_id)
+        return self.communities[community_id]
+
     def calendar(self, community_id):
         if community_id not in self.calendars:
-            self.calendars[community_id] = calendar_for(community_by_id(community_id))
+            self.calendars[community_id] = calendar_for(self.community(community_id))
         return self.calendars[community_id]
 
     def people(self, role, ticket):
         """User ids a chain member stands for on this ticket."""
         if role == "assignee":
             return [ticket.assignee_id] if ticket.assignee_id else []
-        community = community_by_id(ticket.community_id)
+        # Looked up by key before any SQL is built: a batch asks this once or twice per event.
         if role == "director":
-            key, cache, where = community.id, self.directors, (User.community_id == community.id,
-                                                               User.role == Role.COMMUNITY_DIRECTOR)
+            key, cache, load = ticket.community_id, self.directors, ({ticket.community_id}, ())
         else:
-            key, cache, where = community.street_id, self.supervisors, (User.street_id == community.street_id,
-                                                                        User.role == Role.STREET_SUPERVISOR)
+            street_id = self.community(ticket.community_id).street_id
+            key, cache, load = street_id, self.supervisors, ((), {street_id})
         if key not in cache:
-            cache[key] = list(db.session.scalars(select(User.id).where(User.active, *where).order_by(User.id)))
+            self._load_people(*load)
         return cache[key]
+
+    def _load_people(self, communities, streets):
+        """Active directors of these communities and supervisors of these streets, in id order, in one query."""
+        self.directors.update((key, []) for key in communities)
+        self.supervisors.update((key, []) for key in streets)
+        if not communities and not streets:
+            return
+        query = (select(User.id, User.role, User.community_id, User.street_id)
+                 .where(User.active, or_(and_(User.role == Role.COMMUNITY_DIRECTOR, User.community_id.in_(communities)),
+                                         and_(User.role == Role.STREET_SUPERVISOR, User.street_id.in_(streets))))
+                 .order_by(User.id))
+        for user_id, role, community_id, street_id in db.session.execute(query):
+            if role == Role.COMMUNITY_DIRECTOR:
+                self.directors[community_id].append(user_id)
+            else:
+                self.supervisors[street_id].append(user_id)
 
 
 def _event(ticket, name, stage, at, policy, context):
@@ -129,32 +160,53 @@ def _advance(row, context):
     return values, events
 
 
+def _as_table(rows, types):
+    """Dict rows as a derived table unnested from one array per column (PostgreSQL): a batch in one statement."""
+    arrays = [bindparam(f"all_{name}", [row[name] for row in rows], type_=ARRAY(type_)) for name, type_ in types.items()]
+    return func.unnest(*arrays).table_valued(*(column(n, t) for n, t in types.items())).render_derived(name="v")
+
+
+def _update_all(connection, values):
+    """Compare-and-set every ticket in one UPDATE, not one per ticket (PostgreSQL); returns the ids it changed."""
+    table = Ticket.__table__
+    columns = ("response_stage", "resolution_stage", "sla_next_at", "sla_deadline_at", "sla_error")
+    v = _as_table(values, {"t_id": Integer(), "old_r": Integer(), "old_s": Integer(),
+                           **{c: table.c[c].type for c in columns}})
+    stmt = (update(table).where(table.c.id == v.c.t_id, table.c.response_stage == v.c.old_r,
+                                table.c.resolution_stage == v.c.old_s)
+            .values(**{c: v.c[c] for c in columns}, version=table.c.version + 1).returning(table.c.id))
+    return set(connection.execute(stmt).scalars())
+
+
 def _write(values, events):
     """Compare-and-set every ticket, then add the events of those whose stages nobody moved meanwhile."""
     table = Ticket.__table__
-    stmt = (update(table).where(and_(table.c.id == bindparam("t_id"), table.c.response_stage == bindparam("old_r"),
-                                     table.c.resolution_stage == bindparam("old_s")))
-            .values(response_stage=bindparam("response_stage"), resolution_stage=bindparam("resolution_stage"),
-                    sla_next_at=bindparam("sla_next_at"), sla_deadline_at=bindparam("sla_deadline_at"),
-                    sla_error=bindparam("sla_error"), version=table.c.version + 1))
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
-        kept = values  # the rows are locked: nobody can have moved them
-        if values:
-            connection.execute(stmt, values)
+        # The rows are locked, so every one should match; RETURNING says which did rather than assuming it.
+        won = _update_all(connection, values) if values else set()
     else:
-        kept = [v for v in values if connection.execute(stmt, v).rowcount == 1]
-    won = {v["t_id"] for v in kept}
+        stmt = (update(table).where(and_(table.c.id == bindparam("t_id"), table.c.response_stage == bindparam("old_r"),
+                                         table.c.resolution_stage == bindparam("old_s")))
+                .values(response_stage=bindparam("response_stage"), resolution_stage=bindparam("resolution_stage"),
+                        sla_next_at=bindparam("sla_next_at"), sla_deadline_at=bindparam("sla_deadline_at"),
+                        sla_error=bindparam("sla_error"), version=table.c.version + 1))
+        won = {v["t_id"] for v in values if connection.execute(stmt, v).rowcount == 1}
     events = [e for e in events if e["ticket_id"] in won]
-    if events:
+    if events and connection.dialect.name == "postgresql":
+        events_table = TicketEvent.__table__
+        e = _as_table(events, {name: events_table.c[name].type for name in events[0]})
+        connection.execute(insert(events_table).from_select(list(events[0]), select(e)))
+    elif events:
         connection.execute(insert(TicketEvent.__table__), events)
-    return len(kept), len(events)
+    return len(won), len(events)
 
 
 def sweep_once(now, limit=BATCH):
     """One batch in one transaction; returns (tickets advanced, events written, rows claimed)."""
     context = Context(now, {}, {}, {}, {})
     rows = _claim(now, limit)
+    context.prefetch(rows)
     values, events = [], []
     for row in rows:
         row_values, row_events = _advance(row, context)

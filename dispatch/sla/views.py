@@ -11,6 +11,7 @@ from dispatch.extensions import db
 from dispatch.org.auth import console_principal
 from dispatch.org.models import Community, Street
 from dispatch.org.roles import Role
+from dispatch.sla.services import recount_errors
 from dispatch.sla import calendars, policies
 from dispatch.sla.calendar import format_office_hours, parse_office_hours
 from dispatch.sla.clock import UNIT_LABELS, Unit
@@ -198,9 +199,10 @@ def _calendar_page(error=None, form=None, typed=None, status=200):
 
 
 def _changed(message):
-    """After any edit: this process forgets its calendars, and the admin sees what happened."""
+    """After any edit: this process forgets its calendars, open tickets without clocks are counted again."""
     calendars.forget_calendars()
-    flash(message, "success")
+    counted, _ = recount_errors()
+    flash(message + (f"；{counted} 张原先无法计时的工单已开始计时" if counted else ""), "success")
     return redirect(url_for(".calendar"))
 
 

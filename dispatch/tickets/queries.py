@@ -28,16 +28,17 @@ class Page:
 
 
 def overdue(now):
-    """Open tickets past their resolution deadline, or past their response deadline and not yet accepted."""
-    late_response = and_(Ticket.response_due_at < now, Ticket.accepted_at.is_(None))
-    return and_(Ticket.status.in_(OPEN_STATUSES), or_(Ticket.resolution_due_at < now, late_response))
+    """Open, running tickets past their resolution deadline, or past their response deadline and not answered."""
+    late_response = and_(Ticket.response_due_at < now, Ticket.responded_at.is_(None))
+    return and_(Ticket.status.in_(OPEN_STATUSES), Ticket.sla_paused_at.is_(None),
+                or_(Ticket.resolution_due_at < now, late_response))
 
 
 def is_overdue(ticket, at):
     """The same rule as overdue(), for one loaded ticket (the queue marks late rows with it)."""
-    if ticket.status not in OPEN_STATUSES:
+    if ticket.status not in OPEN_STATUSES or ticket.sla_paused_at is not None:
         return False
-    late_response = ticket.response_due_at and ticket.response_due_at < at and not ticket.accepted_at
+    late_response = ticket.response_due_at and ticket.response_due_at < at and not ticket.responded_at
     return bool(late_response or (ticket.resolution_due_at and ticket.resolution_due_at < at))
 
 
@@ -71,7 +72,7 @@ NEWEST = (Ticket.created_at.desc(), Ticket.id.desc())
 # The queue's orders: newest first (the default), or the deadline that matters now, soonest first, tickets
 # without a running clock last (NULLs last written out, the same on SQLite and PostgreSQL).
 SORTS = {"newest": NEWEST,
-         "time_left": (Ticket.sla_deadline_at.is_(None), Ticket.sla_deadline_at, *NEWEST)}
+         "time_left": (Ticket.sla_deadline_at.asc().nulls_last(), *NEWEST)}  # NULLS LAST: the index serves it
 SORT_LABELS = {"newest": "最新创建", "time_left": "按剩余时间"}
 
 

@@ -212,3 +212,15 @@ def test_a_standby_scheduler_waits_then_takes_over_within_a_minute(app, clock):
     wait_for_lease(app, "second", sleep=sleep)
     assert 0 < sum(slept) <= 60
     assert not acquire_lease("first", clock.at)
+
+
+def test_entering_the_missing_year_gives_the_waiting_tickets_their_clocks(app, api, policies_seeded, clock):
+    clock.at = datetime.fromisoformat(sh("2026-12-31 16:00"))
+    number = open_ticket(api, category="consultation")["number"]
+    holiday = app.test_cli_runner().invoke(args=["sla", "holiday", "2027-01-01", "元旦"])
+    assert "0 now counted, 1 still cannot be" in holiday.output  # the rest of 2027 is still unknown
+    entered = app.test_cli_runner().invoke(args=["sla", "enter-year", "2027"])
+    assert "1 now counted" in entered.output
+    sla = api.get(f"/api/v1/tickets/{number}").get_json()["sla"]
+    # 90 minutes on 12-31, New Year's Day off, then 1-4 and 1-5 in full and 360 minutes of 1-6
+    assert sla["error"] is None and sla["resolution"]["due_at"] == sh("2027-01-06 16:00")
