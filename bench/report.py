@@ -68,6 +68,16 @@ def goals(throughput, listing, callback):
                             "pass": p95 is not None and p95 < LIST_P95_GOAL_MS}}
 
 
+def sweep_goals(sweep):
+    """The sweep's goals: fast at the largest size, and not much slower there than at the smallest."""
+    largest = sweep["sizes"][-1]
+    return {"sweep_ms_at_largest": {"value": largest["median_ms"],
+                                    "goal": f"< {sweep['goal_ms']:.0f} ms at {largest['tickets']:,} tickets",
+                                    "pass": sweep["pass_ms"]},
+            "sweep_ratio": {"value": sweep["ratio"], "goal": f"<= {sweep['ratio_goal']:g}x",
+                            "pass": sweep["pass_ratio"]}}
+
+
 def _ms(value):
     """Milliseconds to one decimal, or a dash."""
     return "—" if value is None else f"{value:.1f}"
@@ -113,6 +123,18 @@ def list_lines(listing, verdicts, tickets):
     return lines
 
 
+def sweep_lines(sweep):
+    """One SLA sweep of the same due tickets at each table size, their ratio and the verdict; then the samples."""
+    sizes = "   ".join(f"{s['tickets']:,} tickets: median {_ms(s['median_ms'])} ms" for s in sweep["sizes"])
+    ok = sweep["pass_ms"] and sweep["pass_ratio"]
+    ratio = "—" if sweep["ratio"] is None else f"{sweep['ratio']:.2f}"
+    samples = "; ".join(f"{s['tickets']:,}: " + ", ".join(f"{x:.1f}" for x in s["samples_ms"])
+                        for s in sweep["sizes"])
+    return [f"SLA sweep ({sweep['due']:,} due)   {sizes}   ratio {ratio}   goal < {sweep['goal_ms']:.0f} ms and "
+            f"≤ {sweep['ratio_goal']:g}×  {verdict(ok)}",
+            f"{'':26s} each sweep, ms ({sweep['repeats']} per size, after one warm-up): {samples}"]
+
+
 def sql_lines(sql):
     """How many SQL statements each write request sends (BEGIN/COMMIT and pool check-outs not counted)."""
     return ["SQL statements per request (counted in-process): "
@@ -127,7 +149,9 @@ def print_report(results):
           f"{meta['duration']:g} s × {meta['repeats']} interleaved rounds\n")
     verdicts = results["goals"]
     lines = (throughput_lines(results["throughput"], verdicts, meta["repeats"])
-             + callback_lines(results["callback"], verdicts) + list_lines(results["list"], verdicts, meta["tickets"]) + [""] + sql_lines(results["sql"]))
+             + callback_lines(results["callback"], verdicts) + list_lines(results["list"], verdicts, meta["tickets"])
+             + ([""] + sweep_lines(results["sweep"]) if results.get("sweep") else [])
+             + [""] + sql_lines(results["sql"]))
     print("\n".join(lines))
     if not verdicts["create_vs_insert"]["pass"]:
         print("where ticket creation spends its time: python -m bench.profile_create")

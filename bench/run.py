@@ -1,6 +1,7 @@
 """make bench: ticket-creation throughput and filtered-list latency beside two bare-Flask baselines.
 
     python -m bench.run [--quick] [--tickets 100000] [--duration 8] [--database-url URL] [--keep-db]
+                        [--sweep-sizes 200000,2000000] [--skip-sweep]
 
 A measurement, not a test: it prints PASS/FAIL against the goals and exits 0 either way;
 it exits 1 only when something broke (a server would not start, a request failed).
@@ -17,7 +18,7 @@ if __package__ in (None, ""):
 
 import psycopg  # noqa: E402
 
-from bench import dataset, report, scenarios, wechat_load  # noqa: E402
+from bench import dataset, report, scenarios, sweep_bench, wechat_load  # noqa: E402
 from bench.baseline_app import create_baseline_app, create_schema  # noqa: E402
 from bench.load import hammer, in_sequence  # noqa: E402
 from bench.profile_create import create_statements, is_statement, statements_for  # noqa: E402
@@ -40,11 +41,16 @@ def parse_args(argv):
     parser.add_argument("--threads", type=int, default=4, help="concurrent client threads")
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds of warm-up per target")
     parser.add_argument("--list-rounds", type=int, default=40, help="passes over the list query mix (13 each)")
+    parser.add_argument("--sweep-sizes", help="tickets in the SLA sweep's table, smallest first "
+                        "(default 200000,2000000; 20000,200000 with --quick)")
+    parser.add_argument("--skip-sweep", action="store_true", help="leave out the SLA sweep")
     parser.add_argument("--quick", action="store_true", help="5,000 tickets, 3 s phases, 10 list rounds")
-    parser.add_argument("--keep-db", action="store_true", help="leave the bench database behind")
+    parser.add_argument("--keep-db", action="store_true", help="leave the bench databases behind")
     args = parser.parse_args(argv)
     if args.quick:
         args.tickets, args.duration, args.warmup, args.list_rounds = 5000, 3.0, 2.0, 10
+    default_sizes = sweep_bench.QUICK_SIZES if args.quick else sweep_bench.SIZES
+    args.sweep_sizes = [int(n) for n in args.sweep_sizes.split(",")] if args.sweep_sizes else list(default_sizes)
     return args
 
 
@@ -128,6 +134,13 @@ def failures(list_tally, rounds):
     return list_tally.errors + [e for r in rounds for t in r.values() for e in t.errors]
 
 
+def measure_sweep(args):
+    """The SLA sweep at each size, on its own database, after the servers have stopped (None if skipped)."""
+    if args.skip_sweep:
+        return None
+    return sweep_bench.measure_sweep(args.database_url, log, args.sweep_sizes, keep_db=args.keep_db)
+
+
 def run(args):
     """Prepare, measure, report; returns the results."""
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -139,14 +152,16 @@ def run(args):
         at_50 = measure_callback_latency(servers["create"], calls["callback"], args)
     throughput, listing = report.throughput_figures(rounds), report.list_figures(list_tally)
     callback = callback_tally(warmups, rounds, at_50, args.database_url)
+    sql = sql_per_request(app, org, tokens, args.database_url)
+    sweep = measure_sweep(args)
     return {"meta": {"tickets": args.tickets, "postgres": postgres_version(args.database_url),
                      "cpus": os.cpu_count(), "python": platform.python_version(), "workers": WORKERS,
                      "threads": args.threads, "duration": args.duration, "repeats": args.repeats,
-                     "warmup": args.warmup, "quick": args.quick, "at": time.strftime("%Y-%m-%dT%H:%M:%S%z")},
-            "dataset": loaded, "throughput": throughput, "list": listing, "callback": callback,
-            "goals": report.goals(throughput, listing, callback),
-            "sql": sql_per_request(app, org, tokens, args.database_url),
-            "errors": failures(list_tally, rounds) + at_50.errors}
+                     "warmup": args.warmup, "quick": args.quick, "sweep_sizes": None if args.skip_sweep
+                     else args.sweep_sizes, "at": time.strftime("%Y-%m-%dT%H:%M:%S%z")},
+            "dataset": loaded, "throughput": throughput, "list": listing, "callback": callback, "sweep": sweep,
+            "goals": {**report.goals(throughput, listing, callback), **(report.sweep_goals(sweep) if sweep else {})},
+            "sql": sql, "errors": failures(list_tally, rounds) + at_50.errors}
 
 
 def main(argv=None):
