@@ -3,7 +3,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from dispatch.cache import TtlCache
 from dispatch.extensions import db
+from dispatch.rows import snapshot
 from dispatch.sla import clock
 from dispatch.sla.calendar import CalendarUnknown
 from dispatch.sla.calendars import calendar_for
@@ -28,9 +30,18 @@ class ClockView:
     working: bool
 
 
+_policies_by_id = TtlCache("REFERENCE_CACHE_SECONDS")
+
+
 def policy_of(ticket):
-    """The policy a ticket was opened under (immutable once chosen)."""
-    return db.session.get(SlaPolicy, ticket.sla_policy_id) if ticket.sla_policy_id else None
+    """The policy a ticket was opened under; policy rows never change their limits, so a snapshot is kept."""
+    if not ticket.sla_policy_id:
+        return None
+
+    def load():
+        found = db.session.get(SlaPolicy, ticket.sla_policy_id)
+        return snapshot(found) if found is not None else None
+    return _policies_by_id.get(ticket.sla_policy_id, load)
 
 
 def _limit(policy, name):
