@@ -175,6 +175,7 @@ def run(once):
     app = current_app._get_current_object()
     if not logging.getLogger().handlers:
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.getLogger("apscheduler").setLevel(logging.WARNING)  # our own line per job says what ran
     if once:
         for job in JOBS:
             run_job(app, job)
