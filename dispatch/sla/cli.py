@@ -43,13 +43,18 @@ def _limit_text(limit):
     return f"{limit.amount}{suffix}"
 
 
-def _category(code):
+def _named(model, code, option):
+    """The category or community an option names (None when not given); a usage error when unknown."""
     if not code:
         return None
-    category = db.session.scalar(select(Category).where(Category.code == code))
-    if category is None:
-        raise click.BadParameter(f"unknown category {code!r}", param_hint="--category")
-    return category
+    found = db.session.scalar(select(model).where(model.code == code))
+    if found is None:
+        raise click.BadParameter(f"unknown {option.lstrip('-')} {code!r}", param_hint=option)
+    return found
+
+
+def _category(code):
+    return _named(Category, code, "--category")
 
 
 def _chain(text):
@@ -150,12 +155,7 @@ def retire_policy(policy_id):
 
 
 def _community(code):
-    if not code:
-        return None
-    community = db.session.scalar(select(Community).where(Community.code == code))
-    if community is None:
-        raise click.BadParameter(f"unknown community {code!r}", param_hint="--community")
-    return community
+    return _named(Community, code, "--community")
 
 
 @sla.command("holiday")
