@@ -44,11 +44,6 @@ def _dialect():
     return postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
 
 
-def _insert_ignoring_duplicates(table):
-    """INSERT … ON CONFLICT DO NOTHING, in the current database's dialect."""
-    return _dialect().insert(table)
-
-
 def _typed(table, keys):
     """Bound parameters named and typed as the table's columns."""
     return {key: bindparam(key, type_=table.c[key].type) for key in keys}
@@ -329,7 +324,7 @@ def _open_tickets(resident, limit=5):
 def _record_template_result(account, inbound, now):
     """Keep WeChat's delivery report for the notification it concerns (matched by msgid)."""
     table = TemplateResult.__table__
-    db.session.execute(_insert_ignoring_duplicates(table).values(
+    db.session.execute(_dialect().insert(table).values(
         account_id=account.id, msgid=inbound.get("MsgID") or inbound.get("MsgId") or "", openid=inbound.openid,
         status=(inbound.get("Status") or "")[:64], reported_at=now)
         .on_conflict_do_nothing(index_elements=["account_id", "msgid"]))

@@ -37,7 +37,7 @@ def _left_or_late(view, day_minutes):
 
 def time_left_text(view, day_minutes=DAY_MINUTES):
     """剩余 3 个工作小时, 已超时 1 天, 已暂停（剩余 2 天）, 按时完成, 超时完成; 无时限 without a clock."""
-    if view is None or view.state == "none":
+    if view is None:
         return "无时限"
     if view.state == "met":
         return "按时完成"

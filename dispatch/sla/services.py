@@ -12,9 +12,11 @@ from dispatch.sla.calendars import calendar_for
 from dispatch.sla.models import SlaPolicy
 from dispatch.sla.policies import choose
 from dispatch.tickets.lifecycle import OPEN_STATUSES
+from dispatch.tickets.models import Ticket
 from dispatch.timeutil import as_utc
 
 CLOCKS = ("response", "resolution")
+CLOCK_LABELS = {"response": "响应", "resolution": "办结"}
 STOPS_RESPONSE = frozenset({"accept", "resolve", "invalidate", "merge"})  # the community has answered
 
 
@@ -25,7 +27,7 @@ class ClockView:
     name: str
     label: str
     due_at: object
-    state: str  # running, warning, overdue, paused, met, missed, none
+    state: str  # running, warning, overdue, paused, met, missed
     minutes_left: float | None
     working: bool
 
@@ -187,8 +189,6 @@ def recount_errors(limit=1000):
     Clocks start again from the ticket's opening; the sweep then fires the points already passed.
     Returns (counted, still failing).
     """
-    from dispatch.tickets.models import Ticket  # the ticket model imports nothing from sla; keep it that way
-
     tickets = db.session.scalars(select(Ticket).where(Ticket.sla_error.is_not(None),
                                                       Ticket.status.in_(OPEN_STATUSES)).limit(limit)).all()
     counted = 0
@@ -218,7 +218,7 @@ def views(ticket, now):
 def _view(ticket, name, policy, calendar, now):
     due = getattr(ticket, f"{name}_due_at")
     working = _limit(policy, name).unit.working
-    label = "响应" if name == "response" else "办结"
+    label = CLOCK_LABELS[name]
     finished = _finished_at(ticket, name)
     if finished is not None:
         met = due is not None and as_utc(finished) <= as_utc(due)

@@ -19,16 +19,17 @@ from dispatch.org.services import community_by_id
 from dispatch.sla.calendar import CalendarUnknown
 from dispatch.sla.calendars import calendar_for
 from dispatch.sla.models import CHAIN_LABELS, SlaPolicy
-from dispatch.sla.services import CLOCKS, next_point, reschedule
+from dispatch.sla.services import CLOCK_LABELS, CLOCKS, next_point, reschedule
 from dispatch.tickets.models import Ticket, TicketEvent
 from dispatch.timeutil import as_utc
 
 BATCH = 1000
 ACTOR = "时限监控"
-CLOCK_LABELS = {"response": "响应", "resolution": "办结"}
-COLUMNS = ("id", "community_id", "sla_policy_id", "status", "assignee_id", "department_id", "responded_at",
-           "sla_paused_at", "sla_error", "response_warn_at", "response_due_at", "response_stage",
-           "resolution_warn_at", "resolution_due_at", "resolution_stage", "sla_next_at", "version")
+# What the clock functions read of a claimed ticket, and what the sweep writes back.
+COLUMNS = ("id", "community_id", "sla_policy_id", "status", "assignee_id", "responded_at", "sla_paused_at",
+           "sla_error", "response_warn_at", "response_due_at", "response_stage", "resolution_warn_at",
+           "resolution_due_at", "resolution_stage")
+WRITTEN = ("response_stage", "resolution_stage", "sla_next_at", "sla_deadline_at", "sla_error")
 
 
 @dataclass(frozen=True)
@@ -55,10 +56,10 @@ class Context:
     """What one sweep looks up once: policies, calendars and the people each escalation reaches."""
 
     now: object
-    policies: dict
-    calendars: dict
-    directors: dict
-    supervisors: dict
+    policies: dict = field(default_factory=dict)
+    calendars: dict = field(default_factory=dict)
+    directors: dict = field(default_factory=dict)
+    supervisors: dict = field(default_factory=dict)
     communities: dict = field(default_factory=dict)
 
     def prefetch(self, rows):
@@ -167,20 +168,19 @@ def _claim(now, limit):
 
 def _advance(row, context):
     """(new values for the ticket row, events) for one claimed row."""
-    ticket = SimpleNamespace(**row)
+    ticket = SimpleNamespace(**row, sla_next_at=None, sla_deadline_at=None)
     policy = context.policy(ticket.sla_policy_id)
-    try:
-        calendar = context.calendar(ticket.community_id)
-        events = fire_due_points(ticket, policy, calendar, context) if policy else []
-        reschedule(ticket, policy, calendar) if policy else None
-        error = None
-    except CalendarUnknown as exc:
-        events, error = [], str(exc)[:200]
+    events = []
+    if policy is not None:
+        try:
+            calendar = context.calendar(ticket.community_id)
+            events = fire_due_points(ticket, policy, calendar, context)
+            reschedule(ticket, policy, calendar)
+        except CalendarUnknown as exc:
+            events, ticket.sla_error = [], str(exc)[:200]
+            ticket.sla_next_at = ticket.sla_deadline_at = None
     values = {"t_id": row["id"], "old_r": row["response_stage"], "old_s": row["resolution_stage"],
-              "response_stage": ticket.response_stage, "resolution_stage": ticket.resolution_stage,
-              "sla_next_at": None if error or not policy else ticket.sla_next_at,
-              "sla_deadline_at": None if error or not policy else ticket.sla_deadline_at,
-              "sla_error": error or row["sla_error"]}
+              **{c: getattr(ticket, c) for c in WRITTEN}}
     return values, events
 
 
@@ -204,12 +204,11 @@ def _as_table(rows, types):
 def _update_all(connection, values):
     """Compare-and-set every ticket in one UPDATE, not one per ticket (PostgreSQL); returns the ids it changed."""
     table = Ticket.__table__
-    columns = ("response_stage", "resolution_stage", "sla_next_at", "sla_deadline_at", "sla_error")
     v = _as_table(values, {"t_id": Integer(), "old_r": Integer(), "old_s": Integer(),
-                           **{c: table.c[c].type for c in columns}})
+                           **{c: table.c[c].type for c in WRITTEN}})
     stmt = (update(table).where(table.c.id == v.c.t_id, table.c.response_stage == v.c.old_r,
                                 table.c.resolution_stage == v.c.old_s)
-            .values(**{c: v.c[c] for c in columns}, version=table.c.version + 1).returning(table.c.id))
+            .values(**{c: v.c[c] for c in WRITTEN}, version=table.c.version + 1).returning(table.c.id))
     return set(connection.execute(stmt).scalars())
 
 
@@ -218,9 +217,7 @@ def _update_each(connection, values):
     table = Ticket.__table__
     stmt = (update(table).where(and_(table.c.id == bindparam("t_id"), table.c.response_stage == bindparam("old_r"),
                                      table.c.resolution_stage == bindparam("old_s")))
-            .values(response_stage=bindparam("response_stage"), resolution_stage=bindparam("resolution_stage"),
-                    sla_next_at=bindparam("sla_next_at"), sla_deadline_at=bindparam("sla_deadline_at"),
-                    sla_error=bindparam("sla_error"), version=table.c.version + 1))
+            .values(**{c: bindparam(c) for c in WRITTEN}, version=table.c.version + 1))
     return {v["t_id"] for v in values if connection.execute(stmt, v).rowcount == 1}
 
 
@@ -249,7 +246,7 @@ def _write(values, events):
 
 def sweep_once(now, limit=BATCH):
     """One batch in one transaction; returns (tickets advanced, events written, rows claimed)."""
-    context = Context(now, {}, {}, {}, {})
+    context = Context(now)
     rows = _claim(now, limit)
     context.prefetch(rows)
     values, events = [], []

@@ -273,14 +273,19 @@ def add_day():
 @bp.post("/calendar/days/<int:day_id>/delete")
 def delete_day(day_id):
     """Remove one row of the holiday table."""
-    row = db.session.get(CalendarDay, day_id)
+    return _delete(CalendarDay, day_id, "该记录已不存在", lambda row: f"已删除 {row.day:%Y-%m-%d} {row.name}")
+
+
+def _delete(model, key, missing, done):
+    """Delete one calendar row, or say it is already gone."""
+    row = db.session.get(model, key)
     if row is None:
-        flash("该记录已不存在", "error")
+        flash(missing, "error")
         return redirect(url_for(".calendar"))
-    text = f"{row.day:%Y-%m-%d} {row.name}"
+    message = done(row)
     db.session.delete(row)
     db.session.commit()
-    return _changed(f"已删除 {text}")
+    return _changed(message)
 
 
 @bp.post("/calendar/years")
@@ -308,10 +313,4 @@ def add_year():
 @bp.post("/calendar/years/<int:year>/delete")
 def delete_year(year):
     """Take back a year entered by mistake: its dates become unknown again."""
-    row = db.session.get(CalendarYear, year)
-    if row is None:
-        flash("该年份未录入", "error")
-        return redirect(url_for(".calendar"))
-    db.session.delete(row)
-    db.session.commit()
-    return _changed(f"已撤销 {year} 年的录入")
+    return _delete(CalendarYear, year, "该年份未录入", lambda row: f"已撤销 {year} 年的录入")

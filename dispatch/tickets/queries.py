@@ -6,7 +6,6 @@ from sqlalchemy.orm import joinedload
 
 from dispatch.extensions import db
 from dispatch.org.models import Community, Street
-from dispatch.sla.models import SlaPolicy
 from dispatch.tickets.lifecycle import OPEN_STATUSES
 from dispatch.tickets.models import Category, Ticket
 from dispatch.tickets.scopes import visible
@@ -70,7 +69,7 @@ def conditions(principal, filters, now, with_status=True):
 
 NEWEST = (Ticket.created_at.desc(), Ticket.id.desc())
 # The queue's orders: newest first (the default), or the deadline that matters now, soonest first, tickets
-# without a running clock last (NULLs last written out, the same on SQLite and PostgreSQL).
+# without a running clock last.
 SORTS = {"newest": NEWEST,
          "time_left": (Ticket.sla_deadline_at.asc().nulls_last(), *NEWEST)}  # NULLS LAST: the index serves it
 SORT_LABELS = {"newest": "最新创建", "time_left": "按剩余时间"}
@@ -84,12 +83,6 @@ def list_tickets(principal, filters, now, page=1, per_page=20, sort="newest"):
              .options(joinedload(Ticket.community), joinedload(Ticket.category))
              .limit(per_page).offset((page - 1) * per_page))
     return Page(db.session.scalars(query).all(), page, per_page, total)
-
-
-def policies_of(tickets):
-    """The SLA policies of some loaded tickets in one SELECT (hold the list: the session then has them)."""
-    ids = {t.sla_policy_id for t in tickets if t.sla_policy_id}
-    return db.session.scalars(select(SlaPolicy).where(SlaPolicy.id.in_(ids))).all() if ids else []
 
 
 def counts_by_status(principal, filters, now):
