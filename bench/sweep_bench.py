@@ -2,8 +2,8 @@
 
     python -m bench.sweep_bench [--sizes 200000,2000000] [--due 1000] [--repeats 7] [--database-url URL]
 
-The sweep reads only what is due (an index on sla_next_at), so its time should follow the number due and
-not the size of the table. The bench loads the first size of tickets with COPY, makes a fixed set of
+The sweep reads only what is due (an index on sla_schedules.next_at), so its time should follow the number due
+and not the size of the table. The bench loads the first size of tickets with COPY, makes a fixed set of
 tickets due, times sweep_once over them `repeats` times, then grows the table with older history (mostly
 closed tickets) to the next size and times the same sweep over the same tickets again.
 """
@@ -52,10 +52,10 @@ UNIT_MINUTES = {"hours": 60, "days": 1440, "working_hours": 180, "working_days":
 COLUMNS = ("id", "number", "channel", "community_id", "category_id", "priority", "status", "description",
            "address", "sla_paused_seconds", "created_at", "updated_at", "version", "accepted_at", "resolved_at",
            "closed_at", "response_due_at", "resolution_due_at", "sla_policy_id", "response_warn_at",
-           "resolution_warn_at", "response_stage", "resolution_stage", "responded_at", "sla_paused_at",
-           "sla_next_at", "sla_deadline_at")
+           "resolution_warn_at", "responded_at", "sla_paused_at", "sla_deadline_at")
+SCHEDULE_COLUMNS = ("ticket_id", "next_at", "response_stage", "resolution_stage")
 DUE_COLUMNS = ("responded_at", "response_warn_at", "response_due_at", "resolution_warn_at", "resolution_due_at",
-               "sla_next_at", "sla_deadline_at")
+               "sla_deadline_at")
 
 
 def own_url(database_url):
@@ -119,7 +119,7 @@ def clock_state(created, limit, warn, step, points, now):
 
 
 class TicketRows:
-    """Ticket rows with their SLA columns as the app would have left them at `now` (naive UTC)."""
+    """Ticket rows and their schedules, with the SLA columns as the app would have left them at `now` (naive UTC)."""
 
     def __init__(self, facts, now, seed=20261121):
         self.rng = random.Random(seed)
@@ -138,7 +138,7 @@ class TicketRows:
             yield self.row(ticket_id, self.now - timedelta(days=age), age)
 
     def row(self, ticket_id, created, age):
-        """One ticket: its lifecycle from dataset's status mix, its clocks from the policy it would get."""
+        """(ticket, schedule): its lifecycle from dataset's status mix, its clocks from the policy it would get."""
         rng, now = self.rng, self.now
         text, category, priority = rng.choice(demo.RESIDENT_MESSAGES)
         category_id = self.facts["categories"].get(category)
@@ -155,13 +155,13 @@ class TicketRows:
         day = (created + timedelta(hours=8)).date()  # numbers count per Shanghai day
         self.numbers[day] += 1
         channel = rng.choices(self.channels, cum_weights=self.channel_weights)[0]
-        return (ticket_id, f"{day:%Y%m%d}-{self.numbers[day]:05d}", channel,
-                rng.choices(self.facts["communities"], cum_weights=self.community_weights)[0], category_id,
-                priority, status, text, rng.choice(demo.STREET_ADDRESSES) if rng.random() < 0.6 else None, 0,
-                created, max(t for t in (created, accepted, resolved, closed, paused) if t),
-                1 if status == "new" else 3, accepted, resolved, closed, r_due, s_due, policy_id, r_warn, s_warn,
-                r_stage, s_stage, accepted, paused, min(upcoming) if upcoming else None,
-                (r_due if accepted is None else s_due) if running else None)
+        ticket = (ticket_id, f"{day:%Y%m%d}-{self.numbers[day]:05d}", channel,
+                  rng.choices(self.facts["communities"], cum_weights=self.community_weights)[0], category_id,
+                  priority, status, text, rng.choice(demo.STREET_ADDRESSES) if rng.random() < 0.6 else None, 0,
+                  created, max(t for t in (created, accepted, resolved, closed, paused) if t),
+                  1 if status == "new" else 3, accepted, resolved, closed, r_due, s_due, policy_id, r_warn, s_warn,
+                  accepted, paused, (r_due if accepted is None else s_due) if running else None)
+        return ticket, (ticket_id, min(upcoming) if upcoming else None, r_stage, s_stage)
 
 
 def _cumulative(weights):
@@ -172,21 +172,31 @@ def _cumulative(weights):
         yield total
 
 
+def _copy_statement(table, columns):
+    return sql.SQL("COPY {} ({}) FROM STDIN").format(sql.Identifier(table),
+                                                      sql.SQL(", ").join(map(sql.Identifier, columns)))
+
+
 def copy_tickets(url, rows, log, before=0):
-    """COPY rows into tickets in chunks of CHUNK, each its own transaction; returns how many."""
-    statement = sql.SQL("COPY tickets ({}) FROM STDIN").format(sql.SQL(", ").join(map(sql.Identifier, COLUMNS)))
+    """COPY (ticket, schedule) rows into tickets and sla_schedules in chunks of CHUNK, each its own transaction;
+    returns how many."""
+    tickets, schedules = _copy_statement("tickets", COLUMNS), _copy_statement("sla_schedules", SCHEDULE_COLUMNS)
     loaded = 0
     with psycopg.connect(dataset.plain_url(url)) as conn:
         conn.execute("SET synchronous_commit = off")  # a bench load: losing it in a crash costs nothing
         with conn.cursor() as cur:
             while True:
-                written = 0
-                with cur.copy(statement) as copy:
-                    for row in rows:
-                        copy.write_row(row)
+                written, chunk_schedules = 0, []
+                with cur.copy(tickets) as copy:
+                    for ticket, schedule in rows:
+                        copy.write_row(ticket)
+                        chunk_schedules.append(schedule)
                         written += 1
                         if written == CHUNK:
                             break
+                with cur.copy(schedules) as copy:
+                    for schedule in chunk_schedules:
+                        copy.write_row(schedule)
                 conn.commit()
                 loaded += written
                 if written < CHUNK:
@@ -195,10 +205,11 @@ def copy_tickets(url, rows, log, before=0):
 
 
 def vacuum_analyze(url):
-    """VACUUM ANALYZE tickets and CHECKPOINT, so no background work from the load lands in a timed sweep."""
+    """VACUUM ANALYZE the two tables and CHECKPOINT, so no background work from the load lands in a timed sweep."""
     with psycopg.connect(dataset.plain_url(url), autocommit=True) as conn:
         conn.execute("SELECT setval(pg_get_serial_sequence('tickets', 'id'), (SELECT max(id) FROM tickets))")
         conn.execute("VACUUM ANALYZE tickets")
+        conn.execute("VACUUM ANALYZE sla_schedules")
         conn.execute("CHECKPOINT")
 
 
@@ -216,19 +227,21 @@ def pick_due(url, due, seed=1):
 def due_values(ids, now):
     """The same fresh, due clock state for the same tickets every time: warnings, breaches, response clocks."""
     columns = {c: [] for c in DUE_COLUMNS}
+    columns["next_at"] = []
     for i, _ in enumerate(ids):
         late = timedelta(minutes=1 + i % 50)
         if i % 4 == 3:  # not answered yet: the response clock warns
             values = (None, now - late, now + timedelta(hours=1), now + timedelta(days=2), now + timedelta(days=4),
-                      now - late, now + timedelta(hours=1))
+                      now + timedelta(hours=1))
         elif i % 4 == 2:  # answered, resolution overdue: warning and breach (and maybe an escalation) fire
             values = (now - timedelta(days=2), now - timedelta(days=3), now - timedelta(days=2),
-                      now - timedelta(days=1), now - late, now - timedelta(days=1), now - late)
+                      now - timedelta(days=1), now - late, now - late)
         else:  # answered, the resolution clock reaches its warning
             values = (now - timedelta(days=1), now - timedelta(days=2), now - timedelta(days=1), now - late,
-                      now + timedelta(days=1), now - late, now + timedelta(days=1))
+                      now + timedelta(days=1), now + timedelta(days=1))
         for column, value in zip(DUE_COLUMNS, values):
             columns[column].append(value)
+        columns["next_at"].append(now - timedelta(days=1) if i % 4 == 2 else now - late)
     return columns
 
 
@@ -237,17 +250,20 @@ def make_due(url, ids, columns, now):
     assignments = sql.SQL(", ").join(sql.SQL("{0} = d.{0}").format(sql.Identifier(c)) for c in DUE_COLUMNS)
     unnest = sql.SQL(", ").join(sql.SQL("%s::timestamp[]") for _ in DUE_COLUMNS)
     names = sql.SQL(", ").join(map(sql.Identifier, DUE_COLUMNS))
-    statement = sql.SQL("UPDATE tickets t SET {}, response_stage = 0, resolution_stage = 0, sla_error = NULL, "
-                        "sla_paused_at = NULL FROM unnest(%s::int[], {}) AS d(id, {}) WHERE t.id = d.id"
-                        ).format(assignments, unnest, names)
+    tickets = sql.SQL("UPDATE tickets t SET {}, sla_error = NULL, sla_paused_at = NULL "
+                      "FROM unnest(%s::int[], {}) AS d(id, {}) WHERE t.id = d.id").format(assignments, unnest, names)
+    schedules = ("UPDATE sla_schedules s SET next_at = d.next_at, response_stage = 0, resolution_stage = 0 "
+                 "FROM unnest(%s::int[], %s::timestamp[]) AS d(id, next_at) WHERE s.ticket_id = d.id")
     naive = now.replace(tzinfo=None)
     with psycopg.connect(dataset.plain_url(url), autocommit=True) as conn:
-        conn.execute(statement, [ids] + [[_naive(v) for v in columns[c]] for c in DUE_COLUMNS])
+        conn.execute(tickets, [ids] + [[_naive(v) for v in columns[c]] for c in DUE_COLUMNS])
+        conn.execute(schedules, [ids, [_naive(v) for v in columns["next_at"]]])
         # Every repeat rewrites the same rows: without a vacuum (autovacuum may be off, and would not run this
         # often) each sweep would meet one more dead version of each. Cheap: only the touched pages are read.
         conn.execute("VACUUM tickets")
+        conn.execute("VACUUM sla_schedules")
         # Also what the sweep's index range scan finds: a count that differs means the load got it wrong.
-        found = conn.execute("SELECT count(*) FROM tickets WHERE sla_next_at <= %s", [naive]).fetchone()[0]
+        found = conn.execute("SELECT count(*) FROM sla_schedules WHERE next_at <= %s", [naive]).fetchone()[0]
     if found != len(ids):
         raise RuntimeError(f"{found} tickets due after making {len(ids)} due")
 

@@ -84,7 +84,7 @@ def escalation_step(calendar, limit, step_percent):
 
 
 def point_at(calendar, working, points, step_minutes, stage):
-    """When point number `stage` falls: 0 warning, 1 deadline, 1+k the k-th escalation."""
+    """When point number `stage` falls: 0 warning, 1 deadline, 1+k the k-th escalation (only those read the step)."""
     if stage == 0:
         return points.warn_at
     if stage == 1:

@@ -9,7 +9,7 @@ from dispatch.rows import snapshot
 from dispatch.sla import clock
 from dispatch.sla.calendar import CalendarUnknown
 from dispatch.sla.calendars import calendar_for
-from dispatch.sla.models import SlaPolicy
+from dispatch.sla.models import SlaPolicy, SlaSchedule
 from dispatch.sla.policies import choose
 from dispatch.tickets.lifecycle import OPEN_STATUSES
 from dispatch.tickets.models import Ticket
@@ -50,11 +50,11 @@ def _limit(policy, name):
     return policy.response_limit if name == "response" else policy.resolution_limit
 
 
-def opening_columns(community, category_id, priority, now, policy=None):
-    """The SLA columns of a ticket opened now; a calendar that cannot answer leaves an error for the admin."""
+def opening(community, category_id, priority, now, policy=None):
+    """(the SLA columns of a ticket opened now, its first point); a calendar that cannot answer leaves an error."""
     policy = policy or choose(category_id, priority)
     if policy is None:
-        return {"sla_error": "没有适用的时限规则，请管理员在「时限规则」中添加默认规则"}
+        return {"sla_error": "没有适用的时限规则，请管理员在「时限规则」中添加默认规则"}, None
     columns = {"sla_policy_id": policy.id}
     try:
         calendar = calendar_for(community)
@@ -62,10 +62,20 @@ def opening_columns(community, category_id, priority, now, policy=None):
             points = clock.start(calendar, _limit(policy, name), now, policy.warn_percent)
             columns[f"{name}_warn_at"], columns[f"{name}_due_at"] = points.warn_at, points.due_at
     except CalendarUnknown as exc:
-        return {"sla_policy_id": policy.id, "sla_error": str(exc)[:200]}
-    columns["sla_next_at"] = min(columns["response_warn_at"], columns["resolution_warn_at"])
+        return {"sla_policy_id": policy.id, "sla_error": str(exc)[:200]}, None
     columns["sla_deadline_at"] = columns["response_due_at"]
-    return columns
+    return columns, min(columns["response_warn_at"], columns["resolution_warn_at"])
+
+
+def schedule_of(ticket):
+    """The ticket's sweep schedule; made on the spot for a ticket opened without one (not by create_ticket)."""
+    if ticket.id is None:
+        db.session.flush()
+    schedule = db.session.get(SlaSchedule, ticket.id)
+    if schedule is None:
+        schedule = SlaSchedule(ticket_id=ticket.id, response_stage=0, resolution_stage=0)
+        db.session.add(schedule)
+    return schedule
 
 
 def final_stage(policy):
@@ -86,32 +96,34 @@ def points(ticket, name):
     return clock.Points(getattr(ticket, f"{name}_warn_at"), getattr(ticket, f"{name}_due_at"))
 
 
-def next_point(ticket, name, policy, calendar):
+def next_point(ticket, schedule, name, policy, calendar):
     """When the clock's next unfired point falls, or None when it has none left or does not run."""
-    stage = getattr(ticket, f"{name}_stage")
+    stage = getattr(schedule, f"{name}_stage")
     if not running(ticket, name) or stage >= final_stage(policy) or getattr(ticket, f"{name}_due_at") is None:
         return None
     limit = _limit(policy, name)
-    step = clock.escalation_step(calendar, limit, policy.escalation_step_percent)
+    # Only escalations need the step; the sweep asks for warnings and deadlines far more often.
+    step = clock.escalation_step(calendar, limit, policy.escalation_step_percent) if stage > 1 else None
     return clock.point_at(calendar, limit.unit.working, points(ticket, name), step, stage)
 
 
-def reschedule(ticket, policy=None, calendar=None):
-    """Set sla_next_at (the sweep's key) and sla_deadline_at (the queue's sort key) from the clocks' state."""
+def reschedule(ticket, schedule, policy=None, calendar=None):
+    """Set the schedule's next_at (the sweep's key) and sla_deadline_at (the queue's sort key) from the clocks."""
     policy = policy or policy_of(ticket)
     if policy is None or ticket.sla_error:
-        ticket.sla_next_at = ticket.sla_deadline_at = None
+        schedule.next_at = ticket.sla_deadline_at = None
         return
     calendar = calendar or calendar_for(ticket.community)
-    upcoming = [p for p in (next_point(ticket, n, policy, calendar) for n in CLOCKS) if p is not None]
-    ticket.sla_next_at = min(upcoming) if upcoming else None
+    upcoming = [p for p in (next_point(ticket, schedule, n, policy, calendar) for n in CLOCKS) if p is not None]
+    schedule.next_at = min(upcoming) if upcoming else None
     deadline = next((n for n in CLOCKS if running(ticket, n)), None)
     ticket.sla_deadline_at = getattr(ticket, f"{deadline}_due_at") if deadline else None
 
 
-def _restart_resolution(ticket, policy, calendar, now):
+def _restart_resolution(ticket, schedule, policy, calendar, now):
     started = clock.start(calendar, policy.resolution_limit, now, policy.warn_percent)
-    ticket.resolution_warn_at, ticket.resolution_due_at, ticket.resolution_stage = started.warn_at, started.due_at, 0
+    ticket.resolution_warn_at, ticket.resolution_due_at = started.warn_at, started.due_at
+    schedule.resolution_stage = 0
 
 
 def _pause(ticket, now):
@@ -144,14 +156,14 @@ def extension_minutes(policy, calendar, days):
     return clock.Limit(days, unit).minutes(calendar)
 
 
-def _extend(ticket, policy, calendar, now, days):
+def _extend(ticket, schedule, policy, calendar, now, days):
     if not days or ticket.resolution_due_at is None:
         return {}
     before = ticket.resolution_due_at
     moved = clock.extend(calendar, policy.resolution_limit.unit.working, points(ticket, "resolution"),
                          extension_minutes(policy, calendar, days), now, policy.warn_percent)
     ticket.resolution_warn_at, ticket.resolution_due_at = moved.warn_at, moved.due_at
-    ticket.resolution_stage = 1 if as_utc(moved.warn_at) <= as_utc(now) else 0
+    schedule.resolution_stage = 1 if as_utc(moved.warn_at) <= as_utc(now) else 0
     return {"sla": "extended", "extension_days": days, "resolution_due_before": as_utc(before).isoformat(),
             "resolution_due_at": as_utc(moved.due_at).isoformat()}
 
@@ -163,6 +175,7 @@ def after_transition(ticket, action, now, extension_days=None):
         ticket.responded_at = now
     if policy is None or ticket.sla_error:
         return {}
+    schedule = schedule_of(ticket)
     try:
         calendar = calendar_for(ticket.community)
         data = {}
@@ -171,15 +184,15 @@ def after_transition(ticket, action, now, extension_days=None):
         elif action == "resume":
             data = _resume(ticket, policy, calendar, now)
         elif action == "approve_extension":
-            data = _extend(ticket, policy, calendar, now, extension_days)
+            data = _extend(ticket, schedule, policy, calendar, now, extension_days)
         elif action == "reopen":
-            _restart_resolution(ticket, policy, calendar, now)
+            _restart_resolution(ticket, schedule, policy, calendar, now)
             data = {"sla": "restarted", "resolution_due_at": as_utc(ticket.resolution_due_at).isoformat()}
-        reschedule(ticket, policy, calendar)
+        reschedule(ticket, schedule, policy, calendar)
         return data
     except CalendarUnknown as exc:
         ticket.sla_error = str(exc)[:200]
-        ticket.sla_next_at = ticket.sla_deadline_at = None
+        schedule.next_at = ticket.sla_deadline_at = None
         return {"sla": "calendar_unknown"}
 
 
@@ -193,11 +206,13 @@ def recount_errors(limit=1000):
                                                       Ticket.status.in_(OPEN_STATUSES)).limit(limit)).all()
     counted = 0
     for ticket in tickets:
-        policy = policy_of(ticket)
-        columns = opening_columns(ticket.community, ticket.category_id, ticket.priority, ticket.created_at,
-                                  policy=policy)
-        for name, value in {"sla_error": None, "response_stage": 0, "resolution_stage": 0, **columns}.items():
+        columns, first_point = opening(ticket.community, ticket.category_id, ticket.priority, ticket.created_at,
+                                       policy=policy_of(ticket))
+        for name, value in {"sla_error": None, **columns}.items():
             setattr(ticket, name, value)
+        schedule = schedule_of(ticket)
+        schedule.response_stage = schedule.resolution_stage = 0
+        schedule.next_at = first_point
         counted += ticket.sla_error is None
     db.session.commit()
     return counted, len(tickets) - counted

@@ -1,9 +1,11 @@
 """The SLA sweep (every minute): each warning, breach and escalation point fires exactly once.
 
-Only tickets whose sla_next_at has passed are read (an index on it), so the cost follows the number due,
-not the size of the table. On PostgreSQL the rows are claimed FOR UPDATE SKIP LOCKED, so two sweeps at once
-split the work; every UPDATE also checks the stages it read (compare-and-set), so a point that another sweep
-fired in the meantime is not fired again. After a pause of hours, every missed point fires, in order.
+Only schedules whose next_at has passed are read (an index on it), so the cost follows the number due,
+not the size of the table. On PostgreSQL the schedule rows are claimed FOR UPDATE SKIP LOCKED, so two sweeps
+at once split the work; every UPDATE also checks the stages it read (compare-and-set), so a point that
+another sweep fired in the meantime is not fired again. After a pause of hours, every missed point fires,
+in order. The sweep writes the narrow sla_schedules rows and the events; a tickets row only when its
+calendar cannot answer.
 """
 import json
 from dataclasses import dataclass, field
@@ -18,18 +20,17 @@ from dispatch.org.roles import Role
 from dispatch.org.services import community_by_id
 from dispatch.sla.calendar import CalendarUnknown
 from dispatch.sla.calendars import calendar_for
-from dispatch.sla.models import CHAIN_LABELS, SlaPolicy
-from dispatch.sla.services import CLOCK_LABELS, CLOCKS, next_point, reschedule
+from dispatch.sla.models import CHAIN_LABELS, SlaPolicy, SlaSchedule
+from dispatch.sla.services import CLOCK_LABELS, CLOCKS, next_point
 from dispatch.tickets.models import Ticket, TicketEvent
 from dispatch.timeutil import as_utc
 
 BATCH = 1000
 ACTOR = "时限监控"
-# What the clock functions read of a claimed ticket, and what the sweep writes back.
-COLUMNS = ("id", "community_id", "sla_policy_id", "status", "assignee_id", "responded_at", "sla_paused_at",
-           "sla_error", "response_warn_at", "response_due_at", "response_stage", "resolution_warn_at",
-           "resolution_due_at", "resolution_stage")
-WRITTEN = ("response_stage", "resolution_stage", "sla_next_at", "sla_deadline_at", "sla_error")
+# What the clock functions read of a claimed ticket and its schedule, and what the sweep writes back.
+TICKET_COLUMNS = ("id", "community_id", "sla_policy_id", "status", "assignee_id", "responded_at", "sla_paused_at",
+                  "sla_error", "response_warn_at", "response_due_at", "resolution_warn_at", "resolution_due_at")
+WRITTEN = ("response_stage", "resolution_stage", "next_at")
 
 
 @dataclass(frozen=True)
@@ -140,48 +141,53 @@ def _event(ticket, name, stage, at, policy, context):
 
 
 def fire_due_points(ticket, policy, calendar, context):
-    """Advance the ticket's stages past every point at or before now; returns the events, oldest point first."""
+    """Advance the ticket's stages past every point at or before now.
+
+    Returns the events, oldest point first, and the next point still to fire (None when none is left).
+    """
     events = []
     now = as_utc(context.now)
+    # The claimed row carries both the ticket's and its schedule's columns, so it stands for both.
     # Firing a point moves only its own clock, so only that clock's next point is counted again.
-    upcoming = {name: next_point(ticket, name, policy, calendar) for name in CLOCKS}
+    upcoming = {name: next_point(ticket, ticket, name, policy, calendar) for name in CLOCKS}
     while True:
         due = [(at, name) for name, at in upcoming.items() if at is not None and at <= now]
         if not due:
-            return events
+            return events, min((at for at in upcoming.values() if at is not None), default=None)
         at, name = min(due)
         stage = getattr(ticket, f"{name}_stage")
         events.append(_event(ticket, name, stage, at, policy, context))
         setattr(ticket, f"{name}_stage", stage + 1)
-        upcoming[name] = next_point(ticket, name, policy, calendar)
+        upcoming[name] = next_point(ticket, ticket, name, policy, calendar)
 
 
 def _claim(now, limit):
-    """The tickets with a point due, oldest first; locked, and skipping those another sweep holds (PostgreSQL)."""
-    table = Ticket.__table__
-    query = (select(*(table.c[c] for c in COLUMNS)).where(table.c.sla_next_at <= now)
-             .order_by(table.c.sla_next_at).limit(limit))
+    """The tickets with a point due, oldest first; their schedules locked, skipping those another sweep holds
+    (PostgreSQL)."""
+    tickets, schedules = Ticket.__table__, SlaSchedule.__table__
+    query = (select(*(tickets.c[c] for c in TICKET_COLUMNS), schedules.c.response_stage, schedules.c.resolution_stage)
+             .join_from(schedules, tickets, tickets.c.id == schedules.c.ticket_id)
+             .where(schedules.c.next_at <= now).order_by(schedules.c.next_at).limit(limit))
     if db.session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
+        query = query.with_for_update(of=schedules, skip_locked=True)
     return db.session.connection().execute(query).mappings().all()
 
 
 def _advance(row, context):
-    """(new values for the ticket row, events) for one claimed row."""
-    ticket = SimpleNamespace(**row, sla_next_at=None, sla_deadline_at=None)
+    """(new values for the schedule row, events, the calendar's error or None) for one claimed row."""
+    ticket = SimpleNamespace(**row, next_at=None)
     policy = context.policy(ticket.sla_policy_id)
-    events = []
+    events, error = [], None
     if policy is not None:
         try:
             calendar = context.calendar(ticket.community_id)
-            events = fire_due_points(ticket, policy, calendar, context)
-            reschedule(ticket, policy, calendar)
+            # What services.reschedule would set, already counted: firing never moves a deadline.
+            events, ticket.next_at = fire_due_points(ticket, policy, calendar, context)
         except CalendarUnknown as exc:
-            events, ticket.sla_error = [], str(exc)[:200]
-            ticket.sla_next_at = ticket.sla_deadline_at = None
+            events, error, ticket.next_at = [], str(exc)[:200], None
     values = {"t_id": row["id"], "old_r": row["response_stage"], "old_s": row["resolution_stage"],
               **{c: getattr(ticket, c) for c in WRITTEN}}
-    return values, events
+    return values, events, error
 
 
 def _json_value(value):
@@ -202,23 +208,33 @@ def _as_table(rows, types):
 
 
 def _update_all(connection, values):
-    """Compare-and-set every ticket in one UPDATE, not one per ticket (PostgreSQL); returns the ids it changed."""
-    table = Ticket.__table__
+    """Compare-and-set every schedule in one UPDATE, not one per ticket (PostgreSQL); returns the ids it changed."""
+    table = SlaSchedule.__table__
     v = _as_table(values, {"t_id": Integer(), "old_r": Integer(), "old_s": Integer(),
                            **{c: table.c[c].type for c in WRITTEN}})
-    stmt = (update(table).where(table.c.id == v.c.t_id, table.c.response_stage == v.c.old_r,
+    stmt = (update(table).where(table.c.ticket_id == v.c.t_id, table.c.response_stage == v.c.old_r,
                                 table.c.resolution_stage == v.c.old_s)
-            .values(**{c: v.c[c] for c in WRITTEN}, version=table.c.version + 1).returning(table.c.id))
+            .values(**{c: v.c[c] for c in WRITTEN}).returning(table.c.ticket_id))
     return set(connection.execute(stmt).scalars())
 
 
 def _update_each(connection, values):
-    """Compare-and-set the tickets one UPDATE at a time (SQLite: no row locks, so rowcount says who won)."""
-    table = Ticket.__table__
-    stmt = (update(table).where(and_(table.c.id == bindparam("t_id"), table.c.response_stage == bindparam("old_r"),
+    """Compare-and-set the schedules one UPDATE at a time (SQLite: no row locks, so rowcount says who won)."""
+    table = SlaSchedule.__table__
+    stmt = (update(table).where(and_(table.c.ticket_id == bindparam("t_id"),
+                                     table.c.response_stage == bindparam("old_r"),
                                      table.c.resolution_stage == bindparam("old_s")))
-            .values(**{c: bindparam(c) for c in WRITTEN}, version=table.c.version + 1))
+            .values(**{c: bindparam(c) for c in WRITTEN}))
     return {v["t_id"] for v in values if connection.execute(stmt, v).rowcount == 1}
+
+
+def _record_errors(connection, errors):
+    """Tickets whose calendar could not answer: the error for the admin, no deadline to sort by (rare)."""
+    table = Ticket.__table__
+    stmt = (update(table).where(table.c.id == bindparam("t_id"))
+            .values(sla_error=bindparam("error"), sla_deadline_at=None, version=table.c.version + 1))
+    for ticket_id, error in errors.items():
+        connection.execute(stmt, {"t_id": ticket_id, "error": error})
 
 
 def _insert_all(connection, events):
@@ -228,14 +244,15 @@ def _insert_all(connection, events):
     connection.execute(insert(table).from_select(list(events[0]), select(rows)))
 
 
-def _write(values, events):
-    """Compare-and-set every ticket, then add the events of those whose stages nobody moved meanwhile."""
+def _write(values, events, errors):
+    """Compare-and-set every schedule, then add the events (and errors) of those whose stages nobody moved."""
     connection = db.session.connection()
     if not values:
         return 0, 0
     postgres = connection.dialect.name == "postgresql"
     # On PostgreSQL the rows are locked, so every one should match; RETURNING says which did rather than assuming.
     won = _update_all(connection, values) if postgres else _update_each(connection, values)
+    _record_errors(connection, {t: e for t, e in errors.items() if t in won})
     events = [e for e in events if e["ticket_id"] in won]
     if events and postgres:
         _insert_all(connection, events)
@@ -249,12 +266,14 @@ def sweep_once(now, limit=BATCH):
     context = Context(now)
     rows = _claim(now, limit)
     context.prefetch(rows)
-    values, events = [], []
+    values, events, errors = [], [], {}
     for row in rows:
-        row_values, row_events = _advance(row, context)
+        row_values, row_events, error = _advance(row, context)
         values.append(row_values)
         events.extend(row_events)
-    advanced, written = _write(values, events)
+        if error:
+            errors[row["id"]] = error
+    advanced, written = _write(values, events, errors)
     db.session.commit()
     return advanced, written, len(rows)
 

@@ -75,7 +75,6 @@ class Ticket(db.Model):
         Index("ix_tickets_community_created", "community_id", "created_at"),
         Index("ix_tickets_status_created", "status", "created_at"),
         Index("ix_tickets_resolution_due", "resolution_due_at"),
-        Index("ix_tickets_sla_next", "sla_next_at"),
         Index("ix_tickets_sla_deadline", "sla_deadline_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -94,17 +93,14 @@ class Ticket(db.Model):
     response_due_at = mapped_column(UTCDateTime, nullable=True)
     resolution_due_at = mapped_column(UTCDateTime, nullable=True)
     sla_paused_seconds: Mapped[int] = mapped_column(Integer, default=0)
-    # The SLA clocks (sla/): the policy chosen at opening, each clock's warning point and how many of its
-    # points (warning, deadline, escalations) have fired; sla_next_at is the earliest point still to fire,
-    # the sweep's only search key; sla_deadline_at is the deadline that matters now (the queue sorts by it).
+    # The SLA clocks (sla/): the policy chosen at opening and each clock's warning point; sla_deadline_at is
+    # the deadline that matters now (the queue sorts by it). Which points have fired, and when the next one
+    # falls, live in sla_schedules (SlaSchedule): the sweep rewrites those, never this wide row.
     sla_policy_id: Mapped[int | None] = mapped_column(ForeignKey("sla_policies.id"))
     response_warn_at = mapped_column(UTCDateTime, nullable=True)
     resolution_warn_at = mapped_column(UTCDateTime, nullable=True)
-    response_stage: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    resolution_stage: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     responded_at = mapped_column(UTCDateTime, nullable=True)
     sla_paused_at = mapped_column(UTCDateTime, nullable=True)
-    sla_next_at = mapped_column(UTCDateTime, nullable=True)
     sla_deadline_at = mapped_column(UTCDateTime, nullable=True)
     sla_error: Mapped[str | None] = mapped_column(String(200))  # the calendar could not answer: the admin sees it
     accepted_at = mapped_column(UTCDateTime, nullable=True)

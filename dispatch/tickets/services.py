@@ -15,6 +15,7 @@ from dispatch.org.models import Community, Department, Resident, User
 from dispatch.org.roles import Role
 from dispatch.rows import cached_instance, persistent
 from dispatch.sla import services as sla
+from dispatch.sla.models import SlaSchedule
 from dispatch.tickets import classifier
 from dispatch.tickets.lifecycle import ACTIONS, PREVIOUS, Status, check_role, next_status
 from dispatch.storage import sniff_image
@@ -164,8 +165,9 @@ def record(ticket, principal, kind, now, **fields):
 
 @functools.cache
 def _numbered_insert_postgresql(ticket_keys, event_keys):
-    """Number, ticket and first event in one round trip: a data-modifying CTE, built once per process."""
+    """Number, ticket, its sweep schedule and first event in one round trip: a data-modifying CTE, built once."""
     sequences, tickets, events = TicketSequence.__table__, Ticket.__table__, TicketEvent.__table__
+    schedules = SlaSchedule.__table__
     seq = (postgresql.insert(sequences).values(day=bindparam("day", type_=sequences.c.day.type), last=1)
            .on_conflict_do_update(index_elements=["day"], set_={"last": sequences.c.last + 1})
            .returning(sequences.c.last).cte("seq"))
@@ -173,7 +175,10 @@ def _numbered_insert_postgresql(ticket_keys, event_keys):
     number = bindparam("prefix", type_=String) + func.lpad(digits, func.greatest(4, func.length(digits)), "0")
     new_ticket = (insert(tickets).from_select(["number", *ticket_keys], select(number, *_placeholders(
         "t_", tickets, ticket_keys))).returning(tickets.c.id, tickets.c.number).cte("new_ticket"))
-    return (insert(events).from_select(["ticket_id", *event_keys], select(new_ticket.c.id, *_placeholders(
+    schedule = (insert(schedules).from_select(["ticket_id", "next_at"], select(
+        new_ticket.c.id, bindparam("next_at", type_=schedules.c.next_at.type))).returning(schedules.c.ticket_id)
+        .cte("schedule"))
+    return (insert(events).from_select(["ticket_id", *event_keys], select(schedule.c.ticket_id, *_placeholders(
         "e_", events, event_keys))).returning(events.c.ticket_id, select(new_ticket.c.number).scalar_subquery(),
                                               events.c.id))
 
@@ -183,23 +188,25 @@ def _placeholders(prefix, table, keys):
     return [bindparam(prefix + key, type_=table.c[key].type) for key in keys]
 
 
-def _insert_numbered_postgresql(day, ticket_values, event_values):
+def _insert_numbered_postgresql(day, ticket_values, event_values, first_point):
     """Run the one-round-trip insert; returns (ticket id, number, event id)."""
     stmt = _numbered_insert_postgresql(tuple(ticket_values), tuple(event_values))
-    params = {"day": day, "prefix": f"{day:%Y%m%d}-", **{"t_" + k: v for k, v in ticket_values.items()},
+    params = {"day": day, "prefix": f"{day:%Y%m%d}-", "next_at": first_point,
+              **{"t_" + k: v for k, v in ticket_values.items()},
               **{"e_" + k: v for k, v in event_values.items()}}
     # Straight to the connection: a Core statement needs none of the ORM's execution machinery.
     return tuple(db.session.connection().execute(stmt, params).one())
 
 
-def _insert_numbered(now, ticket_values, event_values):
-    """Insert a numbered ticket and its first event; returns (ticket id, number, event id)."""
+def _insert_numbered(now, ticket_values, event_values, first_point):
+    """Insert a numbered ticket, its sweep schedule and first event; returns (ticket id, number, event id)."""
     if db.session.get_bind().dialect.name == "postgresql":
-        return _insert_numbered_postgresql(local(now).date(), ticket_values, event_values)
+        return _insert_numbered_postgresql(local(now).date(), ticket_values, event_values, first_point)
     number = _next_number(now)
     tickets, events = Ticket.__table__, TicketEvent.__table__
     ticket_id = db.session.execute(insert(tickets).values(number=number, **ticket_values)
                                    .returning(tickets.c.id)).scalar_one()
+    db.session.execute(insert(SlaSchedule.__table__).values(ticket_id=ticket_id, next_at=first_point))
     event_id = db.session.execute(insert(events).values(ticket_id=ticket_id, **event_values)
                                   .returning(events.c.id)).scalar_one()
     return ticket_id, number, event_id
@@ -219,18 +226,18 @@ def create_ticket(principal, data, now=None):
     unknown = set(data.columns) - OPTIONAL_COLUMNS
     if unknown:
         raise ValueError(f"not settable when opening a ticket: {sorted(unknown)}")
+    sla_columns, first_point = sla.opening(data.community, category.id if category else None, priority, now)
     ticket_values = {
         "channel": data.channel, "community_id": data.community.id, "category_id": category.id if category else None,
         "priority": priority, "status": Status.NEW, "description": data.description, "address": data.address,
         "resident_id": resident.id if resident else None, "sla_paused_seconds": 0, "created_at": now,
         "updated_at": now, "version": 1, "description_pending": False, "needs_listening": False,
-        "response_stage": 0, "resolution_stage": 0, **data.columns,
-        **sla.opening_columns(data.community, category.id if category else None, priority, now)}
+        **data.columns, **sla_columns}
     event_values = _event_fields(principal, "created", now, to_status=Status.NEW,
                                  suggested_category=suggestion.category_code, suggested_priority=suggestion.priority,
                                  urgent_terms=list(suggestion.urgent_terms), **data.extra)
     # Opening tickets is the hot path: Core INSERTs, then objects built from what was sent, not reloaded.
-    ticket_id, number, event_id = _insert_numbered(now, ticket_values, event_values)
+    ticket_id, number, event_id = _insert_numbered(now, ticket_values, event_values, first_point)
     ticket = persistent(Ticket, {"id": ticket_id, "number": number, **ticket_values})
     event = persistent(TicketEvent, {"id": event_id, "ticket_id": ticket_id, **event_values})
     known = {"community": data.community, "category": category, "resident": resident, "assignee": None,

@@ -1,7 +1,7 @@
 """sla clocks: policies, calendar, ticket clock columns, scheduler lease
 
-Existing tickets get stage 0 and responded_at from accepted_at; they carry no policy (no clocks run for
-them) until an admin runs `flask sla apply-to-open`.
+Existing tickets get stage 0 and responded_at from accepted_at; they carry no policy, so no clocks run
+for them.
 
 Revision ID: f977758d2363
 Revises: 9ee1c6f0bfa1

@@ -13,6 +13,7 @@ from dispatch.extensions import db
 from dispatch.scheduler import acquire_lease, release_lease
 from dispatch.sla import policies
 from dispatch.sla.clock import Unit
+from dispatch.sla.models import SlaSchedule
 from dispatch.sla.sweep import run_sla_sweep
 from dispatch.tickets.models import Ticket, TicketEvent
 from dispatch.timeutil import SHANGHAI
@@ -84,6 +85,17 @@ def test_every_point_fires_once_warning_then_breach_then_up_the_chain(api, polic
                                   ("sla_escalation", "response", "supervisor")]
     late = api.get(f"/api/v1/tickets/{number}").get_json()["sla"]["response"]
     assert late["state"] == "overdue" and late["minutes_left"] < 0
+
+
+def test_the_sweep_writes_only_the_schedule_so_a_page_opened_before_it_can_still_act(api, policies_seeded, clock):
+    seen = open_ticket(api)  # the director's page holds this version
+    clock.at = datetime.fromisoformat(sh("2026-11-20 17:10"))
+    assert run_sla_sweep(clock.at) == 1
+    assert act(api, seen["number"], "accept", version=seen["version"])["status"] == "accepted"
+    ticket_id = db.session.scalar(select(Ticket.id).where(Ticket.number == seen["number"]))
+    schedule = db.session.get(SlaSchedule, ticket_id)
+    assert (schedule.response_stage, schedule.resolution_stage) == (1, 0)
+    assert schedule.next_at == datetime.fromisoformat(sh("2026-11-25 16:00"))  # the resolution clock's warning
 
 
 def test_after_a_pause_of_days_the_missed_points_fire_once_each_in_order(api, policies_seeded, clock):
