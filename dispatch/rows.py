@@ -3,7 +3,7 @@ import functools
 
 from sqlalchemy import inspect
 from sqlalchemy.orm import make_transient_to_detached
-from sqlalchemy.orm.attributes import instance_state
+from sqlalchemy.orm.attributes import instance_state, set_committed_value
 
 from dispatch.extensions import db
 
@@ -56,7 +56,14 @@ def cached_instance(cache, key, load):
 
 
 def merged(model, values):
-    """The row just read or written, as this session's object: the one already in the session, if any."""
+    """The row just read or written, as this session's object; one already in the session takes its values
+    (except attributes it changed and has not flushed yet)."""
     key = db.session.identity_key(model, (values["id"],))
     known = db.session.identity_map.get(key)
-    return known if known is not None else persistent(model, values)
+    if known is None:
+        return persistent(model, values)
+    changed = instance_state(known).committed_state
+    for name, value in values.items():
+        if name not in changed:
+            set_committed_value(known, name, value)
+    return known

@@ -1,7 +1,7 @@
 """The organisation: district → street → community, departments, staff users, residents, API tokens."""
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -93,11 +93,17 @@ class Resident(db.Model):
     """A resident, known per WeChat account by openid, or by phone number for phone tickets."""
 
     __tablename__ = "residents"
-    __table_args__ = (UniqueConstraint("account_code", "openid", name="uq_residents_account_openid"),)
+    __table_args__ = (
+        UniqueConstraint("account_code", "openid", name="uq_residents_account_openid"),
+        # A caller known only by phone is one resident per number: the unique key lets one upsert find or
+        # create them, also when two calls from the same number are opened at once.
+        Index("uq_residents_caller_phone", "phone", unique=True, postgresql_where=text("openid IS NULL"),
+              sqlite_where=text("openid IS NULL")),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     account_code: Mapped[str | None] = mapped_column(String(32))
     openid: Mapped[str | None] = mapped_column(String(64))
-    phone: Mapped[str | None] = mapped_column(String(32), index=True)
+    phone: Mapped[str | None] = mapped_column(String(32))
     name: Mapped[str | None] = mapped_column(String(64))
     community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"))
     created_at = mapped_column(UTCDateTime, default=system_now)

@@ -13,7 +13,7 @@ from dispatch.errors import Conflict, Invalid, NotFound
 from dispatch.extensions import db
 from dispatch.org.models import Community, Department, Resident, User
 from dispatch.org.roles import Role
-from dispatch.rows import cached_instance, persistent
+from dispatch.rows import cached_instance, merged, persistent
 from dispatch.sla import services as sla
 from dispatch.sla.models import SlaSchedule
 from dispatch.tickets import classifier
@@ -132,21 +132,29 @@ def category_named(code):
     return category
 
 
+CALLER_KEYS = ("phone", "name", "community_id", "created_at")
+
+
+@functools.cache
+def _caller_upsert(dialect_name):
+    """Find or create the resident of a phone number in one statement; a name given replaces the stored one."""
+    table = Resident.__table__
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    stmt = dialect.insert(table).values({key: bindparam(key, type_=table.c[key].type) for key in CALLER_KEYS})
+    return stmt.on_conflict_do_update(index_elements=["phone"], index_where=table.c.openid.is_(None),
+                                      set_={"name": func.coalesce(stmt.excluded.name, table.c.name)}
+                                      ).returning(*table.c)
+
+
 def _resident(data, now):
-    """Find or create the resident behind a phone number (phone tickets, API clients)."""
+    """The resident behind a phone number (phone tickets, API clients), created on their first call."""
     if not data.resident_phone:
         return None
-    resident = db.session.scalar(select(Resident).where(Resident.phone == data.resident_phone,
-                                                        Resident.openid.is_(None)))
-    if resident is None:
-        values = {"phone": data.resident_phone, "name": data.resident_name, "community_id": data.community.id,
-                  "created_at": now}
-        table = Resident.__table__
-        resident_id = db.session.execute(insert(table).values(values).returning(table.c.id)).scalar_one()
-        return persistent(Resident, {"id": resident_id, **values})
-    if data.resident_name:
-        resident.name = data.resident_name
-    return resident
+    connection = db.session.connection()
+    row = connection.execute(_caller_upsert(connection.dialect.name), {
+        "phone": data.resident_phone, "name": data.resident_name, "community_id": data.community.id,
+        "created_at": now}).mappings().one()
+    return merged(Resident, dict(row))
 
 
 def _event_fields(principal, kind, now, note=None, from_status=None, to_status=None, **data):

@@ -2,7 +2,10 @@
 import json
 
 import pytest
+from sqlalchemy import select
 
+from dispatch.extensions import db
+from dispatch.org.models import Resident
 from dispatch.tickets.models import Ticket
 
 
@@ -63,6 +66,15 @@ def test_invalid_fields_answer_422_naming_the_field(api, body, field):
     response = create(api, **body)
     assert response.status_code == 422
     assert field in error_of(response)["fields"]
+
+
+def test_a_caller_is_one_resident_per_phone_number_and_keeps_the_newest_name(api):
+    for name in ("王阿姨", "王秀兰", None):
+        caller = {"phone": "13812345678", **({"name": name} if name else {})}
+        assert create(api, resident=caller).status_code == 201
+    residents = db.session.scalars(select(Resident).where(Resident.phone == "13812345678")).all()
+    assert [r.name for r in residents] == ["王秀兰"]  # a call without a name does not erase it
+    assert len(db.session.scalars(select(Ticket).where(Ticket.resident_id == residents[0].id)).all()) == 3
 
 
 def test_missing_description_is_named(api):
