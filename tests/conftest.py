@@ -1,6 +1,7 @@
 """Fixtures: the app on a real database (SQLite, or TEST_DATABASE_URL), a frozen clock, an organisation."""
 import os
 import re
+import threading
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
 
@@ -145,6 +146,15 @@ def api_as(client, org):
 def api(api_as):
     """A district-wide API client."""
     return api_as("district")
+
+
+def at_once(target, times):
+    """Run target in `times` threads started together; return when every one has finished."""
+    threads = [threading.Thread(target=target) for _ in range(times)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
 
 
 def login(client, username, password=PASSWORD):

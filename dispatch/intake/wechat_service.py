@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import bindparam, exists, select, true, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 
 from dispatch.extensions import db
 from dispatch.intake import replies
@@ -17,6 +17,7 @@ from dispatch.org.principal import Principal
 from dispatch.org.roles import Role
 from dispatch.org.services import community_by_code, community_by_id
 from dispatch.rows import merged
+from dispatch.statements import dialect, typed
 from dispatch.tickets import services
 from dispatch.tickets.lifecycle import Status
 from dispatch.tickets.models import Channel, Ticket
@@ -39,16 +40,6 @@ class Outcome:
     ticket: Ticket | None = None
 
 
-def _dialect():
-    """The current database's dialect module (its INSERT knows ON CONFLICT)."""
-    return postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-
-
-def _typed(table, keys):
-    """Bound parameters named and typed as the table's columns."""
-    return {key: bindparam(key, type_=table.c[key].type) for key in keys}
-
-
 RAW_KEYS = ("account_id", "dedup_key", "msg_type", "event", "from_openid", "create_time", "raw", "received_at",
             "status", "error")
 RESIDENT_KEYS = ("account_code", "openid", "community_id", "created_at", "subscribed")
@@ -59,7 +50,7 @@ RESIDENT_KEYS = ("account_code", "openid", "community_id", "created_at", "subscr
 def _raw_insert(dialect):
     """Store one raw message unless its dedup key is known: returns the new row's id, or no row."""
     table = InboundMessage.__table__
-    return (dialect.insert(table).values(_typed(table, RAW_KEYS))
+    return (dialect.insert(table).values(typed(table, RAW_KEYS))
             .on_conflict_do_nothing(index_elements=["account_id", "dedup_key"]).returning(table.c.id))
 
 
@@ -67,7 +58,7 @@ def _raw_insert(dialect):
 def _resident_upsert(dialect):
     """The resident of (account, openid), created on first contact: returns the whole row."""
     table = Resident.__table__
-    stmt = dialect.insert(table).values(_typed(table, RESIDENT_KEYS))
+    stmt = dialect.insert(table).values(typed(table, RESIDENT_KEYS))
     return stmt.on_conflict_do_update(index_elements=["account_code", "openid"],
                                       set_={"openid": stmt.excluded.openid}).returning(*table.c)
 
@@ -77,7 +68,7 @@ def _arrival_postgresql():
     """Store the raw message and, only if it is new, upsert its sender: one round trip on PostgreSQL."""
     raw = _raw_insert(postgresql).cte("raw")
     table = Resident.__table__
-    params = _typed(table, RESIDENT_KEYS)
+    params = typed(table, RESIDENT_KEYS)
     upsert = postgresql.insert(table).from_select(
         list(RESIDENT_KEYS), select(*params.values()).where(exists(select(raw.c.id))))
     sender = upsert.on_conflict_do_update(index_elements=["account_code", "openid"],
@@ -107,7 +98,7 @@ def _resident_values(account, openid, now):
 
 def _store_raw(account, inbound, now, status="received", error=None):
     """Keep the message as sent; None when WeChat already delivered it (the unique key decides, atomically)."""
-    return db.session.connection().execute(_raw_insert(_dialect()),
+    return db.session.connection().execute(_raw_insert(dialect()),
                                            _raw_values(account, inbound, now, status, error)).scalar()
 
 
@@ -117,8 +108,8 @@ def _arrive(account, inbound, now):
     if connection.dialect.name != "postgresql":
         row_id = _store_raw(account, inbound, now)
         return (row_id, resident_for(account, inbound.openid, now)) if row_id is not None else (None, None)
-    row = connection.execute(_arrival_postgresql(), {**_raw_values(account, inbound, now),
-                                                     **_resident_values(account, inbound.openid, now)}).mappings().first()
+    params = {**_raw_values(account, inbound, now), **_resident_values(account, inbound.openid, now)}
+    row = connection.execute(_arrival_postgresql(), params).mappings().first()
     if row is None:
         return None, None
     values = dict(row)
@@ -155,7 +146,7 @@ def receive(account, inbound, now):
 
 def resident_for(account, openid, now):
     """The resident behind an openid of this account, created on first contact (one upsert)."""
-    row = db.session.connection().execute(_resident_upsert(_dialect()), _resident_values(account, openid, now))
+    row = db.session.connection().execute(_resident_upsert(dialect()), _resident_values(account, openid, now))
     return merged(Resident, dict(row.mappings().one()))
 
 
@@ -324,7 +315,7 @@ def _open_tickets(resident, limit=5):
 def _record_template_result(account, inbound, now):
     """Keep WeChat's delivery report for the notification it concerns (matched by msgid)."""
     table = TemplateResult.__table__
-    db.session.execute(_dialect().insert(table).values(
+    db.session.execute(dialect().insert(table).values(
         account_id=account.id, msgid=inbound.get("MsgID") or inbound.get("MsgId") or "", openid=inbound.openid,
         status=(inbound.get("Status") or "")[:64], reported_at=now)
         .on_conflict_do_nothing(index_elements=["account_id", "msgid"]))

@@ -73,7 +73,7 @@ def sla():
 @with_appcontext
 def list_policies():
     """The active policies, most specific first."""
-    for p in sorted(db.session.scalars(select(SlaPolicy).where(SlaPolicy.active)), key=lambda p: (-p.specificity, p.id)):
+    for p in policies.in_choice_order(db.session.scalars(select(SlaPolicy).where(SlaPolicy.active))):
         click.echo(f"#{p.id:<4} {p.name:<16} category={p.category.code if p.category else '*':<16} "
                    f"priority={p.priority.value if p.priority else '*':<7} response={_limit_text(p.response_limit):<5} "
                    f"resolution={_limit_text(p.resolution_limit):<5} warn={p.warn_percent}% chain={p.escalation_chain} "

@@ -106,11 +106,16 @@ def retire_policy(policy_id):
     return policy
 
 
+def in_choice_order(rows):
+    """Policies in the order choose() tries them: most specific first, then the newest."""
+    return sorted(rows, key=lambda p: (-p.specificity, -p.id))
+
+
 def active_policies():
     """Every policy new tickets may get, most specific first (session-free snapshots, cached briefly)."""
     def load():
         rows = db.session.scalars(select(SlaPolicy).where(SlaPolicy.active)).all()
-        return tuple(snapshot(p) for p in sorted(rows, key=lambda p: (-p.specificity, -p.id)))
+        return tuple(snapshot(p) for p in in_choice_order(rows))
     return _active.get("all", load)
 
 

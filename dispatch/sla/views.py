@@ -111,14 +111,14 @@ def _typed(form):
 
 
 NEW_POLICY = {"name": "", "category": "", "priority": "", "response_amount": 1,
-              "response_unit": Unit.WORKING_DAYS.value, "resolution_amount": 7, "resolution_unit": Unit.DAYS.value, "warn_percent": 75,
-              "escalation_chain": list(CHAIN_ROLES), "escalation_step_percent": 25}
+              "response_unit": Unit.WORKING_DAYS.value, "resolution_amount": 7, "resolution_unit": Unit.DAYS.value,
+              "warn_percent": 75, "escalation_chain": list(CHAIN_ROLES), "escalation_step_percent": 25}
 
 
 def _policies_page(new=None, edits=None, error=None, status=200):
     """The policies page; new and edits hold typed values after a refusal, error its message."""
     rows = db.session.scalars(select(SlaPolicy).where(SlaPolicy.active).options(joinedload(SlaPolicy.category))).all()
-    rows = sorted(rows, key=lambda p: (-p.specificity, -p.id))  # the order choose() tries them in
+    rows = policies.in_choice_order(rows)
     errored = db.session.scalars(
         select(Ticket).where(Ticket.sla_error.is_not(None)).options(joinedload(Ticket.community))
         .order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(ERROR_TICKETS)).all()

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 import functools
 
 from sqlalchemy import String, bindparam, cast, func, insert, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm.attributes import set_committed_value
 
 from dispatch.cache import TtlCache
@@ -14,6 +14,7 @@ from dispatch.extensions import db
 from dispatch.org.models import Community, Department, Resident, User
 from dispatch.org.roles import Role
 from dispatch.rows import cached_instance, merged, persistent
+from dispatch.statements import dialect, typed
 from dispatch.sla import services as sla
 from dispatch.sla.models import SlaSchedule
 from dispatch.tickets import classifier
@@ -86,9 +87,7 @@ def get_visible(principal, number):
 def _next_number(now):
     """Date plus the day's sequence, e.g. 20261121-0042; the upsert is atomic on both databases."""
     day = local(now).date()
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = (insert(TicketSequence).values(day=day, last=1)
+    stmt = (dialect().insert(TicketSequence).values(day=day, last=1)
             .on_conflict_do_update(index_elements=["day"], set_={"last": TicketSequence.last + 1})
             .returning(TicketSequence.last))
     seq = db.session.execute(stmt).scalar_one()
@@ -136,11 +135,10 @@ CALLER_KEYS = ("phone", "name", "community_id", "created_at")
 
 
 @functools.cache
-def _caller_upsert(dialect_name):
+def _caller_upsert(database):
     """Find or create the resident of a phone number in one statement; a name given replaces the stored one."""
     table = Resident.__table__
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
-    stmt = dialect.insert(table).values({key: bindparam(key, type_=table.c[key].type) for key in CALLER_KEYS})
+    stmt = database.insert(table).values(typed(table, CALLER_KEYS))
     return stmt.on_conflict_do_update(index_elements=["phone"], index_where=table.c.openid.is_(None),
                                       set_={"name": func.coalesce(stmt.excluded.name, table.c.name)}
                                       ).returning(*table.c)
@@ -150,8 +148,7 @@ def _resident(data, now):
     """The resident behind a phone number (phone tickets, API clients), created on their first call."""
     if not data.resident_phone:
         return None
-    connection = db.session.connection()
-    row = connection.execute(_caller_upsert(connection.dialect.name), {
+    row = db.session.connection().execute(_caller_upsert(dialect()), {
         "phone": data.resident_phone, "name": data.resident_name, "community_id": data.community.id,
         "created_at": now}).mappings().one()
     return merged(Resident, dict(row))
@@ -181,19 +178,15 @@ def _numbered_insert_postgresql(ticket_keys, event_keys):
            .returning(sequences.c.last).cte("seq"))
     digits = cast(seq.c.last, String)
     number = bindparam("prefix", type_=String) + func.lpad(digits, func.greatest(4, func.length(digits)), "0")
-    new_ticket = (insert(tickets).from_select(["number", *ticket_keys], select(number, *_placeholders(
-        "t_", tickets, ticket_keys))).returning(tickets.c.id, tickets.c.number).cte("new_ticket"))
+    ticket_values = typed(tickets, ticket_keys, "t_").values()
+    new_ticket = (insert(tickets).from_select(["number", *ticket_keys], select(number, *ticket_values))
+                  .returning(tickets.c.id, tickets.c.number).cte("new_ticket"))
     schedule = (insert(schedules).from_select(["ticket_id", "next_at"], select(
         new_ticket.c.id, bindparam("next_at", type_=schedules.c.next_at.type))).returning(schedules.c.ticket_id)
         .cte("schedule"))
-    return (insert(events).from_select(["ticket_id", *event_keys], select(schedule.c.ticket_id, *_placeholders(
-        "e_", events, event_keys))).returning(events.c.ticket_id, select(new_ticket.c.number).scalar_subquery(),
-                                              events.c.id))
-
-
-def _placeholders(prefix, table, keys):
-    """Bound parameters typed as the table's columns, for INSERT … SELECT."""
-    return [bindparam(prefix + key, type_=table.c[key].type) for key in keys]
+    event_values = typed(events, event_keys, "e_").values()
+    return (insert(events).from_select(["ticket_id", *event_keys], select(schedule.c.ticket_id, *event_values))
+            .returning(events.c.ticket_id, select(new_ticket.c.number).scalar_subquery(), events.c.id))
 
 
 def _insert_numbered_postgresql(day, ticket_values, event_values, first_point):

@@ -1,11 +1,11 @@
 """POST /api/v1/calls: the phone system logs calls; each opens one draft phone ticket, repeats change nothing."""
-import threading
 
 from sqlalchemy import func, select
 
 from dispatch.extensions import db
 from dispatch.intake.models import PhoneCall
 from dispatch.tickets.models import Channel, Ticket
+from tests.conftest import at_once
 
 CALL = {"call_id": "cti-20261120-0001", "caller": "13812345678", "community": "yanchenglu",
         "called_at": "2026-11-20T10:02:00+08:00", "recording_url": "https://pbx.example/rec/0001.mp3"}
@@ -51,9 +51,7 @@ def test_concurrent_reports_of_one_call_make_one_ticket(app, api, org):
             results.append((r.status_code, r.get_json()["ticket"]))
 
     db.session.commit()
-    threads = [threading.Thread(target=send) for _ in range(5)]
-    [t.start() for t in threads]
-    [t.join() for t in threads]
+    at_once(send, 5)
     assert sorted(code for code, _ in results) == [200, 200, 200, 200, 201]
     assert len({number for _, number in results}) == 1
     assert db.session.scalar(select(func.count()).select_from(Ticket)) == 1

@@ -1,5 +1,4 @@
 """The callback as WeChat's servers use it: handshake, three modes, retries, hostile XML, wrong signatures."""
-import threading
 
 import pytest
 from sqlalchemy import func, select
@@ -8,6 +7,7 @@ from dispatch.extensions import db
 from dispatch.org.models import Resident
 from dispatch.tickets.models import Channel, Ticket
 from dispatch.wechat.models import InboundMessage, TemplateResult
+from tests.conftest import at_once
 from tests.intake.conftest import TOKEN, WeChatPlayer
 
 
@@ -134,11 +134,7 @@ def test_concurrent_retries_make_exactly_one_ticket(app, account):
 
     xml = WeChatPlayer(None, "yanchenglu").message("text", Content="宁夏路288号5号楼1单元水管爆了，水往下流")
     db.session.commit()
-    threads = [threading.Thread(target=send) for _ in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    at_once(send, 6)
     db.session.expire_all()
     assert [code for code, _ in results] == [200] * 6
     assert len({reply for _, reply in results}) == 1

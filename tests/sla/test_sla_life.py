@@ -17,6 +17,7 @@ from dispatch.sla.models import SlaSchedule
 from dispatch.sla.sweep import run_sla_sweep
 from dispatch.tickets.models import Ticket, TicketEvent
 from dispatch.timeutil import SHANGHAI
+from tests.conftest import at_once
 
 
 def sh(text):
@@ -192,11 +193,7 @@ def test_two_sweeps_at_the_same_time_fire_each_point_once(app, api, policies_see
             barrier.wait()
             results.append(run_sla_sweep(at))
             db.session.remove()
-    threads = [threading.Thread(target=sweep) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    at_once(sweep, 2)
     total = db.session.scalar(select(func.count()).select_from(TicketEvent).where(TicketEvent.kind.like("sla_%")))
     assert sum(results) == total == 12 * 4  # the response clock's 4 points; resolution warns on 11-25
     assert all(len(sla_events(n)) == 4 for n in numbers)
