@@ -12,6 +12,8 @@ from markupsafe import Markup, escape
 from sqlalchemy import select
 
 from dispatch.extensions import db
+from dispatch.intake.wechat_service import reply_given
+from dispatch.timeutil import now
 from dispatch.tickets.models import Ticket
 from dispatch.wechat import protocol, stub
 from dispatch.wechat.accounts import all_accounts, keys
@@ -87,8 +89,8 @@ def _conversation(account, openid):
             KINDS.get(fields.get("EventKey") or "", None) or {"image": "[照片]", "voice": "[语音]"}.get(
                 row.msg_type, f"[{row.event or row.msg_type}]")
         ticket = db.session.get(Ticket, row.ticket_id) if row.ticket_id else None
-        out.append({"said": said, "reply": linkify(row.reply) if row.reply else None, "ticket": ticket,
-                    "status": row.status})
+        reply = reply_given(account, row, now())
+        out.append({"said": said, "reply": linkify(reply) if reply else None, "ticket": ticket, "status": row.status})
     return out
 
 

@@ -38,8 +38,10 @@ class Outcome:
 
     reply: str | None
     ticket: Ticket | None = None
+    stamped: bool = False  # the ticket's insert already marked the message (see _opened_stamp)
 
 
+OPENED = "opened"  # processed, and it opened the ticket it names; its reply is made again from that ticket
 RAW_KEYS = ("account_id", "dedup_key", "msg_type", "event", "from_openid", "create_time", "raw", "received_at",
             "status", "error")
 RESIDENT_KEYS = ("account_code", "openid", "community_id", "created_at", "subscribed")
@@ -116,13 +118,25 @@ def _arrive(account, inbound, now):
     return values.pop("inbound_id"), merged(Resident, values)
 
 
-def _earlier_reply(account, inbound):
+def _opened_stamp(row_id):
+    """Mark the message as the one that opened the ticket, in the ticket's own INSERT (one round trip fewer)."""
+    return services.Stamp(InboundMessage.__table__, row_id, {"status": OPENED})
+
+
+def reply_given(account, row, now):
+    """What the account answered a stored message: as stored, or for an opening note, made again from its ticket."""
+    if row.status == OPENED:
+        return replies.ticket_opened(account, db.session.get(Ticket, row.ticket_id), now)
+    return row.reply
+
+
+def _earlier_reply(account, inbound, now):
     """The answer given the first time this message came (WeChat's retries get the same one)."""
-    row = db.session.execute(select(InboundMessage.status, InboundMessage.reply).where(
-        InboundMessage.account_id == account.id, InboundMessage.dedup_key == inbound.dedup_key)).one_or_none()
+    row = db.session.scalar(select(InboundMessage).where(
+        InboundMessage.account_id == account.id, InboundMessage.dedup_key == inbound.dedup_key))
     if row is None or row.status == "failed":
         return replies.RECEIVED
-    return row.reply
+    return reply_given(account, row, now)
 
 
 def receive(account, inbound, now):
@@ -131,11 +145,13 @@ def receive(account, inbound, now):
         with services.one_transaction():
             row_id, resident = _arrive(account, inbound, now)
             if row_id is None:
-                return _earlier_reply(account, inbound)
-            outcome = act(account, resident, inbound, now)
+                return _earlier_reply(account, inbound, now)
+            outcome = act(account, resident, inbound, now, row_id)
             db.session.flush()
-            db.session.connection().execute(_mark_processed(), {
-                "row_id": row_id, "reply": outcome.reply, "ticket_id": outcome.ticket.id if outcome.ticket else None})
+            if not outcome.stamped:
+                db.session.connection().execute(_mark_processed(), {
+                    "row_id": row_id, "reply": outcome.reply,
+                    "ticket_id": outcome.ticket.id if outcome.ticket else None})
         return outcome.reply
     except Exception as exc:  # nothing is lost: keep the raw message for staff, tell the resident it arrived
         log.exception("wechat message %s of %s could not be processed", inbound.dedup_key, account.code)
@@ -193,7 +209,7 @@ def community_for(account, resident):
     return community_by_code(triage) if triage else None
 
 
-def open_ticket(account, resident, now, description, channel, **columns):
+def open_ticket(account, resident, now, description, channel, stamp=None, **columns):
     """Open a ticket for a resident of an account; None when no community can be told."""
     community = community_for(account, resident)
     if community is None:
@@ -206,7 +222,7 @@ def open_ticket(account, resident, now, description, channel, **columns):
     address = None if columns.get("description_pending") else extract_address(description)
     ticket = services.create_ticket(RESIDENT, services.NewTicket(
         description=description, community=community, channel=channel, address=address, resident=resident,
-        columns=columns, extra={"wechat_account": account.code}), now=now)
+        columns=columns, extra={"wechat_account": account.code}, stamp=stamp), now=now)
     if columns.get("description_pending"):
         _keep_open(resident, ticket, now)  # the note that follows completes it (see _awaiting_words)
     return ticket
@@ -218,7 +234,7 @@ def _fetch_later(account, ticket, media_id, kind, now, audio_format=None):
                               audio_format=audio_format, created_at=now, next_attempt_at=now))
 
 
-def on_text(account, resident, text, now, channel=Channel.WECHAT_TEXT):
+def on_text(account, resident, text, now, channel=Channel.WECHAT_TEXT, row_id=None):
     """A note (便民纸条): the words a photo draft was waiting for, or a new ticket."""
     text = (text or "").strip()
     if not text:
@@ -228,10 +244,11 @@ def on_text(account, resident, text, now, channel=Channel.WECHAT_TEXT):
         services.describe(RESIDENT, draft, text, address=extract_address(text), now=now)
         _keep_open(resident, draft, now)
         return Outcome(replies.ticket_updated(account, draft, now), draft)
-    ticket = open_ticket(account, resident, now, text, channel)
+    stamp = _opened_stamp(row_id) if row_id is not None else None
+    ticket = open_ticket(account, resident, now, text, channel, stamp=stamp)
     if ticket is None:
         return Outcome(replies.choose_community(account))
-    return Outcome(replies.ticket_opened(account, ticket, now), ticket)
+    return Outcome(replies.ticket_opened(account, ticket, now), ticket, stamped=stamp is not None)
 
 
 def on_image(account, resident, inbound, now):
@@ -251,11 +268,11 @@ def on_image(account, resident, inbound, now):
     return Outcome(replies.photo_opened(account, ticket), ticket)
 
 
-def on_voice(account, resident, inbound, now):
+def on_voice(account, resident, inbound, now, row_id=None):
     """A voice message: WeChat's recognised text when there is some, else the audio for staff to hear."""
     recognition = (inbound.get("Recognition") or "").strip()
     if recognition:
-        return on_text(account, resident, recognition, now, channel=Channel.WECHAT_VOICE)
+        return on_text(account, resident, recognition, now, channel=Channel.WECHAT_VOICE, row_id=row_id)
     if not inbound.get("MediaId"):
         return Outcome(replies.BAD_MEDIA)
     draft = _draft(resident, now)
@@ -321,15 +338,15 @@ def _record_template_result(account, inbound, now):
         .on_conflict_do_nothing(index_elements=["account_id", "msgid"]))
 
 
-def act(account, resident, inbound, now):
-    """Do what one message from this resident asks, by its type."""
+def act(account, resident, inbound, now, row_id=None):
+    """Do what one message (stored as row_id) from this resident asks, by its type."""
     kind = inbound.msg_type
     if kind == "text":
-        return on_text(account, resident, inbound.get("Content"), now)
+        return on_text(account, resident, inbound.get("Content"), now, row_id=row_id)
     if kind == "image":
         return on_image(account, resident, inbound, now)
     if kind == "voice":
-        return on_voice(account, resident, inbound, now)
+        return on_voice(account, resident, inbound, now, row_id)
     if kind == "location":
         return on_location(account, resident, inbound, now)
     if kind == "event":

@@ -4,7 +4,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 import functools
 
-from sqlalchemy import String, bindparam, cast, func, insert, select
+from sqlalchemy import String, Table, bindparam, cast, func, insert, select, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -51,6 +51,20 @@ def _commit():
         db.session.commit()
 
 
+@dataclass(frozen=True)
+class Stamp:
+    """A door's own record of the request (the raw WeChat message), given the new ticket's id in the same round trip."""
+
+    table: Table
+    row_id: int
+    values: dict = field(default_factory=dict)  # more columns to set on that row, e.g. its status
+
+    @property
+    def shape(self):
+        """What the statement depends on (not the values): the table and the columns set."""
+        return self.table, tuple(self.values)
+
+
 @dataclass
 class NewTicket:
     """What a door knows about a new request, already validated for shape."""
@@ -66,6 +80,7 @@ class NewTicket:
     extra: dict = field(default_factory=dict)
     resident: Resident | None = None  # a door that already knows the resident (WeChat openid)
     columns: dict = field(default_factory=dict)  # more ticket columns: location, description_pending, …
+    stamp: Stamp | None = None
 
 
 NO_SUGGESTION = classifier.Suggestion(category_code=None, priority=Priority.NORMAL.value, confidence=0.0, matched=(),
@@ -168,9 +183,20 @@ def record(ticket, principal, kind, now, **fields):
     return event
 
 
+def _stamp_statement(stamp_shape, ticket_id):
+    """UPDATE the door's record: ticket_id = the new ticket's, plus the stamp's values (parameters s_*)."""
+    table, keys = stamp_shape
+    return (update(table).where(table.c.id == bindparam("s_row_id", type_=table.c.id.type))
+            .values(ticket_id=ticket_id, **typed(table, keys, "s_")))
+
+
+def _stamp_params(stamp):
+    return {"s_row_id": stamp.row_id, **{"s_" + k: v for k, v in stamp.values.items()}} if stamp else {}
+
+
 @functools.cache
-def _numbered_insert_postgresql(ticket_keys, event_keys):
-    """Number, ticket, its sweep schedule and first event in one round trip: a data-modifying CTE, built once."""
+def _numbered_insert_postgresql(ticket_keys, event_keys, stamp_shape=None):
+    """Number, ticket, its sweep schedule, first event (and the door's stamp) in one round trip, built once."""
     sequences, tickets, events = TicketSequence.__table__, Ticket.__table__, TicketEvent.__table__
     schedules = SlaSchedule.__table__
     seq = (postgresql.insert(sequences).values(day=bindparam("day", type_=sequences.c.day.type), last=1)
@@ -185,24 +211,28 @@ def _numbered_insert_postgresql(ticket_keys, event_keys):
         new_ticket.c.id, bindparam("next_at", type_=schedules.c.next_at.type))).returning(schedules.c.ticket_id)
         .cte("schedule"))
     event_values = typed(events, event_keys, "e_").values()
-    return (insert(events).from_select(["ticket_id", *event_keys], select(schedule.c.ticket_id, *event_values))
+    stmt = (insert(events).from_select(["ticket_id", *event_keys], select(schedule.c.ticket_id, *event_values))
             .returning(events.c.ticket_id, select(new_ticket.c.number).scalar_subquery(), events.c.id))
+    if stamp_shape is None:
+        return stmt
+    # PostgreSQL runs a data-modifying WITH clause even though nothing reads it.
+    return stmt.add_cte(_stamp_statement(stamp_shape, select(new_ticket.c.id).scalar_subquery()).cte("stamp"))
 
 
-def _insert_numbered_postgresql(day, ticket_values, event_values, first_point):
+def _insert_numbered_postgresql(day, ticket_values, event_values, first_point, stamp):
     """Run the one-round-trip insert; returns (ticket id, number, event id)."""
-    stmt = _numbered_insert_postgresql(tuple(ticket_values), tuple(event_values))
-    params = {"day": day, "prefix": f"{day:%Y%m%d}-", "next_at": first_point,
+    stmt = _numbered_insert_postgresql(tuple(ticket_values), tuple(event_values), stamp.shape if stamp else None)
+    params = {"day": day, "prefix": f"{day:%Y%m%d}-", "next_at": first_point, **_stamp_params(stamp),
               **{"t_" + k: v for k, v in ticket_values.items()},
               **{"e_" + k: v for k, v in event_values.items()}}
     # Straight to the connection: a Core statement needs none of the ORM's execution machinery.
     return tuple(db.session.connection().execute(stmt, params).one())
 
 
-def _insert_numbered(now, ticket_values, event_values, first_point):
-    """Insert a numbered ticket, its sweep schedule and first event; returns (ticket id, number, event id)."""
+def _insert_numbered(now, ticket_values, event_values, first_point, stamp=None):
+    """Insert a numbered ticket, its sweep schedule, first event and stamp; returns (ticket id, number, event id)."""
     if db.session.get_bind().dialect.name == "postgresql":
-        return _insert_numbered_postgresql(local(now).date(), ticket_values, event_values, first_point)
+        return _insert_numbered_postgresql(local(now).date(), ticket_values, event_values, first_point, stamp)
     number = _next_number(now)
     tickets, events = Ticket.__table__, TicketEvent.__table__
     ticket_id = db.session.execute(insert(tickets).values(number=number, **ticket_values)
@@ -210,6 +240,8 @@ def _insert_numbered(now, ticket_values, event_values, first_point):
     db.session.execute(insert(SlaSchedule.__table__).values(ticket_id=ticket_id, next_at=first_point))
     event_id = db.session.execute(insert(events).values(ticket_id=ticket_id, **event_values)
                                   .returning(events.c.id)).scalar_one()
+    if stamp is not None:
+        db.session.execute(_stamp_statement(stamp.shape, ticket_id), _stamp_params(stamp))
     return ticket_id, number, event_id
 
 
@@ -238,7 +270,7 @@ def create_ticket(principal, data, now=None):
                                  suggested_category=suggestion.category_code, suggested_priority=suggestion.priority,
                                  urgent_terms=list(suggestion.urgent_terms), **data.extra)
     # Opening tickets is the hot path: Core INSERTs, then objects built from what was sent, not reloaded.
-    ticket_id, number, event_id = _insert_numbered(now, ticket_values, event_values, first_point)
+    ticket_id, number, event_id = _insert_numbered(now, ticket_values, event_values, first_point, data.stamp)
     ticket = persistent(Ticket, {"id": ticket_id, "number": number, **ticket_values})
     event = persistent(TicketEvent, {"id": event_id, "ticket_id": ticket_id, **event_values})
     known = {"community": data.community, "category": category, "resident": resident, "assignee": None,

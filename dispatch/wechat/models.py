@@ -42,8 +42,9 @@ class InboundMessage(db.Model):
     create_time: Mapped[int] = mapped_column(BigInteger)
     raw: Mapped[str] = mapped_column(Text)
     received_at = mapped_column(UTCDateTime, default=system_now)
-    status: Mapped[str] = mapped_column(String(16), default="received")  # received, processed, failed
-    reply: Mapped[str | None] = mapped_column(Text)  # the text answered, repeated to WeChat's retries
+    status: Mapped[str] = mapped_column(String(16), default="received")  # received, processed, opened, failed
+    # The text answered, repeated to WeChat's retries; none stored for "opened" (it is made from the ticket).
+    reply: Mapped[str | None] = mapped_column(Text)
     error: Mapped[str | None] = mapped_column(Text)
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"), index=True)
 
