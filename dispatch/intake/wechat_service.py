@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import bindparam, exists, select, true, update
+from sqlalchemy import bindparam, exists, func, literal, or_, select, true, update
 from sqlalchemy.dialects import postgresql
 
 from dispatch.extensions import db
@@ -78,6 +78,37 @@ def _arrival_postgresql():
     return select(raw.c.id.label("inbound_id"), *sender.c).select_from(raw.outerjoin(sender, true()))
 
 
+NOTE_RAW_KEYS = RAW_KEYS[:-2]  # a note stored with its ticket gets its status and ticket id from the statement
+
+
+@functools.cache
+def _note_arrival_postgresql(ticket_keys, event_keys):
+    """A plain note in one round trip: store it, upsert its sender and, when nothing of theirs waits for words
+    (no draft inside its window, no location kept), open its ticket too. Otherwise act() does the rest."""
+    residents, inbound = Resident.__table__, InboundMessage.__table__
+    upsert = postgresql.insert(residents).values(typed(residents, RESIDENT_KEYS))
+    sender = upsert.on_conflict_do_update(index_elements=["account_code", "openid"],
+                                          set_={"openid": upsert.excluded.openid}).returning(*residents.c).cte("sender")
+    now = bindparam("now", type_=residents.c.draft_until.type)
+    # The ticket's id is drawn first, so the message row can name its ticket as it is inserted.
+    ticket_id = func.nextval(func.pg_get_serial_sequence(Ticket.__tablename__, "id"))
+    free = select(ticket_id.label("ticket_id")).select_from(sender).where(
+        or_(sender.c.draft_until.is_(None), sender.c.draft_until <= now), sender.c.pending_latitude.is_(None))
+    free = free.cte("free")
+    status = func.coalesce(select(literal(OPENED)).select_from(free).scalar_subquery(), "received")
+    raw = (postgresql.insert(inbound).from_select(
+        [*NOTE_RAW_KEYS, "status", "ticket_id"],
+        select(*typed(inbound, NOTE_RAW_KEYS).values(), status, select(free.c.ticket_id).scalar_subquery()))
+        .on_conflict_do_nothing(index_elements=["account_id", "dedup_key"])
+        .returning(inbound.c.id, inbound.c.ticket_id).cte("raw"))
+    guard = select(raw.c.ticket_id, sender.c.id.label("resident_id")).select_from(raw.join(sender, true())).where(
+        raw.c.ticket_id.is_not(None)).cte("guard")
+    new_ticket, event = services.numbered_insert_ctes(ticket_keys, event_keys, guard)
+    return select(raw.c.id.label("inbound_id"), new_ticket.c.id.label("new_ticket_id"),
+                  new_ticket.c.number.label("new_ticket_number"), event.c.id.label("new_event_id"), *sender.c
+                  ).select_from(sender.outerjoin(raw, true()).outerjoin(new_ticket, true()).outerjoin(event, true()))
+
+
 @functools.cache
 def _mark_processed():
     """Record the reply given and the ticket touched, for WeChat's retries."""
@@ -130,6 +161,31 @@ def reply_given(account, row, now):
     return row.reply
 
 
+def _plain_note(account, inbound):
+    """The words of a text message that may open its ticket in the arrival statement (PostgreSQL, community account)."""
+    if inbound.msg_type != "text" or not account.community_id or dialect() is not postgresql:
+        return None
+    return (inbound.get("Content") or "").strip() or None
+
+
+def _arrive_with_ticket(account, inbound, text, now):
+    """_arrive for a plain note, opening its ticket in the same statement when the sender has nothing pending:
+    (row id, sender, Outcome or None when act() must still run); (None, None, None) for a retry."""
+    opening = services.prepare_ticket(RESIDENT, _new_ticket(account, community_by_id(account.community_id), None,
+                                                            text, Channel.WECHAT_TEXT, {}), now)
+    stmt = _note_arrival_postgresql(tuple(opening.ticket_values), tuple(opening.event_values))
+    params = {**_raw_values(account, inbound, now), **_resident_values(account, inbound.openid, now), "now": now,
+              **services.insert_params(opening, now)}
+    values = dict(db.session.connection().execute(stmt, params).mappings().one())
+    row_id, ticket_id = values.pop("inbound_id"), values.pop("new_ticket_id")
+    number, event_id = values.pop("new_ticket_number"), values.pop("new_event_id")
+    resident = merged(Resident, values)
+    if row_id is None or ticket_id is None:
+        return row_id, (resident if row_id else None), None
+    ticket = services.opened(opening, ticket_id, number, event_id, resident)
+    return row_id, resident, Outcome(replies.ticket_opened(account, ticket, now), ticket, stamped=True)
+
+
 def _earlier_reply(account, inbound, now):
     """The answer given the first time this message came (WeChat's retries get the same one)."""
     row = db.session.scalar(select(InboundMessage).where(
@@ -143,10 +199,14 @@ def receive(account, inbound, now):
     """Store, deduplicate and act on one inbound message; returns the reply text, None for 'success'."""
     try:
         with services.one_transaction():
-            row_id, resident = _arrive(account, inbound, now)
+            text, outcome = _plain_note(account, inbound), None
+            if text is not None:
+                row_id, resident, outcome = _arrive_with_ticket(account, inbound, text, now)
+            else:
+                row_id, resident = _arrive(account, inbound, now)
             if row_id is None:
                 return _earlier_reply(account, inbound, now)
-            outcome = act(account, resident, inbound, now, row_id)
+            outcome = outcome or act(account, resident, inbound, now, row_id)
             db.session.flush()
             if not outcome.stamped:
                 db.session.connection().execute(_mark_processed(), {
@@ -209,6 +269,13 @@ def community_for(account, resident):
     return community_by_code(triage) if triage else None
 
 
+def _new_ticket(account, community, resident, description, channel, columns, stamp=None):
+    """What a message of this account tells about a new ticket (the address read from its words)."""
+    address = None if columns.get("description_pending") else extract_address(description)
+    return services.NewTicket(description=description, community=community, channel=channel, address=address,
+                              resident=resident, columns=columns, extra={"wechat_account": account.code}, stamp=stamp)
+
+
 def open_ticket(account, resident, now, description, channel, stamp=None, **columns):
     """Open a ticket for a resident of an account; None when no community can be told."""
     community = community_for(account, resident)
@@ -219,10 +286,8 @@ def open_ticket(account, resident, now, description, channel, stamp=None, **colu
             columns.update(latitude=resident.pending_latitude, longitude=resident.pending_longitude,
                            location_label=resident.pending_location_label)
         resident.pending_latitude = resident.pending_longitude = resident.pending_location_label = None
-    address = None if columns.get("description_pending") else extract_address(description)
-    ticket = services.create_ticket(RESIDENT, services.NewTicket(
-        description=description, community=community, channel=channel, address=address, resident=resident,
-        columns=columns, extra={"wechat_account": account.code}, stamp=stamp), now=now)
+    ticket = services.create_ticket(RESIDENT, _new_ticket(account, community, resident, description, channel, columns,
+                                                          stamp), now=now)
     if columns.get("description_pending"):
         _keep_open(resident, ticket, now)  # the note that follows completes it (see _awaiting_words)
     return ticket

@@ -4,7 +4,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 import functools
 
-from sqlalchemy import String, Table, bindparam, cast, func, insert, select, update
+from sqlalchemy import String, Table, bindparam, cast, exists, func, insert, literal, select, true, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -194,60 +194,105 @@ def _stamp_params(stamp):
     return {"s_row_id": stamp.row_id, **{"s_" + k: v for k, v in stamp.values.items()}} if stamp else {}
 
 
-@functools.cache
-def _numbered_insert_postgresql(ticket_keys, event_keys, stamp_shape=None):
-    """Number, ticket, its sweep schedule, first event (and the door's stamp) in one round trip, built once."""
+def numbered_insert_ctes(ticket_keys, event_keys, guard=None):
+    """CTEs that number and insert a ticket, its sweep schedule and first event: (new_ticket, event).
+
+    With a guard (a CTE of at most one row: ticket_id, resident_id) nothing is numbered or inserted unless
+    the guard has its row, and the ticket takes that id and resident (resident_id is then not a key).
+    """
     sequences, tickets, events = TicketSequence.__table__, Ticket.__table__, TicketEvent.__table__
     schedules = SlaSchedule.__table__
-    seq = (postgresql.insert(sequences).values(day=bindparam("day", type_=sequences.c.day.type), last=1)
-           .on_conflict_do_update(index_elements=["day"], set_={"last": sequences.c.last + 1})
+    first = select(bindparam("day", type_=sequences.c.day.type), literal(1))
+    if guard is not None:
+        first = first.where(exists(select(guard.c.ticket_id)))
+    seq = postgresql.insert(sequences).from_select(["day", "last"], first)
+    seq = (seq.on_conflict_do_update(index_elements=["day"], set_={"last": sequences.c.last + 1})
            .returning(sequences.c.last).cte("seq"))
     digits = cast(seq.c.last, String)
     number = bindparam("prefix", type_=String) + func.lpad(digits, func.greatest(4, func.length(digits)), "0")
-    ticket_values = typed(tickets, ticket_keys, "t_").values()
-    new_ticket = (insert(tickets).from_select(["number", *ticket_keys], select(number, *ticket_values))
-                  .returning(tickets.c.id, tickets.c.number).cte("new_ticket"))
+    values = typed(tickets, ticket_keys, "t_")
+    if guard is None:
+        rows = insert(tickets).from_select(["number", *values], select(number, *values.values()))
+    else:
+        del values["resident_id"]
+        rows = insert(tickets).from_select(["id", "number", "resident_id", *values], select(
+            guard.c.ticket_id, number, guard.c.resident_id, *values.values()).select_from(guard.join(seq, true())))
+    new_ticket = rows.returning(tickets.c.id, tickets.c.number).cte("new_ticket")
     schedule = (insert(schedules).from_select(["ticket_id", "next_at"], select(
         new_ticket.c.id, bindparam("next_at", type_=schedules.c.next_at.type))).returning(schedules.c.ticket_id)
         .cte("schedule"))
     event_values = typed(events, event_keys, "e_").values()
-    stmt = (insert(events).from_select(["ticket_id", *event_keys], select(schedule.c.ticket_id, *event_values))
-            .returning(events.c.ticket_id, select(new_ticket.c.number).scalar_subquery(), events.c.id))
+    event = (insert(events).from_select(["ticket_id", *event_keys], select(schedule.c.ticket_id, *event_values))
+             .returning(events.c.ticket_id, events.c.id).cte("event"))
+    return new_ticket, event
+
+
+def _stamp_statement(stamp_shape, ticket_id):
+    """UPDATE the door's record: ticket_id = the new ticket's, plus the stamp's values (parameters s_*)."""
+    table, keys = stamp_shape
+    return (update(table).where(table.c.id == bindparam("s_row_id", type_=table.c.id.type))
+            .values(ticket_id=ticket_id, **typed(table, keys, "s_")))
+
+
+def _stamp_params(stamp):
+    return {"s_row_id": stamp.row_id, **{"s_" + k: v for k, v in stamp.values.items()}} if stamp else {}
+
+
+@functools.cache
+def _numbered_insert_postgresql(ticket_keys, event_keys, stamp_shape=None):
+    """Number, ticket, its sweep schedule, first event (and the door's stamp) in one round trip, built once."""
+    new_ticket, event = numbered_insert_ctes(ticket_keys, event_keys)
+    stmt = select(new_ticket.c.id, new_ticket.c.number, event.c.id).select_from(
+        new_ticket.join(event, event.c.ticket_id == new_ticket.c.id))
     if stamp_shape is None:
         return stmt
     # PostgreSQL runs a data-modifying WITH clause even though nothing reads it.
     return stmt.add_cte(_stamp_statement(stamp_shape, select(new_ticket.c.id).scalar_subquery()).cte("stamp"))
 
 
-def _insert_numbered_postgresql(day, ticket_values, event_values, first_point, stamp):
-    """Run the one-round-trip insert; returns (ticket id, number, event id)."""
-    stmt = _numbered_insert_postgresql(tuple(ticket_values), tuple(event_values), stamp.shape if stamp else None)
-    params = {"day": day, "prefix": f"{day:%Y%m%d}-", "next_at": first_point, **_stamp_params(stamp),
-              **{"t_" + k: v for k, v in ticket_values.items()},
-              **{"e_" + k: v for k, v in event_values.items()}}
-    # Straight to the connection: a Core statement needs none of the ORM's execution machinery.
-    return tuple(db.session.connection().execute(stmt, params).one())
+def insert_params(opening, now):
+    """The parameters of numbered_insert_ctes for a prepared ticket."""
+    day = local(now).date()
+    return {"day": day, "prefix": f"{day:%Y%m%d}-", "next_at": opening.first_point,
+            **{"t_" + k: v for k, v in opening.ticket_values.items()},
+            **{"e_" + k: v for k, v in opening.event_values.items()}}
 
 
-def _insert_numbered(now, ticket_values, event_values, first_point, stamp=None):
+def _insert_numbered(opening, now):
     """Insert a numbered ticket, its sweep schedule, first event and stamp; returns (ticket id, number, event id)."""
+    stamp, ticket_values = opening.data.stamp, opening.ticket_values
     if db.session.get_bind().dialect.name == "postgresql":
-        return _insert_numbered_postgresql(local(now).date(), ticket_values, event_values, first_point, stamp)
+        stmt = _numbered_insert_postgresql(tuple(ticket_values), tuple(opening.event_values),
+                                           stamp.shape if stamp else None)
+        # Straight to the connection: a Core statement needs none of the ORM's execution machinery.
+        return tuple(db.session.connection().execute(
+            stmt, {**insert_params(opening, now), **_stamp_params(stamp)}).one())
     number = _next_number(now)
     tickets, events = Ticket.__table__, TicketEvent.__table__
     ticket_id = db.session.execute(insert(tickets).values(number=number, **ticket_values)
                                    .returning(tickets.c.id)).scalar_one()
-    db.session.execute(insert(SlaSchedule.__table__).values(ticket_id=ticket_id, next_at=first_point))
-    event_id = db.session.execute(insert(events).values(ticket_id=ticket_id, **event_values)
+    db.session.execute(insert(SlaSchedule.__table__).values(ticket_id=ticket_id, next_at=opening.first_point))
+    event_id = db.session.execute(insert(events).values(ticket_id=ticket_id, **opening.event_values)
                                   .returning(events.c.id)).scalar_one()
     if stamp is not None:
         db.session.execute(_stamp_statement(stamp.shape, ticket_id), _stamp_params(stamp))
     return ticket_id, number, event_id
 
 
-def create_ticket(principal, data, now=None):
-    """Open a ticket from any door: classify it if no category was given, number it, start its timeline."""
-    now = now or clock_now()
+@dataclass
+class Opening:
+    """A new ticket worked out but not inserted yet: its columns, its first event, its first SLA point."""
+
+    data: NewTicket
+    category: Category | None
+    resident: Resident | None
+    ticket_values: dict
+    event_values: dict
+    first_point: object
+
+
+def prepare_ticket(principal, data, now):
+    """Everything about a new ticket that needs no INSERT: scope, classification, caller, SLA clock."""
     if not community_in_scope(principal, data.community):
         raise NotFound(f"找不到社区「{data.community.code}」")
     # A photo or an unheard voice has no words yet: staff classify it, or the words that follow do.
@@ -269,15 +314,29 @@ def create_ticket(principal, data, now=None):
     event_values = _event_fields(principal, "created", now, to_status=Status.NEW,
                                  suggested_category=suggestion.category_code, suggested_priority=suggestion.priority,
                                  urgent_terms=list(suggestion.urgent_terms), **data.extra)
-    # Opening tickets is the hot path: Core INSERTs, then objects built from what was sent, not reloaded.
-    ticket_id, number, event_id = _insert_numbered(now, ticket_values, event_values, first_point, data.stamp)
-    ticket = persistent(Ticket, {"id": ticket_id, "number": number, **ticket_values})
-    event = persistent(TicketEvent, {"id": event_id, "ticket_id": ticket_id, **event_values})
-    known = {"community": data.community, "category": category, "resident": resident, "assignee": None,
-             "department": None, "events": [event], "photos": []}
+    return Opening(data, category, resident, ticket_values, event_values, first_point)
+
+
+def opened(opening, ticket_id, number, event_id, resident=None):
+    """The inserted ticket and its first event as this session's objects, built from what was sent (no SQL)."""
+    resident = resident or opening.resident
+    ticket = persistent(Ticket, {**opening.ticket_values, "id": ticket_id, "number": number,
+                                 "resident_id": resident.id if resident else None})
+    event = persistent(TicketEvent, {"id": event_id, "ticket_id": ticket_id, **opening.event_values})
+    known = {"community": opening.data.community, "category": opening.category, "resident": resident,
+             "assignee": None, "department": None, "events": [event], "photos": []}
     for name, value in known.items():
         set_committed_value(ticket, name, value)
     set_committed_value(event, "ticket", ticket)
+    return ticket
+
+
+def create_ticket(principal, data, now=None):
+    """Open a ticket from any door: classify it if no category was given, number it, start its timeline."""
+    now = now or clock_now()
+    opening = prepare_ticket(principal, data, now)
+    # Opening tickets is the hot path: Core INSERTs, then objects built from what was sent, not reloaded.
+    ticket = opened(opening, *_insert_numbered(opening, now))
     _commit()
     return ticket
 

@@ -10,6 +10,7 @@ from dispatch.intake.media_jobs import run_media_fetches
 from dispatch.intake.models import MediaFetch
 from dispatch.tickets.models import Channel, Ticket, TicketPhoto
 from dispatch.storage import storage
+from dispatch.wechat.models import InboundMessage
 
 
 def jpeg_with_gps(size=(600, 300)):
@@ -52,6 +53,18 @@ def test_photo_then_text_make_one_ticket_and_the_photo_is_cleaned(wechat, wechat
     assert cleaned.size == (300, 600) and not cleaned.getexif() and b"Exif" not in stored
     assert storage(app).path(photo.thumbnail_key) is not None
     assert "photo_added" in [e.kind for e in ticket.events]
+
+
+def test_a_note_after_the_window_opens_its_own_ticket(wechat, wechat_api, clock):
+    image(wechat, wechat_api.add_media(jpeg_with_gps()))
+    clock.advance(minutes=11)
+    _, reply = wechat.say("闽江路12号3号楼门口井盖碎了")
+    photo, note = tickets()
+    assert photo.description_pending and not note.description_pending and note.number in reply["Content"]
+    assert note.resident_id == photo.resident_id and note.address == "闽江路12号3号楼"
+    statuses = db.session.execute(select(InboundMessage.msg_type, InboundMessage.status, InboundMessage.ticket_id)
+                                  .order_by(InboundMessage.id)).all()
+    assert statuses == [("image", "processed", photo.id), ("text", "opened", note.id)]
 
 
 def test_text_then_photos_join_the_same_ticket_within_the_window(wechat, wechat_api, clock):
