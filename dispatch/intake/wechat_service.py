@@ -78,7 +78,8 @@ def _arrival_postgresql():
     return select(raw.c.id.label("inbound_id"), *sender.c).select_from(raw.outerjoin(sender, true()))
 
 
-NOTE_RAW_KEYS = RAW_KEYS[:-2]  # a note stored with its ticket gets its status and ticket id from the statement
+# A note stored with its ticket gets its status and ticket id from the statement, and has no error.
+NOTE_RAW_KEYS = tuple(key for key in RAW_KEYS if key not in ("status", "error"))
 
 
 @functools.cache
@@ -86,9 +87,7 @@ def _note_arrival_postgresql(ticket_keys, event_keys):
     """A plain note in one round trip: store it, upsert its sender and, when nothing of theirs waits for words
     (no draft inside its window, no location kept), open its ticket too. Otherwise act() does the rest."""
     residents, inbound = Resident.__table__, InboundMessage.__table__
-    upsert = postgresql.insert(residents).values(typed(residents, RESIDENT_KEYS))
-    sender = upsert.on_conflict_do_update(index_elements=["account_code", "openid"],
-                                          set_={"openid": upsert.excluded.openid}).returning(*residents.c).cte("sender")
+    sender = _resident_upsert(postgresql).cte("sender")
     now = bindparam("now", type_=residents.c.draft_until.type)
     # The ticket's id is drawn first, so the message row can name its ticket as it is inserted.
     ticket_id = func.nextval(func.pg_get_serial_sequence(Ticket.__tablename__, "id"))
@@ -180,16 +179,16 @@ def _arrive_with_ticket(account, inbound, text, now):
     row_id, ticket_id = values.pop("inbound_id"), values.pop("new_ticket_id")
     number, event_id = values.pop("new_ticket_number"), values.pop("new_event_id")
     resident = merged(Resident, values)
-    if row_id is None or ticket_id is None:
-        return row_id, (resident if row_id else None), None
+    if ticket_id is None:  # a retry (no row id), or something of the sender's waits for this note
+        return row_id, resident, None
     ticket = services.opened(opening, ticket_id, number, event_id, resident)
     return row_id, resident, Outcome(replies.ticket_opened(account, ticket, now), ticket, stamped=True)
 
 
 def _earlier_reply(account, inbound, now):
     """The answer given the first time this message came (WeChat's retries get the same one)."""
-    row = db.session.scalar(select(InboundMessage).where(
-        InboundMessage.account_id == account.id, InboundMessage.dedup_key == inbound.dedup_key))
+    row = db.session.execute(select(InboundMessage.status, InboundMessage.reply, InboundMessage.ticket_id).where(
+        InboundMessage.account_id == account.id, InboundMessage.dedup_key == inbound.dedup_key)).one_or_none()
     if row is None or row.status == "failed":
         return replies.RECEIVED
     return reply_given(account, row, now)

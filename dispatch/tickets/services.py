@@ -83,6 +83,18 @@ class NewTicket:
     stamp: Stamp | None = None
 
 
+@dataclass
+class Opening:
+    """A new ticket worked out but not inserted yet: its columns, its first event, its first SLA point."""
+
+    data: NewTicket
+    category: Category | None
+    resident: Resident | None
+    ticket_values: dict
+    event_values: dict
+    first_point: object
+
+
 NO_SUGGESTION = classifier.Suggestion(category_code=None, priority=Priority.NORMAL.value, confidence=0.0, matched=(),
                                       urgent_terms=())
 
@@ -183,17 +195,6 @@ def record(ticket, principal, kind, now, **fields):
     return event
 
 
-def _stamp_statement(stamp_shape, ticket_id):
-    """UPDATE the door's record: ticket_id = the new ticket's, plus the stamp's values (parameters s_*)."""
-    table, keys = stamp_shape
-    return (update(table).where(table.c.id == bindparam("s_row_id", type_=table.c.id.type))
-            .values(ticket_id=ticket_id, **typed(table, keys, "s_")))
-
-
-def _stamp_params(stamp):
-    return {"s_row_id": stamp.row_id, **{"s_" + k: v for k, v in stamp.values.items()}} if stamp else {}
-
-
 def numbered_insert_ctes(ticket_keys, event_keys, guard=None):
     """CTEs that number and insert a ticket, its sweep schedule and first event: (new_ticket, event).
 
@@ -277,18 +278,6 @@ def _insert_numbered(opening, now):
     if stamp is not None:
         db.session.execute(_stamp_statement(stamp.shape, ticket_id), _stamp_params(stamp))
     return ticket_id, number, event_id
-
-
-@dataclass
-class Opening:
-    """A new ticket worked out but not inserted yet: its columns, its first event, its first SLA point."""
-
-    data: NewTicket
-    category: Category | None
-    resident: Resident | None
-    ticket_values: dict
-    event_values: dict
-    first_point: object
 
 
 def prepare_ticket(principal, data, now):
