@@ -56,6 +56,10 @@ class Config:
         self.WECHAT_HTTP_TIMEOUT = float(os.environ.get("WECHAT_HTTP_TIMEOUT", 10))
         self.WECHAT_MAX_BODY_BYTES = int(os.environ.get("WECHAT_MAX_BODY_BYTES", 64 * 1024))
         self.WECHAT_DRAFT_MINUTES = int(os.environ.get("WECHAT_DRAFT_MINUTES", 10))
+        # A volunteer's task not signed for (签收) within this many minutes is taken back to the director.
+        self.VOLUNTEER_SIGN_MINUTES = int(os.environ.get("VOLUNTEER_SIGN_MINUTES", 30))
+        # Likely duplicates: open tickets of the same community and category opened within this many days.
+        self.DUPLICATE_WINDOW_DAYS = int(os.environ.get("DUPLICATE_WINDOW_DAYS", 7))
         self.WECHAT_TRIAGE_COMMUNITY = os.environ.get("WECHAT_TRIAGE_COMMUNITY")  # district account, no community
         self.WECHAT_STUB = _bool("WECHAT_STUB", False)  # serve a fake WeChat API under /_stub/wechat (demo)
         self.PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")

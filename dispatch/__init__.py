@@ -22,6 +22,7 @@ def create_app(config=None):
     from dispatch.wechat import models as _wechat_models  # noqa: F401
     from dispatch.sla import models as _sla_models, views as sla_views  # noqa: F401
     from dispatch import scheduler as _scheduler  # noqa: F401  (the lease table)
+    from dispatch.teams import models as _teams_models  # noqa: F401
 
     extensions.db.init_app(app)
     extensions.migrate.init_app(app, extensions.db, directory=str(Path(__file__).parent.parent / "migrations"))

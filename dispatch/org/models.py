@@ -1,7 +1,7 @@
 """The organisation: district → street → community, departments, staff users, residents, API tokens."""
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -52,6 +52,11 @@ class Department(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(64))
+    # The category codes it handles: the dispatch page offers it first for those.
+    categories: Mapped[list] = mapped_column(JSON, default=list)
+    contact_name: Mapped[str | None] = mapped_column(String(64))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
 class User(UserMixin, db.Model):

@@ -1,7 +1,7 @@
 """The ticket, its append-only timeline, its photos, categories and the daily number sequence."""
 import enum
 
-from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, event
+from sqlalchemy import JSON, Boolean, Date, Float, ForeignKey, Index, Integer, String, Text, event, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dispatch.extensions import db
@@ -65,6 +65,8 @@ class Category(db.Model):
     keywords: Mapped[dict] = mapped_column(JSON, default=dict)
     sort_order: Mapped[int] = mapped_column(default=0)
     active: Mapped[bool] = mapped_column(default=True)
+    required_skills: Mapped[list] = mapped_column(JSON, default=list)  # skill codes (teams/skills.py)
+    auto_assign: Mapped[bool] = mapped_column(Boolean, default=False)  # dispatch NEW tickets to the top suggestion
 
 
 class Ticket(db.Model):
@@ -171,6 +173,46 @@ class TicketPhoto(db.Model):
     def content_type_of(self, key):
         """The content type of the file stored under key (thumbnails are always JPEG)."""
         return self.content_type if key == self.storage_key else "image/jpeg"
+
+
+class Assignment(db.Model):
+    """One task: a ticket sent to a volunteer or a department, from dispatch until it ends (签收、退单、办结…)."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (
+        # At most one open task per ticket: two dispatches racing for one ticket cannot both land.
+        Index("uq_assignments_open_ticket", "ticket_id", unique=True, postgresql_where=text("ended_at IS NULL"),
+              sqlite_where=text("ended_at IS NULL")),
+        Index("ix_assignments_user_ended", "user_id", "ended_at"),
+        Index("ix_assignments_department_ended", "department_id", "ended_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # a volunteer
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    dispatched_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: auto-assigned
+    dispatched_at = mapped_column(UTCDateTime, nullable=False)
+    note: Mapped[str | None] = mapped_column(Text)  # the director's note to the holder
+    sign_due_at = mapped_column(UTCDateTime, nullable=True)  # not signed for by then: taken back
+    signed_at = mapped_column(UTCDateTime, nullable=True)
+    ended_at = mapped_column(UTCDateTime, nullable=True)
+    outcome: Mapped[str | None] = mapped_column(String(16))  # resolved, declined, returned, withdrawn, timed_out
+    reason: Mapped[str | None] = mapped_column(Text)
+    on_time: Mapped[bool | None] = mapped_column(Boolean)  # resolved within the ticket's resolution limit
+    ticket: Mapped[Ticket] = relationship()
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+    department: Mapped[Department | None] = relationship()
+
+
+class TicketReporter(db.Model):
+    """A resident who reported a ticket merged into this one: they hear its outcome too."""
+
+    __tablename__ = "ticket_reporters"
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), primary_key=True)
+    from_ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    added_at = mapped_column(UTCDateTime, nullable=False)
+    resident: Mapped[Resident] = relationship()
 
 
 class TicketSequence(db.Model):

@@ -17,7 +17,7 @@ from dispatch.rows import cached_instance, merged, persistent
 from dispatch.statements import dialect, typed
 from dispatch.sla import services as sla
 from dispatch.sla.models import SlaSchedule
-from dispatch.tickets import classifier
+from dispatch.tickets import classifier, tasks
 from dispatch.tickets.lifecycle import ACTIONS, PREVIOUS, Status, check_role, next_status
 from dispatch.storage import sniff_image
 from dispatch.tickets.models import Category, Channel, Priority, Ticket, TicketEvent, TicketPhoto, TicketSequence
@@ -434,10 +434,12 @@ def _dispatch_target(principal, ticket, params):
         raise Invalid("派单需要指定志愿者（assignee）或职能部门（department）之一",
                       fields={"assignee": ["二选一"], "department": ["二选一"]})
     if assignee:
+        # The community's own team, or a volunteer of the street's shared team (same street).
+        same_street = select(Community.id).where(Community.street_id == ticket.community.street_id)
         user = db.session.scalar(select(User).where(User.username == assignee, User.role == Role.VOLUNTEER,
-                                                    User.active))
-        if user is None or user.community_id != ticket.community_id:
-            raise Invalid(f"找不到本社区的志愿者「{assignee}」", fields={"assignee": ["不是本社区的志愿者"]})
+                                                    User.active, User.community_id.in_(same_street)))
+        if user is None:
+            raise Invalid(f"找不到本街道的志愿者「{assignee}」", fields={"assignee": ["不是本街道服务队的志愿者"]})
         return user, None
     dept = db.session.scalar(select(Department).where(Department.code == department))
     if dept is None:
@@ -518,6 +520,9 @@ def transition(principal, ticket, name, note=None, version=None, now=None, **par
     if action.needs_note and not (note or "").strip():
         raise Invalid(f"「{action.label}」需要填写原因或说明", fields={"note": ["必填"]})
     data = _apply_effects(principal, ticket, name, params, now)
+    data.update(tasks.follow(principal, ticket, name, now, note))
+    if name == "dispatch":
+        tasks.start_task(principal, ticket, ticket.assignee, ticket.department, note, now)
     before, ticket.status = ticket.status, target
     _touch(ticket, now)
     data.update(sla.after_transition(ticket, name, now, extension_days=data.get("extension_days")))

@@ -231,7 +231,7 @@ def test_wait_and_resume_returns_to_previous_state(api, make_ticket):
 def test_dispatch_target_is_validated(api, make_ticket):
     url = f"/api/v1/tickets/{make_ticket().number}"
     api.post(url + "/accept", json={})
-    for body in ({}, {"assignee": "volunteer2"}, {"department": "nowhere"},
+    for body in ({}, {"assignee": "staff"}, {"department": "nowhere"},
                  {"assignee": "volunteer", "department": "water"}):
         response = api.post(url + "/transitions", json={"action": "dispatch", **body})
         assert response.status_code == 422, body

@@ -1,0 +1,24 @@
+"""A 365 volunteer's profile: skills, weekly hours, leave, task cap, WeChat openid and where they live."""
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from dispatch.extensions import db
+from dispatch.org.models import User
+
+
+class Volunteer(db.Model):
+    """The team side of a volunteer user: what routing needs to know about them."""
+
+    __tablename__ = "volunteers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
+    skills: Mapped[list] = mapped_column(JSON, default=list)
+    # Seven entries, Monday first, each "08:00-12:00,14:00-17:00" or "" (not on duty that day); local time.
+    weekly_hours: Mapped[list] = mapped_column(JSON, default=list)
+    leave: Mapped[list] = mapped_column(JSON, default=list)  # [["2026-11-23", "2026-11-25"], ...] inclusive
+    max_tasks: Mapped[int] = mapped_column(Integer, default=3)
+    serves_street: Mapped[bool] = mapped_column(Boolean, default=False)  # also on the street's shared team
+    openid: Mapped[str | None] = mapped_column(String(64), index=True)  # the volunteer desk's WeChat login
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    user: Mapped[User] = relationship()

@@ -1,0 +1,139 @@
+"""Team services: routing's inputs read in three queries, dispatching, and the jobs that keep tasks moving."""
+from datetime import timedelta
+
+from sqlalchemy import and_, case, func, or_, select
+
+from dispatch.extensions import db
+from dispatch.org.models import Community, Department, User
+from dispatch.org.principal import SYSTEM
+from dispatch.org.roles import Role
+from dispatch.teams import routing
+from dispatch.teams.models import Volunteer
+from dispatch.tickets import services as tickets
+from dispatch.tickets.lifecycle import Status
+from dispatch.tickets.models import Assignment, Category, Ticket
+from dispatch.timeutil import local
+
+RECENT_DAYS = 90  # acceptance and on-time rates look back this far
+
+
+def _hours(weekly):
+    """Stored weekly hours → routing's seven tuples; a malformed day counts as off duty."""
+    days = list(weekly or [])[:7] + [""] * (7 - len(weekly or []))
+    parsed = []
+    for text in days:
+        try:
+            parsed.append(routing.parse_hours(text))
+        except ValueError:
+            parsed.append(())
+    return tuple(parsed)
+
+
+def _leave(periods):
+    return tuple((routing.local_day(a), routing.local_day(b)) for a, b in periods or ())
+
+
+def _team_filter(community):
+    """Volunteers of the ticket's community, and the street's shared team."""
+    street_communities = select(Community.id).where(Community.street_id == community.street_id)
+    return or_(User.community_id == community.id,
+               and_(Volunteer.serves_street, User.community_id.in_(street_communities)))
+
+
+def _open_counts(user_ids):
+    rows = db.session.execute(select(Assignment.user_id, func.count()).where(
+        Assignment.user_id.in_(user_ids), Assignment.ended_at.is_(None)).group_by(Assignment.user_id))
+    return dict(rows.all())
+
+
+def _recent_rates(user_ids, now):
+    """{user id: (acceptance rate, on-time rate)} over recent tasks; None where there is nothing to count."""
+    offered = func.count()
+    signed = func.count(Assignment.signed_at)
+    resolved = func.sum(case((Assignment.outcome == "resolved", 1), else_=0))
+    in_time = func.sum(case((Assignment.on_time.is_(True), 1), else_=0))
+    rows = db.session.execute(select(Assignment.user_id, offered, signed, resolved, in_time).where(
+        Assignment.user_id.in_(user_ids), Assignment.dispatched_at >= now - timedelta(days=RECENT_DAYS))
+        .group_by(Assignment.user_id))
+    return {uid: (s / o if o else None, t / r if r else None) for uid, o, s, r, t in rows.all()}
+
+
+def candidates(ticket, now, exclude=()):
+    """Every active volunteer who could serve this ticket, as routing candidates."""
+    rows = db.session.execute(select(Volunteer, User).join(User, Volunteer.user_id == User.id).where(
+        User.active, User.role == Role.VOLUNTEER, _team_filter(ticket.community),
+        User.id.not_in(exclude or [-1]))).all()
+    ids = [user.id for _, user in rows]
+    counts, rates = _open_counts(ids), _recent_rates(ids, now)
+    return [routing.Candidate(
+        user_id=user.id, username=user.username, name=user.display_name, community_id=user.community_id,
+        skills=frozenset(v.skills or ()), hours=_hours(v.weekly_hours), leave=_leave(v.leave),
+        open_tasks=counts.get(user.id, 0), max_tasks=max(1, v.max_tasks), latitude=v.latitude,
+        longitude=v.longitude, accept_rate=rates.get(user.id, (None, None))[0],
+        on_time_rate=rates.get(user.id, (None, None))[1]) for v, user in rows]
+
+
+def job_for(ticket):
+    """The ticket as routing sees it."""
+    category = ticket.category
+    return routing.Job(community_id=ticket.community_id, category_name=category.name if category else "未分类",
+                       required_skills=frozenset(category.required_skills or ()) if category else frozenset(),
+                       latitude=ticket.latitude, longitude=ticket.longitude)
+
+
+def _turned_down(ticket):
+    """Volunteers who declined this ticket or let it time out: the next suggestion is somebody else."""
+    return db.session.scalars(select(Assignment.user_id).where(
+        Assignment.ticket_id == ticket.id, Assignment.outcome.in_(("declined", "timed_out")),
+        Assignment.user_id.is_not(None))).all()
+
+
+def suggestions(ticket, now, limit=None):
+    """Ranked volunteers for a ticket, each with why; those who turned it down are left out."""
+    pool = candidates(ticket, now, exclude=_turned_down(ticket))
+    return routing.rank(job_for(ticket), pool, local(now), limit=limit)
+
+
+def departments_for(ticket):
+    """Active departments, those that handle the ticket's category first."""
+    units = db.session.scalars(select(Department).where(Department.active).order_by(Department.name)).all()
+    code = ticket.category.code if ticket.category else None
+    return sorted(units, key=lambda d: code not in (d.categories or ()))
+
+
+def assign(principal, ticket, now, volunteer=None, department=None, note=None, version=None):
+    """Dispatch (派单) to a volunteer (username) or a department (code); accepts a NEW ticket first."""
+    if ticket.status is Status.NEW:
+        tickets.transition(principal, ticket, "accept", version=version, now=now)
+        version = ticket.version
+    return tickets.transition(principal, ticket, "dispatch", note=note, version=version, now=now,
+                              assignee=volunteer, department=department)
+
+
+def take_back_overdue(now):
+    """Take back every volunteer task not signed for by its deadline; returns the ticket numbers."""
+    due = db.session.scalars(select(Ticket).join(Assignment, and_(
+        Assignment.ticket_id == Ticket.id, Assignment.ended_at.is_(None))).where(
+        Ticket.status == Status.DISPATCHED, Assignment.signed_at.is_(None), Assignment.sign_due_at <= now)
+        .order_by(Assignment.sign_due_at)).all()
+    taken = []
+    for ticket in due:
+        who = ticket.assignee.display_name if ticket.assignee else "志愿者"
+        tickets.transition(SYSTEM, ticket, "take_back", note=f"{who}未在时限内签收，已收回并提醒社区主任", now=now)
+        taken.append(ticket.number)
+    return taken
+
+
+def auto_assign(now):
+    """Dispatch NEW tickets of auto-assign categories to their top suggestion when it fits now."""
+    waiting = db.session.scalars(select(Ticket).join(Category).where(
+        Ticket.status == Status.NEW, Category.auto_assign).order_by(Ticket.id)).all()
+    done = []
+    for ticket in waiting:
+        pick = routing.auto_pick(suggestions(ticket, now, limit=1))
+        if pick is None:
+            continue
+        assign(SYSTEM, ticket, now, volunteer=pick.candidate.username, note=f"自动派单：{pick.reason}")
+        done.append((ticket.number, pick.candidate.username))
+    return done
+
