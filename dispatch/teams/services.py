@@ -102,12 +102,15 @@ def departments_for(ticket):
 
 
 def assign(principal, ticket, now, volunteer=None, department=None, note=None, version=None):
-    """Dispatch (派单) to a volunteer (username) or a department (code); accepts a NEW ticket first."""
-    if ticket.status is Status.NEW:
-        tickets.transition(principal, ticket, "accept", version=version, now=now)
-        version = ticket.version
-    return tickets.transition(principal, ticket, "dispatch", note=note, version=version, now=now,
-                              assignee=volunteer, department=department)
+    """Dispatch (派单) to a volunteer (username) or a department (code); a NEW ticket is accepted in the same
+    transaction, so a refused dispatch leaves it as it was."""
+    with tickets.one_transaction():
+        if ticket.status is Status.NEW:
+            tickets.transition(principal, ticket, "accept", version=version, now=now)
+            version = ticket.version
+        tickets.transition(principal, ticket, "dispatch", note=note, version=version, now=now,
+                           assignee=volunteer, department=department)
+    return ticket
 
 
 def take_back_overdue(now):

@@ -8,7 +8,7 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
-from dispatch.errors import STALE_MESSAGE, AppError, Invalid
+from dispatch.errors import STALE_MESSAGE, AppError, Conflict, Invalid, NotFound
 from dispatch.extensions import db
 from dispatch.org.auth import console_principal
 from dispatch.org.models import Department, User
@@ -148,6 +148,14 @@ def _reason(exc):
     return STALE_MESSAGE if isinstance(exc, StaleDataError) else str(exc)
 
 
+def _refreshed(number):
+    """The ticket page after a lost race, with 409; a ticket the race took out of the caller's hands says so."""
+    try:
+        return detail(number), 409
+    except NotFound:
+        raise Conflict(f"工单 {number} 已被他人处理（撤回或改派），不再由您办理") from None
+
+
 def _perform(number, change):
     """Run one change on a visible ticket, flash the outcome, and go back to the ticket (PRG)."""
     principal = console_principal()
@@ -157,6 +165,8 @@ def _perform(number, change):
     except CHANGE_ERRORS as exc:
         db.session.rollback()
         flash(_reason(exc), "error")
+        if isinstance(exc, (StaleDataError, Conflict)):  # someone else changed it first: show it as it is now
+            return _refreshed(number)
     return redirect(url_for(".detail", number=number))
 
 

@@ -222,7 +222,7 @@ def test_stale_version_flashes_a_conflict_and_changes_nothing(client, org, make_
     services.classify_ticket(as_admin(org), fetch(ticket.number), None, Priority.URGENT)
     response = post(client, f"/tickets/{ticket.number}/actions/dispatch",
                     {"version": seen, "target": "assignee:volunteer"})
-    assert response.status_code == 200 and "工单已被他人更新" in page(response)
+    assert response.status_code == 409 and "工单已被他人更新" in page(response)
     after = fetch(ticket.number)
     assert after.status is Status.ACCEPTED and after.assignee is None
 
