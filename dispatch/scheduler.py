@@ -53,6 +53,8 @@ class Job:
 JOBS = (
     Job("sla-sweep", "dispatch.sla.sweep:run_sla_sweep", seconds=60),
     Job("media-fetch", "dispatch.intake.media_jobs:run_media_fetches", seconds=5),
+    Job("task-take-back", "dispatch.teams.services:run_take_back", seconds=60),
+    Job("auto-assign", "dispatch.teams.services:run_auto_assign", seconds=30),
 )
 
 

@@ -2,6 +2,8 @@
 from datetime import timedelta
 
 from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from dispatch.extensions import db
 from dispatch.org.models import Community, Department, User
@@ -10,11 +12,12 @@ from dispatch.org.roles import Role
 from dispatch.teams import routing
 from dispatch.teams.models import Volunteer
 from dispatch.tickets import services as tickets
-from dispatch.tickets.lifecycle import Status
+from dispatch.tickets.lifecycle import IllegalTransition, Status
 from dispatch.tickets.models import Assignment, Category, Ticket
 from dispatch.timeutil import local
 
 RECENT_DAYS = 90  # acceptance and on-time rates look back this far
+AUTO_ASSIGN_WITHIN = timedelta(days=1)  # older NEW tickets are the director's to look at, not the job's
 
 
 def _hours(weekly):
@@ -122,21 +125,44 @@ def take_back_overdue(now):
     taken = []
     for ticket in due:
         who = ticket.assignee.display_name if ticket.assignee else "志愿者"
-        tickets.transition(SYSTEM, ticket, "take_back", note=f"{who}未在时限内签收，已收回并提醒社区主任", now=now)
-        taken.append(ticket.number)
+        if _settled(lambda: tickets.transition(SYSTEM, ticket, "take_back", now=now,
+                                               note=f"{who}未在时限内签收，已收回并提醒社区主任")):
+            taken.append(ticket.number)
     return taken
+
+
+def _settled(change):
+    """Run one ticket's change; a person who acted on it meanwhile wins (False), the job goes on."""
+    try:
+        change()
+        return True
+    except (StaleDataError, IllegalTransition, IntegrityError):
+        db.session.rollback()
+        return False
 
 
 def auto_assign(now):
     """Dispatch NEW tickets of auto-assign categories to their top suggestion when it fits now."""
     waiting = db.session.scalars(select(Ticket).join(Category).where(
-        Ticket.status == Status.NEW, Category.auto_assign).order_by(Ticket.id)).all()
+        Ticket.status == Status.NEW, Category.auto_assign, Ticket.created_at >= now - AUTO_ASSIGN_WITHIN)
+        .order_by(Ticket.id)).all()
     done = []
     for ticket in waiting:
         pick = routing.auto_pick(suggestions(ticket, now, limit=1))
         if pick is None:
             continue
-        assign(SYSTEM, ticket, now, volunteer=pick.candidate.username, note=f"自动派单：{pick.reason}")
-        done.append((ticket.number, pick.candidate.username))
+        if _settled(lambda: assign(SYSTEM, ticket, now, volunteer=pick.candidate.username,
+                                   note=f"自动派单：{pick.reason}")):
+            done.append((ticket.number, pick.candidate.username))
     return done
 
+
+
+def run_take_back(now):
+    """The scheduler job: take back unsigned tasks; returns how many."""
+    return len(take_back_overdue(now))
+
+
+def run_auto_assign(now):
+    """The scheduler job: auto-assign what fits; returns how many."""
+    return len(auto_assign(now))

@@ -18,9 +18,12 @@ from dispatch.statements import dialect, typed
 from dispatch.sla import services as sla
 from dispatch.sla.models import SlaSchedule
 from dispatch.tickets import classifier, tasks
-from dispatch.tickets.lifecycle import ACTIONS, PREVIOUS, Status, check_role, next_status
+from dispatch.tickets.lifecycle import (ACTIONS, PREVIOUS, SUPERVISORS, ActionNotPermitted, Status, check_role,
+                                        next_status)
+from dispatch.tickets.queries import is_overdue
 from dispatch.storage import sniff_image
-from dispatch.tickets.models import Category, Channel, Priority, Ticket, TicketEvent, TicketPhoto, TicketSequence
+from dispatch.tickets.models import (Category, Channel, Priority, Ticket, TicketEvent, TicketPhoto, TicketReporter,
+                                     TicketSequence)
 from dispatch.tickets.scopes import community_in_scope, visible
 from dispatch.timeutil import local
 from dispatch.timeutil import now as clock_now
@@ -418,6 +421,28 @@ def comment(principal, ticket, note, now=None):
     return ticket
 
 
+CHASES = {"urge": "催办", "supervise": "督办"}
+
+
+def chase(principal, ticket, kind, note, now=None):
+    """A street supervisor urges (催办) or supervises (督办) a late ticket: a timeline event for its holder."""
+    now = now or clock_now()
+    if kind not in CHASES:
+        raise Invalid(f"未知的操作「{kind}」")
+    if principal.role not in SUPERVISORS:
+        raise ActionNotPermitted(f"{principal.role.label}不能{CHASES[kind]}")
+    if not is_overdue(ticket, now):
+        raise Conflict(f"工单 {ticket.number} 未超时，不需要{CHASES[kind]}")
+    if not (note or "").strip():
+        raise Invalid(f"请写明{CHASES[kind]}要求", fields={"note": ["必填"]})
+    holder = ticket.assignee.display_name if ticket.assignee else (
+        ticket.department.name if ticket.department else ticket.community.name)
+    record(ticket, principal, kind, now, note=note.strip(), holder=holder)
+    _touch(ticket, now)
+    _commit()
+    return holder
+
+
 def _previous_status(ticket):
     """The state before the ticket entered its current (paused) state, read from the timeline."""
     query = (select(TicketEvent.from_status)
@@ -456,6 +481,25 @@ def _merge_target(principal, ticket, params):
     if target.status in (Status.CLOSED, Status.INVALID, Status.MERGED):
         raise Conflict(f"工单 {number} 已「{target.status.label}」，不能并入")
     return target
+
+
+def _attach_reporters(ticket, target, now):
+    """The merged ticket's reporter (and those merged into it before) now follow the surviving ticket."""
+    known = set(db.session.scalars(select(TicketReporter.resident_id).where(TicketReporter.ticket_id == target.id)))
+    known.add(target.resident_id)
+    incoming = [ticket.resident_id] + list(db.session.scalars(
+        select(TicketReporter.resident_id).where(TicketReporter.ticket_id == ticket.id)))
+    added = [rid for rid in dict.fromkeys(incoming) if rid is not None and rid not in known]
+    db.session.add_all(TicketReporter(ticket_id=target.id, resident_id=rid, from_ticket_id=ticket.id, added_at=now)
+                       for rid in added)
+    return len(added)
+
+
+def reporters_of(ticket):
+    """Every resident who hears a ticket's outcome: its own reporter first, then those of merged duplicates."""
+    extra = db.session.scalars(select(Resident).join(TicketReporter, TicketReporter.resident_id == Resident.id)
+                               .where(TicketReporter.ticket_id == ticket.id).order_by(TicketReporter.added_at)).all()
+    return ([ticket.resident] if ticket.resident else []) + list(extra)
 
 
 DEFAULT_EXTENSION_DAYS = 3
@@ -502,7 +546,9 @@ def _apply_effects(principal, ticket, name, params, now):
     elif name == "merge":
         target = _merge_target(principal, ticket, params)
         ticket.merged_into_id, ticket.closed_at = target.id, now
-        record(target, principal, "merged_in", now, note=f"工单 {ticket.number} 作为重复并入", source=ticket.number)
+        reporters = _attach_reporters(ticket, target, now)
+        record(target, principal, "merged_in", now, note=f"工单 {ticket.number} 作为重复并入", source=ticket.number,
+               reporters=reporters)
         return {"into": target.number}
     return {}
 

@@ -19,8 +19,8 @@ from dispatch.sla import display as sla_display, services as sla
 from dispatch.sla.calendars import calendar_for
 from dispatch.storage import storage
 from dispatch.tickets.lifecycle import check_role
-from dispatch.tickets import queries, services
-from dispatch.tickets.lifecycle import (ACTIONS, MANAGERS, ActionNotPermitted,
+from dispatch.tickets import duplicates, queries, services
+from dispatch.tickets.lifecycle import (ACTIONS, MANAGERS, SUPERVISORS, ActionNotPermitted,
                                         IllegalTransition, allowed_actions)
 from dispatch.tickets.models import PRIORITY_LABELS, Channel, Priority
 from dispatch.tickets.schemas import TicketListIn
@@ -35,7 +35,7 @@ FILTER_LABELS = {"status": "状态", "community": "社区", "street": "街道", 
 EVENT_LABELS = {"created": "创建工单", "classified": "调整分类", "comment": "备注", "photo_added": "添加照片",
                 "merged_in": "重复工单并入", "described": "补充内容", "located": "记录位置",
                 "photo_received": "居民补充照片", "voice_received": "收到语音", "voice_saved": "语音已保存",
-                "media_refused": "文件未能保存", "rated": "居民评价"} | {name: action.label for name, action in ACTIONS.items()}
+                "media_refused": "文件未能保存", "rated": "居民评价", "urge": "催办", "supervise": "督办"} | {name: action.label for name, action in ACTIONS.items()}
 
 
 # ---- queue ----
@@ -131,6 +131,8 @@ def detail(number):
     volunteers, departments = _dispatch_targets(ticket) if ACTIONS["dispatch"] in actions else ([], [])
     categories = services.active_categories()
     at = now()
+    can_merge = principal.role in ACTIONS["merge"].roles and ticket.status in ACTIONS["merge"].sources
+    alike = duplicates.likely_duplicates(ticket, current_app.config["DUPLICATE_WINDOW_DAYS"]) if can_merge else []
     return render_template(
         "tickets/detail.html", t=ticket, actions=actions, phone=phone_for(principal, ticket.resident),
         clocks=[_clock_cell(ticket, view) for view in sla.views(ticket, at)],
@@ -138,7 +140,9 @@ def detail(number):
         volunteers=volunteers, departments=departments, categories=categories,
         category_names={c.code: c.name for c in categories}, names=_names(ticket),
         can_classify=principal.role in ACTIONS["accept"].roles, event_labels=EVENT_LABELS,
-        priorities=list(Priority), PRIORITY_LABELS=PRIORITY_LABELS, at=at, is_late=queries.is_overdue)
+        priorities=list(Priority), PRIORITY_LABELS=PRIORITY_LABELS, at=at, is_late=queries.is_overdue,
+        alike=alike, reporters=services.reporters_of(ticket),
+        can_chase=principal.role in SUPERVISORS and queries.is_overdue(ticket, at))
 
 
 def _reason(exc):
@@ -245,6 +249,16 @@ def add_comment(number):
     def change(principal, ticket):
         services.comment(principal, ticket, _note(request.form, required="请填写备注内容"))
         return "已添加备注"
+    return _perform(number, change)
+
+
+@bp.post("/tickets/<number>/chase/<kind>")
+@login_required
+def chase(number, kind):
+    """Urge (催办) or supervise (督办) a late ticket from its page."""
+    def change(principal, ticket):
+        holder = services.chase(principal, ticket, kind, _note(request.form, required="请写明要求"))
+        return f"已{services.CHASES.get(kind, kind)}，{holder}会在工单上看到"
     return _perform(number, change)
 
 

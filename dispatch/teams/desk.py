@@ -1,0 +1,248 @@
+"""The desks: a volunteer's tasks on the phone (签收、谢绝、开始、完成) and a department's forwarded tickets."""
+import functools
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from dispatch.errors import STALE_MESSAGE, AppError, Forbidden, NotFound
+from dispatch.extensions import db, login_manager
+from dispatch.images import RejectedPhoto
+from dispatch.org.auth import console_principal
+from dispatch.org.principal import phone_for
+from dispatch.org.roles import Role
+from dispatch.teams import desk_services as desk
+from dispatch.teams.skills import RETURN_REASONS
+from dispatch.tickets import services
+from dispatch.tickets.lifecycle import MANAGERS, ActionNotPermitted, IllegalTransition
+from dispatch.tickets.views import CHANGE_ERRORS, EVENT_LABELS
+from dispatch.timeutil import now
+
+bp = Blueprint("desk", __name__, url_prefix="/desk")
+
+DESK_ERRORS = CHANGE_ERRORS + (RejectedPhoto,)
+RACE_PREFIX = "工单刚被他人处理，以下是最新情况。"
+TIMELINE_EXCERPT = 8
+MAX_NOTE = 2000
+
+
+# ---- who may come in ----
+
+@bp.before_request
+def _desk_users_only():
+    """Volunteers and department users only; managers are sent to the console queue, anyone else 403."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if current_user.role in desk.DESK_ROLES:
+        return None
+    if current_user.role in MANAGERS and request.method == "GET":
+        return redirect(url_for("tickets.queue"))
+    raise Forbidden("工作台只供365服务队志愿者和职能部门使用")
+
+
+def only(role):
+    """Limit a view to one desk role (a department cannot 'finish' a volunteer's task, and back)."""
+    def wrap(view):
+        @functools.wraps(view)
+        def checked(*args, **kwargs):
+            if current_user.role is not role:
+                raise Forbidden(f"此操作只供{role.label}使用")
+            return view(*args, **kwargs)
+        return checked
+    return wrap
+
+
+@bp.after_app_request
+def _volunteers_land_on_desk(response):
+    """A volunteer who logs in without asking for a page lands on their task list, not the console queue."""
+    if (request.endpoint == "auth.login" and request.method == "POST" and response.status_code == 302
+            and current_user.is_authenticated and current_user.role is Role.VOLUNTEER
+            and urlsplit(response.location or "").path == url_for("tickets.queue")):
+        response.location = url_for("desk.index")
+    return response
+
+
+# ---- pages ----
+
+@bp.get("/")
+def index():
+    """我的任务 for a volunteer, the forwarded tickets for a department user."""
+    principal = console_principal()
+    return _task_list(principal) if principal.role is Role.VOLUNTEER else _department_page(principal)
+
+
+def _task_list(principal, status=200, error=None):
+    """The volunteer's open tasks, newest first, and a short history of ended ones."""
+    return render_template("desk/tasks.html", tasks=desk.open_tasks(principal), ended=desk.ended_tasks(principal),
+                           outcomes=desk.OUTCOMES, at=now(), error=error), status
+
+
+def _department_page(principal, status=200, error=None, focus=None, values=None):
+    """The department desk: open forwarded tickets with their forms, then a short history."""
+    tasks = desk.open_tasks(principal)
+    return render_template(
+        "desk/department.html", tasks=tasks, ended=desk.ended_tasks(principal), outcomes=desk.OUTCOMES,
+        choices={t.ticket_id: desk.choices(principal, t.ticket, t) for t in tasks}, extras=desk.EXTRAS,
+        reasons=RETURN_REASONS, at=now(), error=error, focus=focus, values=values or {}), status
+
+
+def _task_page(principal, number, status=200, error=None, values=None):
+    """One of the volunteer's tasks with the ticket's facts and buttons for what they can do now."""
+    ticket = services.get_visible(principal, number)
+    events = list(ticket.events)[-TIMELINE_EXCERPT:][::-1]
+    can = desk.choices(principal, ticket)
+    return render_template(
+        "desk/task.html", t=ticket, task=desk.task_of(principal, ticket), can=can, moves=sorted(can - desk.EXTRAS),
+        phone=phone_for(principal, ticket.resident), events=events, event_labels=EVENT_LABELS,
+        outcomes=desk.OUTCOMES, error=error, values=values or {}, at=now()), status
+
+
+@bp.get("/tasks/<number>")
+@only(Role.VOLUNTEER)
+def task(number):
+    """One task of the volunteer's; anyone else's answers 404."""
+    return _task_page(console_principal(), number)
+
+
+# ---- changes: success redirects back (PRG); a refusal shows the page again with its status ----
+
+def _status(exc):
+    """The HTTP status of a refused change."""
+    if isinstance(exc, AppError):
+        return exc.status
+    if isinstance(exc, ActionNotPermitted):
+        return 403
+    return 422 if isinstance(exc, RejectedPhoto) else 409
+
+
+def _message(exc):
+    """The Chinese message of a refused change; a state that moved on says that someone else moved it."""
+    if isinstance(exc, IllegalTransition):
+        return RACE_PREFIX + str(exc)
+    if isinstance(exc, AppError):
+        return exc.message
+    return STALE_MESSAGE if not isinstance(exc, (RejectedPhoto, ActionNotPermitted)) else str(exc)
+
+
+def _refused(principal, number, exc):
+    """The refreshed page after a refused change: the task, the department desk, or the list if it is gone."""
+    db.session.rollback()
+    status = _status(exc)
+    message, values = _message(exc), request.form.to_dict()
+    if principal.role is Role.DEPARTMENT_USER:
+        return _department_page(principal, status, message, focus=number, values=values)
+    try:
+        return _task_page(principal, number, status, message, values)
+    except NotFound:  # taken back or withdrawn meanwhile: the list, with why
+        return _task_list(principal, status, message)
+
+
+def _perform(number, change):
+    """Run one change on a ticket the caller holds; flash and redirect, or show why not."""
+    principal = console_principal()
+    ticket = services.get_visible(principal, number)
+    try:
+        message = change(principal, ticket)
+    except DESK_ERRORS as exc:
+        return _refused(principal, number, exc)
+    flash(message, "success")
+    back = url_for(".task", number=number) if principal.role is Role.VOLUNTEER else url_for(".index")
+    return redirect(back, 303)
+
+
+def _form_version():
+    value = request.form.get("version", "")
+    return int(value) if value.isdigit() else None
+
+
+def _form_note(required=None):
+    """The form's note, trimmed; refused when too long, or missing where a message says it is required."""
+    return desk.clean_note(request.form.get("note"), required, MAX_NOTE)
+
+
+def _transition(name, done, required=None, **params):
+    """A view body for a plain lifecycle action with an optional note."""
+    def change(principal, ticket):
+        note = _form_note(required)
+        services.transition(principal, ticket, name, note=note, version=_form_version(), **params)
+        return done
+    return change
+
+
+@bp.post("/tasks/<number>/sign")
+def sign(number):
+    """签收: the holder takes the task on."""
+    return _perform(number, _transition("sign", "已签收，请尽快联系居民"))
+
+
+@bp.post("/tasks/<number>/start")
+@only(Role.VOLUNTEER)
+def start(number):
+    """开始办理."""
+    return _perform(number, _transition("start", "已开始办理"))
+
+
+@bp.post("/tasks/<number>/decline")
+@only(Role.VOLUNTEER)
+def decline(number):
+    """谢绝: the volunteer gives the task back with a reason; the community sends it to someone else."""
+    return _perform(number, _transition("return", "已谢绝这项任务，社区会另行安排", required="请写明谢绝的原因"))
+
+
+@bp.post("/tasks/<number>/comments")
+def add_comment(number):
+    """添加备注 while the task is the caller's."""
+    def change(principal, ticket):
+        desk.check_holding(principal, ticket)
+        services.comment(principal, ticket, _form_note("请填写备注内容"))
+        return "已添加备注"
+    return _perform(number, change)
+
+
+@bp.post("/tasks/<number>/photos")
+def add_photo(number):
+    """上传照片 while the task is the caller's (checked and cleaned like residents' photos)."""
+    def change(principal, ticket):
+        desk.add_photo(principal, ticket, request.files.get("photo"), now())
+        return "照片已上传"
+    return _perform(number, change)
+
+
+@bp.post("/tasks/<number>/finish")
+@only(Role.VOLUNTEER)
+def finish(number):
+    """完成: the 'after' photo and a note, attached and resolved in one transaction."""
+    def change(principal, ticket):
+        desk.finish(principal, ticket, request.files.get("photo"), _form_note("请写明办理结果"),
+                    _form_version(), now())
+        return "已完成，谢谢您！社区会回访居民"
+    return _perform(number, change)
+
+
+@bp.post("/tasks/<number>/return")
+@only(Role.DEPARTMENT_USER)
+def return_ticket(number):
+    """退单: a reason from the list plus free text; the ticket goes back to the community."""
+    def change(principal, ticket):
+        note = desk.return_note(request.form.get("reason"), _form_note())
+        services.transition(principal, ticket, "return", note=note, version=_form_version())
+        return f"工单 {number} 已退回社区"
+    return _perform(number, change)
+
+
+@bp.post("/tasks/<number>/extension")
+@only(Role.DEPARTMENT_USER)
+def request_extension(number):
+    """申请延期: a reason and 1–60 days, only before the resolution deadline; the street decides."""
+    def change(principal, ticket):
+        days = desk.extension_days(request.form.get("extension_days"))
+        desk.request_extension(principal, ticket, _form_note("请写明申请延期的原因"), days, _form_version(), now())
+        return f"已申请延期 {days} 天，等待街道审批"
+    return _perform(number, change)
+
+
+@bp.post("/tasks/<number>/resolve")
+@only(Role.DEPARTMENT_USER)
+def resolve(number):
+    """办结 with a note on what was done."""
+    return _perform(number, _transition("resolve", f"工单 {number} 已办结", required="请写明办理结果"))
