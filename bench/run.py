@@ -18,7 +18,7 @@ if __package__ in (None, ""):
 
 import psycopg  # noqa: E402
 
-from bench import dataset, report, scenarios, sweep_bench, wechat_load  # noqa: E402
+from bench import dataset, report, routing_bench, scenarios, sweep_bench, wechat_load  # noqa: E402
 from bench.baseline_app import create_baseline_app, create_schema  # noqa: E402
 from bench.load import hammer, in_sequence  # noqa: E402
 from bench.profile_create import create_statements, is_statement, statements_for  # noqa: E402
@@ -154,13 +154,16 @@ def run(args):
     callback = callback_tally(warmups, rounds, at_50, args.database_url)
     sql = sql_per_request(app, org, tokens, args.database_url)
     sweep = measure_sweep(args)
+    routing = routing_bench.measure_routing(args.database_url, log, keep_db=args.keep_db)
     return {"meta": {"tickets": args.tickets, "postgres": postgres_version(args.database_url),
                      "cpus": os.cpu_count(), "python": platform.python_version(), "workers": WORKERS,
                      "threads": args.threads, "duration": args.duration, "repeats": args.repeats,
                      "warmup": args.warmup, "quick": args.quick, "sweep_sizes": None if args.skip_sweep
                      else args.sweep_sizes, "at": time.strftime("%Y-%m-%dT%H:%M:%S%z")},
             "dataset": loaded, "throughput": throughput, "list": listing, "callback": callback, "sweep": sweep,
-            "goals": {**report.goals(throughput, listing, callback), **(report.sweep_goals(sweep) if sweep else {})},
+            "routing": routing,
+            "goals": {**report.goals(throughput, listing, callback), **(report.sweep_goals(sweep) if sweep else {}),
+                      "suggestions": {"pass": routing["pass"], "median_ms": routing["median_ms"]}},
             "sql": sql, "errors": failures(list_tally, rounds) + at_50.errors}
 
 
@@ -173,6 +176,7 @@ def main(argv=None):
         if not args.keep_db:
             dataset.drop_database(args.database_url)
     report.print_report(results)
+    print("\n".join(routing_bench.summarise(results["routing"])))
     report.write_json(results, RESULTS / "latest.json")
     log(f"wrote {RESULTS / 'latest.json'}")
     return 1 if results["errors"] else 0

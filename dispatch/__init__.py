@@ -23,6 +23,9 @@ def create_app(config=None):
     from dispatch.sla import models as _sla_models, views as sla_views  # noqa: F401
     from dispatch import scheduler as _scheduler  # noqa: F401  (the lease table)
     from dispatch.teams import models as _teams_models  # noqa: F401
+    from dispatch.teams import desk
+    from dispatch.teams import admin as team_admin
+    from dispatch.teams import views as team_views
 
     extensions.db.init_app(app)
     extensions.migrate.init_app(app, extensions.db, directory=str(Path(__file__).parent.parent / "migrations"))
@@ -43,6 +46,9 @@ def create_app(config=None):
     app.register_blueprint(calls.bp)
     app.register_blueprint(resident_views.bp)
     app.register_blueprint(sla_views.bp)
+    app.register_blueprint(desk.bp)
+    app.register_blueprint(team_admin.bp)
+    app.register_blueprint(team_views.bp)
     # The demo's stand-in for WeChat and its simulator page: they answer 404 unless WECHAT_STUB is on.
     app.register_blueprint(stub.bp)
     app.register_blueprint(simulator.bp)

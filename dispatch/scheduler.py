@@ -55,6 +55,7 @@ JOBS = (
     Job("media-fetch", "dispatch.intake.media_jobs:run_media_fetches", seconds=5),
     Job("task-take-back", "dispatch.teams.services:run_take_back", seconds=60),
     Job("auto-assign", "dispatch.teams.services:run_auto_assign", seconds=30),
+    Job("volunteer-rates", "dispatch.teams.services:refresh_rates", seconds=600),
 )
 
 

@@ -173,6 +173,28 @@ DEPARTMENTS = (
     },
 )
 
+# Who answers for each department, and on which line: invented, like the departments' other details.
+DEPARTMENT_CONTACTS = {
+    "water": ("孙立军", "0532-82896000"),
+    "power": ("崔海波", "0532-95598001"),
+    "gas": ("姜文静", "0532-96933002"),
+    "heating": ("曲国栋", "0532-96777003"),
+    "property_haixin": ("隋晓燕", "0532-85876004"),
+    "property_luneng": ("逄建新", "0532-85877005"),
+    "city_management": ("綦志远", "0532-12319006"),
+    "housing": ("于红英", "0532-82862007"),
+    "police_zhanshan": ("董卫国", "0532-66578008"),
+}
+
+# The featured volunteer login's WeChat openid, which the stub's OAuth hands out with ?stub_openid=.
+DEMO_VOLUNTEER_OPENID = "o_demo_volunteer"
+
+# Where the demo's 365 teams live (Shinan, around 36.06 N, 120.38 E) and the hours they keep.
+DEMO_CENTRE = (36.06, 120.38)
+WEEKDAY_HOURS = ("08:30-11:30,14:00-17:00", "08:00-12:00", "14:00-18:00", "09:00-11:30,15:00-17:30",
+                 "08:30-11:30,14:00-17:00")
+WEEKEND_HOURS = ("09:00-12:00", "14:00-17:00", "09:00-11:30,14:30-16:30")
+
 VOLUNTEER_NAMES = (
     "王建国", "李秀英", "张桂兰", "刘志强", "陈淑芬", "杨明华", "赵玉兰", "孙立新", "周海燕", "吴德胜",
     "徐凤霞", "马俊杰", "胡晓梅", "郭长青", "林雪", "何振东", "高秀珍", "罗建军", "郑丽娟", "梁宏伟",

@@ -25,6 +25,8 @@ from dispatch.org.roles import Role
 from dispatch.org.services import create_user
 from dispatch.tickets import services
 from dispatch.tickets.lifecycle import OPEN_STATUSES, TERMINAL_STATUSES, Status
+from dispatch.teams.models import Volunteer
+from dispatch.teams.skills import CATEGORY_SKILLS, SKILLS
 from dispatch.tickets.models import Category, Channel, Priority, Ticket, TicketEvent
 from dispatch.timeutil import SHANGHAI, as_utc
 from dispatch.timeutil import now as clock_now
@@ -140,11 +142,14 @@ def seed(if_empty=False, ticket_count=400, now=None, rng_seed=20151106):
     lines = []
     org, org_line = _seed_org()
     lines.append(org_line)
+    known = set(db.session.scalars(select(Category.code)))
     added, refreshed = load_categories()
     lines.append(f"categories: {added} added, {refreshed} refreshed")
+    _seed_category_skills(known)
     lines.append(f"SLA policies: {seed_sla_policies()} default(s) added")
     users, user_line = _seed_users(org)
     lines.append(user_line)
+    lines.append(_seed_volunteers(users, now))
     lines.append(_seed_tickets(org, users, ticket_count, now, random.Random(rng_seed)))
     lines.append(seed_accounts())
     lines += _login_block(org)
@@ -182,6 +187,7 @@ def _seed_org():
         Community, data.COMMUNITIES,
         lambda c: {"name": c["name"], "street": streets[c["street"]], "phone": c["phone"], "address": c["address"]})
     departments, departments_added = _upsert(Department, data.DEPARTMENTS, lambda d: {"name": d["name"]})
+    _department_details(departments)
     db.session.commit()
     org = {"district": district, "streets": streets, "communities": communities, "departments": departments}
     added = district_added + streets_added + communities_added + departments_added
@@ -264,6 +270,62 @@ def _login_block(org):
                  "department users by department code (e.g. power, gas)")
     lines.append("")
     return lines
+
+
+# --- 365 teams and routing ------------------------------------------------------------------
+
+SHARED_VOLUNTEERS = {"v-yanchenglu-2", "v-nanjinglu-1"}  # also on 湛山街道's shared team
+
+
+def _department_details(departments):
+    """Categories handled, contact and phone, filled in where empty so that an admin's edit survives a re-seed."""
+    for spec in data.DEPARTMENTS:
+        row = departments[spec["code"]]
+        contact, phone = data.DEPARTMENT_CONTACTS.get(spec["code"], (None, None))
+        row.categories = row.categories or list(spec["categories"])
+        row.contact_name, row.phone = row.contact_name or contact, row.phone or phone
+
+
+def _seed_category_skills(known):
+    """Required skills from CATEGORY_SKILLS for the categories this run inserted (known: codes before it)."""
+    for category in db.session.scalars(select(Category).where(Category.code.not_in(known or [""]))):
+        category.required_skills = list(CATEGORY_SKILLS.get(category.code, ()))
+    db.session.commit()
+
+
+def _volunteer_profile(index, user, today):
+    """A deterministic profile drawn from the username: skills, hours, leave, cap, where they live."""
+    rng, codes = random.Random(user.username), list(SKILLS)
+    chosen = {codes[index % len(codes)], *rng.sample(codes, rng.randrange(3))}
+    weekday = rng.choice(data.WEEKDAY_HOURS)
+    week = ["" if rng.random() < 0.15 else weekday for _ in range(5)]
+    week += [rng.choice(data.WEEKEND_HOURS) if rng.random() < 0.4 else "" for _ in range(2)]
+    leave = []
+    if index % 6 == 2:  # on leave around the demo date
+        leave.append([str(today - timedelta(days=1)), str(today + timedelta(days=1))])
+    if index % 6 == 4:  # leave coming up
+        leave.append([str(today + timedelta(days=3)), str(today + timedelta(days=5))])
+    place = random.Random(user.community.code)
+    lat = data.DEMO_CENTRE[0] + place.uniform(-0.02, 0.02) + rng.uniform(-0.003, 0.003)
+    lon = data.DEMO_CENTRE[1] + place.uniform(-0.03, 0.03) + rng.uniform(-0.003, 0.003)
+    return Volunteer(user=user, skills=[code for code in codes if code in chosen], weekly_hours=week, leave=leave,
+                     max_tasks=3 + rng.randrange(3), serves_street=user.username in SHARED_VOLUNTEERS,
+                     openid=data.DEMO_VOLUNTEER_OPENID if user.username == "volunteer" else None,
+                     latitude=round(lat, 5), longitude=round(lon, 5))
+
+
+def _seed_volunteers(users, now):
+    """A profile for every demo volunteer who has none; existing profiles (maybe edited) are left alone."""
+    volunteers = sorted((u for u in users.values() if u.role is Role.VOLUNTEER), key=lambda u: u.username)
+    have = set(db.session.scalars(select(Volunteer.user_id).where(Volunteer.user_id.in_([u.id for u in volunteers]))))
+    today = now.astimezone(SHANGHAI).date()
+    added = 0
+    for index, user in enumerate(volunteers):
+        if user.id not in have:
+            db.session.add(_volunteer_profile(index, user, today))
+            added += 1
+    db.session.commit()
+    return f"volunteer profiles: {added} added, {len(volunteers) - added} already present"
 
 
 # --- tickets ----------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dispatch.extensions import db
 from dispatch.org.models import User
+from dispatch.timeutil import UTCDateTime
 
 
 class Volunteer(db.Model):
@@ -21,4 +22,9 @@ class Volunteer(db.Model):
     openid: Mapped[str | None] = mapped_column(String(64), index=True)  # the volunteer desk's WeChat login
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
+    # Recent track record (teams.services.refresh_rates, a scheduler job): kept here so ranking reads 500 rows,
+    # not every recent task. None: no tasks to judge by yet.
+    accept_rate: Mapped[float | None] = mapped_column(Float)
+    on_time_rate: Mapped[float | None] = mapped_column(Float)
+    rates_at = mapped_column(UTCDateTime, nullable=True)
     user: Mapped[User] = relationship()

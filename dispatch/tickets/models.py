@@ -184,6 +184,9 @@ class Assignment(db.Model):
         Index("uq_assignments_open_ticket", "ticket_id", unique=True, postgresql_where=text("ended_at IS NULL"),
               sqlite_where=text("ended_at IS NULL")),
         Index("ix_assignments_user_ended", "user_id", "ended_at"),
+        # Open tasks per volunteer (the routing's load figure) without touching history.
+        Index("ix_assignments_open_user", "user_id", postgresql_where=text("ended_at IS NULL"),
+              sqlite_where=text("ended_at IS NULL")),
         Index("ix_assignments_department_ended", "department_id", "ended_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -43,6 +43,9 @@ def upgrade():
     sa.Column('openid', sa.String(length=64), nullable=True),
     sa.Column('latitude', sa.Float(), nullable=True),
     sa.Column('longitude', sa.Float(), nullable=True),
+    sa.Column('accept_rate', sa.Float(), nullable=True),
+    sa.Column('on_time_rate', sa.Float(), nullable=True),
+    sa.Column('rates_at', sa.DateTime(), nullable=True),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_volunteers_user_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_volunteers')),
     sa.UniqueConstraint('user_id', name=op.f('uq_volunteers_user_id'))
@@ -73,6 +76,8 @@ def upgrade():
     with op.batch_alter_table('assignments', schema=None) as batch_op:
         batch_op.create_index('ix_assignments_department_ended', ['department_id', 'ended_at'], unique=False)
         batch_op.create_index('ix_assignments_user_ended', ['user_id', 'ended_at'], unique=False)
+        batch_op.create_index('ix_assignments_open_user', ['user_id'], unique=False,
+                              postgresql_where=sa.text('ended_at IS NULL'), sqlite_where=sa.text('ended_at IS NULL'))
         batch_op.create_index('uq_assignments_open_ticket', ['ticket_id'], unique=True, postgresql_where=sa.text('ended_at IS NULL'), sqlite_where=sa.text('ended_at IS NULL'))
 
     op.create_table('ticket_reporters',
@@ -120,6 +125,8 @@ def downgrade():
     op.drop_table('ticket_reporters')
     with op.batch_alter_table('assignments', schema=None) as batch_op:
         batch_op.drop_index('uq_assignments_open_ticket', postgresql_where=sa.text('ended_at IS NULL'), sqlite_where=sa.text('ended_at IS NULL'))
+        batch_op.drop_index('ix_assignments_open_user', postgresql_where=sa.text('ended_at IS NULL'),
+                            sqlite_where=sa.text('ended_at IS NULL'))
         batch_op.drop_index('ix_assignments_user_ended')
         batch_op.drop_index('ix_assignments_department_ended')
 

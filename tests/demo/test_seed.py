@@ -15,6 +15,9 @@ from dispatch.org.roles import Role
 from dispatch.org.services import authenticate
 from dispatch.tickets.category_seed import CATEGORY_SEED
 from dispatch.tickets.lifecycle import TERMINAL_STATUSES, Status
+from dispatch.teams.models import Volunteer
+from dispatch.teams.routing import parse_hours
+from dispatch.teams.skills import CATEGORY_SKILLS, SKILLS
 from dispatch.tickets.models import Category, Ticket, TicketEvent
 from dispatch.timeutil import SHANGHAI
 
@@ -28,7 +31,7 @@ def _count(model):
 
 
 def _counts():
-    models = (District, Street, Community, Department, Category, User, Resident, Ticket, TicketEvent)
+    models = (District, Street, Community, Department, Category, User, Resident, Ticket, TicketEvent, Volunteer)
     return {model.__name__: _count(model) for model in models}
 
 
@@ -207,3 +210,42 @@ def test_the_plan_is_reproducible():
 
     assert plan(7) == plan(7)
     assert plan(7) != plan(8)
+
+
+def test_every_volunteer_has_a_believable_profile(lines):
+    users = db.session.scalars(select(User).where(User.role == Role.VOLUNTEER)).all()
+    profiles = {v.user_id: v for v in db.session.scalars(select(Volunteer))}
+    assert {u.id for u in users} == set(profiles)
+    for v in profiles.values():
+        assert v.skills and set(v.skills) <= set(SKILLS) and 3 <= v.max_tasks <= 5
+        assert len(v.weekly_hours) == 7 and all(parse_hours(day) is not None for day in v.weekly_hours)
+        assert any(v.weekly_hours[:5]) and abs(v.latitude - 36.06) < 0.05 and abs(v.longitude - 120.38) < 0.05
+        assert all(a <= b for a, b in v.leave)
+    assert set().union(*(v.skills for v in profiles.values())) == set(SKILLS)
+    assert any(v.weekly_hours[5] or v.weekly_hours[6] for v in profiles.values())
+    today = str(NOW.astimezone(SHANGHAI).date())
+    assert any(a <= today <= b for v in profiles.values() for a, b in v.leave)
+    assert sum(v.serves_street for v in profiles.values()) >= 2
+    demo = next(v for v in profiles.values() if v.user.username == "volunteer")
+    assert demo.openid == data.DEMO_VOLUNTEER_OPENID
+
+
+def test_departments_and_categories_carry_routing_data(lines):
+    for spec in data.DEPARTMENTS:
+        row = db.session.scalar(select(Department).where(Department.code == spec["code"]))
+        assert row.categories == list(spec["categories"]) and row.contact_name and row.phone
+    skills = dict(db.session.execute(select(Category.code, Category.required_skills)).all())
+    assert all(skills[code] == list(needed) for code, needed in CATEGORY_SKILLS.items())
+    assert skills["consultation"] == []
+
+
+def test_a_second_run_keeps_edits_to_profiles_skills_and_departments(lines):
+    lighting = db.session.scalar(select(Category).where(Category.code == "lighting"))
+    profile = db.session.scalar(select(Volunteer).join(User).where(User.username == "v-yanchenglu-1"))
+    water = db.session.scalar(select(Department).where(Department.code == "water"))
+    lighting.required_skills, profile.max_tasks, water.contact_name = ["cleaning"], 9, "新联系人"
+    db.session.commit()
+    again = seed(ticket_count=COUNT, now=NOW)
+    assert any(line.startswith("volunteer profiles: 0 added") for line in again)
+    db.session.expire_all()
+    assert lighting.required_skills == ["cleaning"] and profile.max_tasks == 9 and water.contact_name == "新联系人"

@@ -157,3 +157,22 @@ def test_auto_assign_takes_the_top_suggestion_only_when_it_fits(org, team, make_
     later = make_ticket("5号楼楼道灯不亮")
     assert teams.auto_assign(saturday) == []  # nobody on duty: left for the director
     assert later.status.value == "new"
+
+
+def test_track_record_is_refreshed_from_recent_tasks_and_shown(org, team, make_ticket, clock):
+    director = Principal.from_user(org.director)
+    first, second = make_ticket(), make_ticket("5号楼楼道灯不亮")
+    teams.assign(director, first, clock(), volunteer="volunteer")
+    services.transition(Principal.from_user(org.volunteer), first, "return", note="不在家")
+    teams.assign(director, second, clock(), volunteer="volunteer")
+    services.transition(Principal.from_user(org.volunteer), second, "sign")
+    services.transition(Principal.from_user(org.volunteer), second, "resolve", note="已修好")
+    assert teams.refresh_rates(clock()) == 2
+    li = db.session.scalar(select(Volunteer).where(Volunteer.user_id == org.volunteer.id))
+    assert (li.accept_rate, li.on_time_rate) == (0.5, 1.0)
+    third = make_ticket("2号楼走廊灯坏了")
+    [top] = [s for s in teams.suggestions(third, clock()) if s.candidate.username == "volunteer"]
+    assert "接单率50% 按时100%" in top.reason
+    assert teams.refresh_rates(clock.advance(days=91)) == 2  # ninety days on, nothing recent is left
+    db.session.refresh(li)
+    assert li.accept_rate is None
