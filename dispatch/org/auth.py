@@ -7,6 +7,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from dispatch.extensions import db, login_manager
 from dispatch.org.models import User
 from dispatch.org.principal import Principal
+from dispatch.org.roles import Role
 from dispatch.org.services import authenticate, login_locked, record_login
 
 bp = Blueprint("auth", __name__)
@@ -50,7 +51,9 @@ def login():
         flash("用户名或密码不正确", "error")
         return render_template("login.html", username=username), 401
     login_user(user)
-    return redirect(_safe_next(request.args.get("next")) or url_for("tickets.queue"))
+    # A volunteer's home is their task list on the phone; everyone else starts at the queue.
+    home = url_for("desk.index") if user.role is Role.VOLUNTEER else url_for("tickets.queue")
+    return redirect(_safe_next(request.args.get("next")) or home)
 
 
 @bp.post("/logout")

@@ -1,6 +1,5 @@
 """The desks: a volunteer's tasks on the phone (签收、谢绝、开始、完成) and a department's forwarded tickets."""
 import functools
-from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -15,7 +14,7 @@ from dispatch.teams import desk_services as desk
 from dispatch.teams.skills import RETURN_REASONS
 from dispatch.tickets import services
 from dispatch.tickets.lifecycle import MANAGERS, ActionNotPermitted, IllegalTransition
-from dispatch.tickets.views import CHANGE_ERRORS, EVENT_LABELS
+from dispatch.tickets.views import CHANGE_ERRORS, EVENT_LABELS, clean_note
 from dispatch.timeutil import now
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
@@ -50,16 +49,6 @@ def only(role):
             return view(*args, **kwargs)
         return checked
     return wrap
-
-
-@bp.after_app_request
-def _volunteers_land_on_desk(response):
-    """A volunteer who logs in without asking for a page lands on their task list, not the console queue."""
-    if (request.endpoint == "auth.login" and request.method == "POST" and response.status_code == 302
-            and current_user.is_authenticated and current_user.role is Role.VOLUNTEER
-            and urlsplit(response.location or "").path == url_for("tickets.queue")):
-        response.location = url_for("desk.index")
-    return response
 
 
 # ---- pages ----
@@ -157,7 +146,7 @@ def _form_version():
 
 def _form_note(required=None):
     """The form's note, trimmed; refused when too long, or missing where a message says it is required."""
-    return desk.clean_note(request.form.get("note"), required, MAX_NOTE)
+    return clean_note(request.form.get("note"), required, MAX_NOTE)
 
 
 def _transition(name, done, required=None, **params):

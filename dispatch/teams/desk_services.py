@@ -86,22 +86,11 @@ def choices(principal, ticket, task=None):
     return offered | EXTRAS
 
 
-def clean_note(value, required=None, limit=2000):
-    """A note trimmed; refused when over the limit, or missing where `required` is the message."""
-    note = (value or "").strip()
-    if len(note) > limit:
-        raise Invalid(f"说明不超过 {limit} 字", fields={"note": ["过长"]})
-    if required and not note:
-        raise Invalid(required, fields={"note": ["必填"]})
-    return note or None
-
-
 def _ready(principal, ticket, name, version):
     """Check state, role and version before anything is stored (a photo file is written before the commit)."""
     next_status(ticket.status, name)
     check_role(name, principal.role)
-    if version is not None and version != ticket.version:
-        raise Conflict(f"工单已被他人更新（您看到的是第 {version} 版，当前为第 {ticket.version} 版），请看最新情况后再操作")
+    services.check_version(ticket, version)
 
 
 def _cleaned(upload, missing):
@@ -122,10 +111,8 @@ def add_photo(principal, ticket, upload, now):
 
 def finish(principal, ticket, upload, note, version, now):
     """完成: attach the 'after' photo and resolve in one transaction; nothing is kept if either is refused."""
-    if upload is None or not upload.filename:
-        raise Invalid("完成任务需要上传一张办好后的现场照片", fields={"photo": ["必填"]})
-    _ready(principal, ticket, "resolve", version)
     photo = _cleaned(upload, "完成任务需要上传一张办好后的现场照片")
+    _ready(principal, ticket, "resolve", version)
     with services.one_transaction():
         services.attach_cleaned_photo(principal, ticket, photo, storage(current_app), "办好后的现场照片", now)
         services.transition(principal, ticket, "resolve", note=note, version=version, now=now)

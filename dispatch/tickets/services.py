@@ -359,7 +359,7 @@ def add_photo(principal, ticket, data, storage, max_bytes, now=None):
     return photo
 
 
-def _check_version(ticket, version):
+def check_version(ticket, version):
     """A client that read an older version must not overwrite a newer one."""
     if version is not None and version != ticket.version:
         raise Conflict(f"工单已被他人更新（您看到的是第 {version} 版，当前为第 {ticket.version} 版），请刷新后重试")
@@ -373,7 +373,7 @@ def classify_ticket(principal, ticket, category, priority, note=None, version=No
     """Staff override of category and priority, kept on the timeline."""
     now = now or clock_now()
     check_role("accept", principal.role)  # the same people who accept may classify
-    _check_version(ticket, version)
+    check_version(ticket, version)
     before = {"category": ticket.category.code if ticket.category else None, "priority": ticket.priority.value}
     ticket.category = category or ticket.category
     ticket.priority = priority or ticket.priority
@@ -387,7 +387,7 @@ def classify_ticket(principal, ticket, category, priority, note=None, version=No
 def describe(principal, ticket, description, address=None, version=None, now=None):
     """Give a ticket opened without words (a photo, a voice, a call) its description; classify it by the text."""
     now = now or clock_now()
-    _check_version(ticket, version)
+    check_version(ticket, version)
     suggestion = suggest(description)
     ticket.description = description
     ticket.description_pending = ticket.needs_listening = False
@@ -562,7 +562,7 @@ def transition(principal, ticket, name, note=None, version=None, now=None, **par
     goes_back = action.target is PREVIOUS and ticket.status in action.sources
     target = next_status(ticket.status, name, previous=_previous_status(ticket) if goes_back else None)
     check_role(name, principal.role)
-    _check_version(ticket, version)
+    check_version(ticket, version)
     if action.needs_note and not (note or "").strip():
         raise Invalid(f"「{action.label}」需要填写原因或说明", fields={"note": ["必填"]})
     data = _apply_effects(principal, ticket, name, params, now)

@@ -180,14 +180,19 @@ def _version(form):
     return int(value) if value.isdigit() else None
 
 
-def _note(form, required=None, limit=2000):
-    """The form's note, trimmed; refuses an over-long one, or a missing one when a message is given."""
-    note = (form.get("note") or "").strip()
+def clean_note(value, required=None, limit=2000):
+    """A note trimmed; refused when over the limit, or missing where `required` is the message."""
+    note = (value or "").strip()
     if len(note) > limit:
-        raise Invalid(f"说明不超过 {limit} 字")
+        raise Invalid(f"说明不超过 {limit} 字", fields={"note": ["过长"]})
     if required and not note:
-        raise Invalid(required)
+        raise Invalid(required, fields={"note": ["必填"]})
     return note or None
+
+
+def _note(form, required=None, limit=2000):
+    """The form's note, cleaned."""
+    return clean_note(form.get("note"), required, limit)
 
 
 def _action_params(name, form):
