@@ -8,6 +8,7 @@ from dispatch.extensions import db
 from dispatch.org.models import Community, Department, Street
 from dispatch.org.roles import Role
 from dispatch.org.services import by_code, create_token, create_user, revoke_token
+from dispatch.teams.skills import CATEGORY_SKILLS
 from dispatch.tickets.category_seed import CATEGORY_SEED
 from dispatch.tickets.models import Category, Priority
 
@@ -17,12 +18,13 @@ def _fail(exc):
 
 
 def load_categories():
-    """Insert the seeded categories, or refresh their names and keywords; returns (added, updated)."""
+    """Insert the seeded categories (with their usual skills), or refresh names and keywords; (added, updated)."""
     added = updated = 0
     for spec in CATEGORY_SEED:
         category = db.session.scalar(select(Category).where(Category.code == spec["code"]))
         if category is None:
-            category = Category(code=spec["code"])
+            # Skills only on insert: an admin's later choice on the categories page survives a reload.
+            category = Category(code=spec["code"], required_skills=list(CATEGORY_SKILLS.get(spec["code"], ())))
             db.session.add(category)
             added += 1
         else:

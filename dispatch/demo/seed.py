@@ -26,7 +26,7 @@ from dispatch.org.services import create_user
 from dispatch.tickets import services
 from dispatch.tickets.lifecycle import OPEN_STATUSES, TERMINAL_STATUSES, Status
 from dispatch.teams.models import Volunteer
-from dispatch.teams.skills import CATEGORY_SKILLS, SKILLS
+from dispatch.teams.skills import SKILLS
 from dispatch.tickets.models import Category, Channel, Priority, Ticket, TicketEvent
 from dispatch.timeutil import SHANGHAI, as_utc
 from dispatch.timeutil import now as clock_now
@@ -142,10 +142,8 @@ def seed(if_empty=False, ticket_count=400, now=None, rng_seed=20151106):
     lines = []
     org, org_line = _seed_org()
     lines.append(org_line)
-    known = set(db.session.scalars(select(Category.code)))
     added, refreshed = load_categories()
     lines.append(f"categories: {added} added, {refreshed} refreshed")
-    _seed_category_skills(known)
     lines.append(f"SLA policies: {seed_sla_policies()} default(s) added")
     users, user_line = _seed_users(org)
     lines.append(user_line)
@@ -284,13 +282,6 @@ def _department_details(departments):
         contact, phone = data.DEPARTMENT_CONTACTS.get(spec["code"], (None, None))
         row.categories = row.categories or list(spec["categories"])
         row.contact_name, row.phone = row.contact_name or contact, row.phone or phone
-
-
-def _seed_category_skills(known):
-    """Required skills from CATEGORY_SKILLS for the categories this run inserted (known: codes before it)."""
-    for category in db.session.scalars(select(Category).where(Category.code.not_in(known or [""]))):
-        category.required_skills = list(CATEGORY_SKILLS.get(category.code, ()))
-    db.session.commit()
 
 
 def _volunteer_profile(index, user, today):

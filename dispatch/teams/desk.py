@@ -4,7 +4,7 @@ import functools
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from dispatch.errors import STALE_MESSAGE, AppError, Forbidden, NotFound
+from dispatch.errors import STALE_MESSAGE, AppError, Conflict, Forbidden, NotFound
 from dispatch.extensions import db, login_manager
 from dispatch.images import RejectedPhoto
 from dispatch.org.auth import console_principal
@@ -126,10 +126,22 @@ def _refused(principal, number, exc):
         return _task_list(principal, status, message)
 
 
+def _gone(principal, number, missing):
+    """A task taken away before the click (withdrawn, taken back) is a lost race: 409, not 'no such ticket'."""
+    task = desk.last_task_on(principal, number)
+    if task is None or task.ended_at is None:
+        raise missing
+    outcome = desk.OUTCOMES.get(task.outcome, "已结束")
+    return _refused(principal, number, Conflict(f"{RACE_PREFIX}这项任务：{outcome}。"))
+
+
 def _perform(number, change):
     """Run one change on a ticket the caller holds; flash and redirect, or show why not."""
     principal = console_principal()
-    ticket = services.get_visible(principal, number)
+    try:
+        ticket = services.get_visible(principal, number)
+    except NotFound as missing:
+        return _gone(principal, number, missing)
     try:
         message = change(principal, ticket)
     except DESK_ERRORS as exc:

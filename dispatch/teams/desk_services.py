@@ -6,8 +6,10 @@ from sqlalchemy.orm import joinedload
 from dispatch.errors import Conflict, Invalid
 from dispatch.extensions import db
 from dispatch.images import process_photo
+from dispatch.org.models import User
 from dispatch.org.roles import Role
 from dispatch.storage import storage
+from dispatch.teams.models import Volunteer
 from dispatch.teams.skills import RETURN_REASONS
 from dispatch.tickets import services
 from dispatch.tickets.lifecycle import allowed_actions, check_role, next_status
@@ -26,6 +28,12 @@ DESK_ACTIONS = {
     Role.DEPARTMENT_USER: {"sign": "sign", "return": "return", "extension": "request_extension",
                            "resolve": "resolve"},
 }
+
+
+def volunteer_for_openid(openid):
+    """The active volunteer whose profile holds this WeChat openid, or None."""
+    return db.session.scalar(select(User).join(Volunteer, Volunteer.user_id == User.id).where(
+        Volunteer.openid == openid, User.active.is_(True), User.role == Role.VOLUNTEER))
 
 
 def _held_by(principal):
@@ -57,6 +65,12 @@ def task_of(principal, ticket):
     """The caller's latest task on this ticket (open or ended), or None."""
     return db.session.scalar(select(Assignment).where(Assignment.ticket_id == ticket.id, _held_by(principal))
                              .order_by(Assignment.id.desc()).limit(1))
+
+
+def last_task_on(principal, number):
+    """The caller's latest task on the ticket with this number, even one no longer visible to them."""
+    return db.session.scalar(select(Assignment).join(Ticket, Ticket.id == Assignment.ticket_id).where(
+        Ticket.number == number, _held_by(principal)).order_by(Assignment.id.desc()).limit(1))
 
 
 def holds(principal, ticket, task=None):

@@ -6,6 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 from flask_migrate import upgrade
+from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from config import TestingConfig
@@ -16,7 +17,8 @@ from dispatch.org.models import Community, Department, District, Street
 from dispatch.org.principal import Principal
 from dispatch.org.services import create_user
 from dispatch.tickets import services
-from dispatch.tickets.models import Channel
+from dispatch.teams.models import Volunteer
+from dispatch.tickets.models import Category, Channel
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))  # Debian's package by default
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -54,7 +56,12 @@ def _build_org():
     admin = create_user("admin", "district_admin", PASSWORD, "区管理员")[0]
     create_user("director", "community_director", PASSWORD, "盐城路主任", community=c1)
     create_user("staff", "community_staff", PASSWORD, "盐城路社工", community=c1)
-    create_user("volunteer", "volunteer", PASSWORD, "李师傅", community=c1)
+    volunteer = create_user("volunteer", "volunteer", PASSWORD, "李师傅", community=c1)[0]
+    create_user("dept", "department_user", PASSWORD, "供水中心值班", department=water)
+    water.categories = ["water_power"]
+    db.session.add(Volunteer(user=volunteer, skills=["electrical", "plumbing"], weekly_hours=["00:00-24:00"] * 7,
+                             max_tasks=5))
+    db.session.commit()
     return SimpleNamespace(c1=c1, c2=c2, admin=Principal.from_user(admin))
 
 
@@ -64,10 +71,12 @@ class LiveApp:
     def __init__(self, app, url, org):
         self.app, self.url, self.org = app, url, org
 
-    def make_ticket(self, description, accepted=False, **overrides):
+    def make_ticket(self, description, accepted=False, category_code=None, **overrides):
         """Open a ticket in 盐城路社区 as a phone call; returns its number."""
         with self.app.app_context():
             community = db.session.merge(self.org.c1)
+            if category_code:
+                overrides["category"] = db.session.scalar(select(Category).where(Category.code == category_code))
             ticket = services.create_ticket(self.org.admin, services.NewTicket(
                 description=description, community=community, channel=Channel.PHONE, **overrides))
             if accepted:
@@ -115,12 +124,27 @@ def browser():
         chromium.close()
 
 
+LAPTOP = {"width": 1366, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+
 @pytest.fixture
-def page(browser, live):
-    """A fresh browser context (no cookies) on a laptop-sized window, failing fast."""
-    context = browser.new_context(viewport={"width": 1366, "height": 900}, locale="zh-CN",
-                                  base_url=live.url)
-    context.set_default_timeout(5000)
-    page = context.new_page()
-    yield page
-    context.close()
+def open_browser(browser, live):
+    """A factory of fresh browser windows (own cookies, failing fast), each a separate person; all closed after."""
+    contexts = []
+
+    def open_page(viewport=LAPTOP):
+        context = browser.new_context(viewport=viewport, locale="zh-CN", base_url=live.url)
+        context.set_default_timeout(5000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(open_browser):
+    """One laptop-sized browser window."""
+    return open_browser()

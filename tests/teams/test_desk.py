@@ -222,8 +222,16 @@ def test_a_task_withdrawn_meanwhile_is_gone_from_the_desk(volunteer, org, make_t
     seen = fetch(ticket.number).version
     services.transition(Principal.from_user(org.director), fetch(ticket.number), "withdraw", note="改派他人")
     response = post(volunteer, f"/desk/tasks/{ticket.number}/sign", {"version": seen})
-    assert response.status_code == 404  # no longer theirs: it looks like a missing ticket
-    assert "社区已撤回" in page(volunteer.get("/desk/"))
+    assert response.status_code == 409  # a lost race, answered with the refreshed list and why
+    body = page(response)
+    assert "工单刚被他人处理" in body and "社区已撤回" in body and "我的任务" in body
+    assert f'data-task="{ticket.number}"' not in body
+
+
+def test_a_ticket_that_was_never_theirs_is_still_not_found(volunteer, org, make_ticket):
+    other = dispatched(org, make_ticket, assignee="volunteer2")
+    response = post(volunteer, f"/desk/tasks/{other.number}/sign", {"version": fetch(other.number).version})
+    assert response.status_code == 404
 
 
 # ---- who may come in ----
@@ -262,6 +270,11 @@ def test_csrf_is_required(volunteer, org, make_ticket):
 
 def water_ticket(org, make_ticket):
     return dispatched(org, make_ticket, note="请核实管道归属", description="楼下水管漏水", department="water")
+
+
+def test_a_department_user_lands_on_the_department_desk(client, org):
+    response = login(client, "dept")
+    assert response.status_code == 302 and response.location.endswith("/desk/")
 
 
 def test_the_department_desk_lists_forwarded_tickets_with_the_note(dept, org, make_ticket):
