@@ -39,7 +39,8 @@ def console_principal():
 def _safe_next(target):
     """Only redirect back into this site after login."""
     parts = urlsplit(target or "")
-    return target if target and not parts.scheme and not parts.netloc and target.startswith("/") else None
+    local = target and target.startswith("/") and not target.startswith("//") and "\\" not in target
+    return target if local and not parts.scheme and not parts.netloc else None
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -92,6 +93,8 @@ def wechat_return():
             and hmac.compare_digest(kept[0].encode(), state.encode("utf-8"))):
         return _wechat_refused("这个登录链接已经失效了，请从公众号菜单重新进入", 400)
     account = account_by_code(kept[1])
+    if account is None:  # removed while the volunteer was at WeChat
+        return _wechat_refused("找不到这个公众号，请从公众号菜单重新进入", 400)
     try:
         openid = openid_for_code(account, code)
     except WeChatError as exc:

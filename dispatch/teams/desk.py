@@ -1,10 +1,11 @@
 """The desks: a volunteer's tasks on the phone (签收、谢绝、开始、完成) and a department's forwarded tickets."""
 import functools
+import re
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from dispatch.errors import STALE_MESSAGE, AppError, Conflict, Forbidden, NotFound
+from dispatch.errors import STALE_MESSAGE, AppError, Conflict, Forbidden, Invalid, NotFound
 from dispatch.extensions import db, login_manager
 from dispatch.images import RejectedPhoto
 from dispatch.org.auth import console_principal
@@ -143,6 +144,8 @@ def _perform(number, change):
     except NotFound as missing:
         return _gone(principal, number, missing)
     try:
+        # Visible is not enough: a past holder still sees a reopened ticket but must not act on it.
+        desk.check_holding(principal, ticket)
         message = change(principal, ticket)
     except DESK_ERRORS as exc:
         return _refused(principal, number, exc)
@@ -152,8 +155,11 @@ def _perform(number, change):
 
 
 def _form_version():
-    value = request.form.get("version", "")
-    return int(value) if value.isdigit() else None
+    """The version the form was drawn from; a form without one cannot be checked for staleness, so it is refused."""
+    value = (request.form.get("version") or "").strip()
+    if not re.fullmatch(r"[0-9]{1,9}", value):
+        raise Invalid("页面信息不完整，请刷新页面后再操作", fields={"version": ["缺少或无效"]})
+    return int(value)
 
 
 def _form_note(required=None):

@@ -1,4 +1,6 @@
 """The desks' services: a holder's tasks, what they can do now, and the changes beyond one transition."""
+import re
+
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -84,9 +86,9 @@ def holds(principal, ticket, task=None):
 
 
 def check_holding(principal, ticket):
-    """Refuse notes and photos on a task that has ended or is someone else's."""
+    """Refuse any desk change on a ticket whose open task is not the caller's (ended, or someone else's)."""
     if not holds(principal, ticket):
-        raise Conflict("这项任务已经结束，不能再添加备注或照片")
+        raise Conflict("这项任务已经结束或已交给他人，不能再操作。以下是最新情况。")
 
 
 def choices(principal, ticket, task=None):
@@ -144,7 +146,7 @@ def return_note(reason, text):
 def extension_days(value):
     """Days of extension asked for: a whole number from 1 to 60."""
     text = (value or "").strip()
-    if not text.isdigit() or not 1 <= int(text) <= 60:
+    if not re.fullmatch(r"[0-9]{1,2}", text) or not 1 <= int(text) <= 60:
         raise Invalid("延期天数请填写 1 到 60 之间的整数", fields={"extension_days": ["1–60"]})
     return int(text)
 

@@ -366,3 +366,35 @@ def test_a_department_race_answers_409_with_the_desk(dept, org, make_ticket, clo
     response = post(dept, f"/desk/tasks/{ticket.number}/sign", {"version": seen})
     assert response.status_code == 409 and "已被他人更新" in page(response)
     assert fetch(ticket.number).status is Status.DISPATCHED
+
+
+# ---- found in review: past holders, odd numbers, missing versions ----
+
+def test_a_past_holder_cannot_close_a_reopened_ticket(volunteer, org, make_ticket):
+    ticket = dispatched(org, make_ticket)
+    director = Principal.from_user(org.director)
+    volunteer_p = Principal.from_user(org.volunteer)
+    for name in ("sign", "start"):
+        services.transition(volunteer_p, fetch(ticket.number), name)
+    services.transition(volunteer_p, fetch(ticket.number), "resolve", note="已修好")
+    services.transition(director, fetch(ticket.number), "reopen", note="居民说灯又不亮了")
+    response = act(volunteer, ticket, "finish", {"note": "再次修好", "photo": (BytesIO(jpeg_bytes()), "a.jpg")},
+                   content_type="multipart/form-data")
+    assert response.status_code == 409 and "已经结束或已交给他人" in page(response)
+    assert fetch(ticket.number).status is Status.REOPENED
+
+
+@pytest.mark.parametrize("version", ["", "abc", "²", "１"])
+def test_a_missing_or_odd_version_is_refused_not_applied(volunteer, org, make_ticket, version):
+    ticket = dispatched(org, make_ticket)
+    response = post(volunteer, f"/desk/tasks/{ticket.number}/sign", {"version": version})
+    assert response.status_code == 422 and "请刷新页面后再操作" in page(response)
+    assert fetch(ticket.number).status is Status.DISPATCHED
+
+
+@pytest.mark.parametrize("days", ["²", "abc", "0", "61"])
+def test_odd_extension_days_are_a_422(dept, org, make_ticket, days):
+    ticket = water_ticket(org, make_ticket)
+    act(dept, ticket, "sign")
+    response = act(dept, ticket, "extension", {"extension_days": days, "note": "管材未到"})
+    assert response.status_code == 422 and "1 到 60" in page(response)

@@ -65,3 +65,9 @@ def test_a_next_page_off_the_site_is_ignored(client, org, wechat_api, account):
     bind(org.volunteer)
     response, _ = through_wechat(client, "/login/wechat/yanchenglu?next=https://evil.example/")
     assert response.status_code == 302 and response.location.endswith("/desk/")
+
+
+def test_a_backslash_next_is_not_followed(client, org, wechat_api, account):
+    bind(org.volunteer)
+    response, _ = through_wechat(client, "/login/wechat/yanchenglu?next=/\\evil.example/")
+    assert response.status_code == 302 and response.location.endswith("/desk/")
