@@ -63,6 +63,14 @@ class Config:
         self.WECHAT_TRIAGE_COMMUNITY = os.environ.get("WECHAT_TRIAGE_COMMUNITY")  # district account, no community
         self.WECHAT_STUB = _bool("WECHAT_STUB", False)  # serve a fake WeChat API under /_stub/wechat (demo)
         self.PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+        # Notifications: residents' non-urgent messages wait out the quiet hours; failed sends back off.
+        self.NOTIFY_QUIET_HOURS = os.environ.get("NOTIFY_QUIET_HOURS", "22:00-07:00")
+        self.NOTIFY_THREADS = int(os.environ.get("NOTIFY_THREADS", 8))  # parallel sends per delivery process
+        self.NOTIFY_MAX_ATTEMPTS = int(os.environ.get("NOTIFY_MAX_ATTEMPTS", 8))
+        self.NOTIFY_RETRY_BASE_SECONDS = float(os.environ.get("NOTIFY_RETRY_BASE_SECONDS", 30))
+        self.NOTIFY_RETRY_MAX_SECONDS = float(os.environ.get("NOTIFY_RETRY_MAX_SECONDS", 3600))
+        # Shared access tokens: in the database unless a Redis URL is given.
+        self.WECHAT_TOKEN_REDIS_URL = os.environ.get("WECHAT_TOKEN_REDIS_URL") or None
         # The district's office hours for working-time SLA clocks; a community may set its own.
         self.SLA_OFFICE_HOURS = os.environ.get("SLA_OFFICE_HOURS", "08:30-12:00,13:30-17:30")
 

@@ -23,6 +23,7 @@ def create_app(config=None):
     from dispatch.sla import models as _sla_models, views as sla_views  # noqa: F401
     from dispatch import scheduler as _scheduler  # noqa: F401  (the lease table)
     from dispatch.teams import models as _teams_models  # noqa: F401
+    from dispatch.notify import models as _notify_models, views as notify_views  # noqa: F401
     from dispatch.teams import desk
     from dispatch.teams import admin as team_admin
     from dispatch.teams import views as team_views
@@ -49,6 +50,7 @@ def create_app(config=None):
     app.register_blueprint(desk.bp)
     app.register_blueprint(team_admin.bp)
     app.register_blueprint(team_views.bp)
+    app.register_blueprint(notify_views.bp)
     # The demo's stand-in for WeChat and its simulator page: they answer 404 unless WECHAT_STUB is on.
     app.register_blueprint(stub.bp)
     app.register_blueprint(simulator.bp)

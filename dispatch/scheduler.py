@@ -56,6 +56,7 @@ JOBS = (
     Job("task-take-back", "dispatch.teams.services:run_take_back", seconds=60),
     Job("auto-assign", "dispatch.teams.services:run_auto_assign", seconds=30),
     Job("volunteer-rates", "dispatch.teams.services:refresh_rates", seconds=600),
+    Job("notify-delivery", "dispatch.notify.delivery:run_delivery", seconds=5),
 )
 
 

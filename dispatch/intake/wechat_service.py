@@ -18,7 +18,7 @@ from dispatch.org.roles import Role
 from dispatch.org.services import community_by_code, community_by_id
 from dispatch.rows import merged
 from dispatch.statements import dialect, typed
-from dispatch.tickets import services
+from dispatch.tickets import news, services
 from dispatch.tickets.lifecycle import Status
 from dispatch.tickets.models import Channel, Ticket
 from dispatch.wechat.models import InboundMessage, TemplateResult
@@ -182,6 +182,7 @@ def _arrive_with_ticket(account, inbound, text, now):
     if ticket_id is None:  # a retry (no row id), or something of the sender's waits for this note
         return row_id, resident, None
     ticket = services.opened(opening, ticket_id, number, event_id, resident)
+    news.announce(ticket, "created", now)
     return row_id, resident, Outcome(replies.ticket_opened(account, ticket, now), ticket, stamped=True)
 
 

@@ -73,6 +73,7 @@ class User(UserMixin, db.Model):
     community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"))
     department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
     phone: Mapped[str | None] = mapped_column(String(32))
+    wechat_openid: Mapped[str | None] = mapped_column(String(64))  # staff who get notifications in WeChat
     active: Mapped[bool] = mapped_column(default=True)
     created_at = mapped_column(UTCDateTime, default=system_now)
     street: Mapped[Street | None] = relationship()
@@ -114,6 +115,7 @@ class Resident(db.Model):
     created_at = mapped_column(UTCDateTime, default=system_now)
     subscribed: Mapped[bool] = mapped_column(Boolean, default=True)  # False after unsubscribe: no templates
     unsubscribed_at = mapped_column(UTCDateTime, nullable=True)
+    messages_refused_at = mapped_column(UTCDateTime, nullable=True)  # WeChat said 43101: they refuse messages
     # The WeChat "draft": the ticket that further photos, a location or a first text join, until draft_until.
     draft_ticket_id: Mapped[int | None] = mapped_column(Integer)
     draft_until = mapped_column(UTCDateTime, nullable=True)

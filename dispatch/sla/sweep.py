@@ -23,12 +23,13 @@ from dispatch.sla.calendars import calendar_for
 from dispatch.sla.models import CHAIN_LABELS, SlaPolicy, SlaSchedule
 from dispatch.sla.services import CLOCK_LABELS, CLOCKS, next_point
 from dispatch.tickets.models import Ticket, TicketEvent
+from dispatch.tickets.news import announce_sla
 from dispatch.timeutil import as_utc
 
 BATCH = 1000
 ACTOR = "时限监控"
 # What the clock functions read of a claimed ticket and its schedule, and what the sweep writes back.
-TICKET_COLUMNS = ("id", "community_id", "sla_policy_id", "status", "assignee_id", "responded_at", "sla_paused_at",
+TICKET_COLUMNS = ("id", "number", "address", "community_id", "sla_policy_id", "status", "assignee_id", "responded_at", "sla_paused_at",
                   "sla_error", "response_warn_at", "response_due_at", "resolution_warn_at", "resolution_due_at")
 WRITTEN = ("response_stage", "resolution_stage", "next_at")
 
@@ -248,7 +249,7 @@ def _write(values, events, errors):
     """Compare-and-set every schedule, then add the events (and errors) of those whose stages nobody moved."""
     connection = db.session.connection()
     if not values:
-        return 0, 0
+        return 0, []
     postgres = connection.dialect.name == "postgresql"
     # On PostgreSQL the rows are locked, so every one should match; RETURNING says which did rather than assuming.
     won = _update_all(connection, values) if postgres else _update_each(connection, values)
@@ -258,7 +259,7 @@ def _write(values, events, errors):
         _insert_all(connection, events)
     elif events:
         connection.execute(insert(TicketEvent.__table__), events)
-    return len(won), len(events)
+    return len(won), events
 
 
 def sweep_once(now, limit=BATCH):
@@ -274,8 +275,10 @@ def sweep_once(now, limit=BATCH):
         if error:
             errors[row["id"]] = error
     advanced, written = _write(values, events, errors)
+    if written:
+        announce_sla(rows, written, now)  # the outbox rows, in the transaction of the events they report
     db.session.commit()
-    return advanced, written, len(rows)
+    return advanced, len(written), len(rows)
 
 
 def run_sla_sweep(now, limit=BATCH):

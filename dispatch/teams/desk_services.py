@@ -8,6 +8,7 @@ from sqlalchemy.orm import joinedload
 from dispatch.errors import Conflict, Invalid
 from dispatch.extensions import db
 from dispatch.images import process_photo
+from dispatch.notify.addresses import openid_source
 from dispatch.org.models import User
 from dispatch.org.roles import Role
 from dispatch.storage import storage
@@ -30,6 +31,13 @@ DESK_ACTIONS = {
     Role.DEPARTMENT_USER: {"sign": "sign", "return": "return", "extension": "request_extension",
                            "resolve": "resolve"},
 }
+
+
+@openid_source
+def volunteer_openids(user_ids):
+    """The openids on these volunteers' profiles, for their notifications."""
+    return dict(db.session.execute(select(Volunteer.user_id, Volunteer.openid).where(
+        Volunteer.user_id.in_(user_ids), Volunteer.openid.is_not(None))).all())
 
 
 def volunteer_for_openid(openid):

@@ -17,7 +17,7 @@ from dispatch.rows import cached_instance, merged, persistent
 from dispatch.statements import dialect, typed
 from dispatch.sla import services as sla
 from dispatch.sla.models import SlaSchedule
-from dispatch.tickets import classifier, tasks
+from dispatch.tickets import classifier, news, tasks
 from dispatch.tickets.lifecycle import (ACTIONS, PREVIOUS, SUPERVISORS, ActionNotPermitted, Status, check_role,
                                         next_status)
 from dispatch.tickets.queries import is_overdue
@@ -329,6 +329,7 @@ def create_ticket(principal, data, now=None):
     opening = prepare_ticket(principal, data, now)
     # Opening tickets is the hot path: Core INSERTs, then objects built from what was sent, not reloaded.
     ticket = opened(opening, *_insert_numbered(opening, now))
+    news.announce(ticket, "created", now)
     _commit()
     return ticket
 
@@ -438,6 +439,7 @@ def chase(principal, ticket, kind, note, now=None):
     holder = ticket.assignee.display_name if ticket.assignee else (
         ticket.department.name if ticket.department else ticket.community.name)
     record(ticket, principal, kind, now, note=note.strip(), holder=holder)
+    news.announce(ticket, kind, now, note=note.strip(), actor_role=principal.role)
     _touch(ticket, now)
     _commit()
     return holder
@@ -565,6 +567,7 @@ def transition(principal, ticket, name, note=None, version=None, now=None, **par
     check_version(ticket, version)
     if action.needs_note and not (note or "").strip():
         raise Invalid(f"「{action.label}」需要填写原因或说明", fields={"note": ["必填"]})
+    previous_holder = ticket.assignee
     data = _apply_effects(principal, ticket, name, params, now)
     data.update(tasks.follow(principal, ticket, name, now, note))
     if name == "dispatch":
@@ -573,5 +576,6 @@ def transition(principal, ticket, name, note=None, version=None, now=None, **par
     _touch(ticket, now)
     data.update(sla.after_transition(ticket, name, now, extension_days=data.get("extension_days")))
     record(ticket, principal, name, now, note=note, from_status=before, to_status=target, **data)
+    news.announce(ticket, name, now, note=note, actor_role=principal.role, previous_holder=previous_holder)
     _commit()
     return ticket

@@ -8,10 +8,8 @@ from urllib.parse import urlencode
 import requests
 from flask import current_app
 
-from dispatch.extensions import db
+from dispatch.wechat.tokens import TOKEN_MARGIN, token_store
 
-# Refresh a little before WeChat's 7200 s are up, so no call goes out with a token about to die.
-TOKEN_MARGIN = timedelta(minutes=5)
 TOKEN_ERRORS = {40001, 40014, 42001}
 
 
@@ -52,18 +50,39 @@ def _json(response):
     return body
 
 
-def access_token(account, now, force=False):
-    """The account's token, shared by all processes through its row; fetched with stable_token when due."""
-    due = account.access_token_expires_at
-    if not force and account.access_token and due and due - TOKEN_MARGIN > now:
-        return account.access_token
-    body = _json(_call("POST", "/cgi-bin/stable_token", json={
-        "grant_type": "client_credential", "appid": account.appid, "secret": account.secret,
-        "force_refresh": bool(force)}))
-    account.access_token = body["access_token"]
-    account.access_token_expires_at = now + timedelta(seconds=int(body.get("expires_in", 7200)))
-    db.session.flush()
-    return account.access_token
+_seen_tokens = {}  # appid -> (token, expires): this process's copy of the shared token
+
+
+def _is_due(now):
+    return lambda token, expires: not token or not expires or expires - TOKEN_MARGIN <= now
+
+
+def access_token(account, now, force=False, stale=None):
+    """The account's token, shared by every process through the token store; fetched with stable_token when due.
+
+    force: WeChat refused `stale` (or the one this process holds); refresh unless another process already did.
+    """
+    due = _is_due(now)
+    held = _seen_tokens.get(account.appid)
+    if not force and held and not due(*held):
+        return held[0]
+    store = token_store()
+    token, expires = store.read(account)
+    stale = stale or (held[0] if held else None)
+    if due(token, expires) or (force and token == stale):
+        def fetch():
+            body = _json(_call("POST", "/cgi-bin/stable_token", json={
+                "grant_type": "client_credential", "appid": account.appid, "secret": account.secret,
+                "force_refresh": bool(force)}))
+            return body["access_token"], now + timedelta(seconds=int(body.get("expires_in", 7200)))
+        token, expires = store.refresh(account, fetch, lambda t, e: due(t, e) or (force and t == stale))
+    _seen_tokens[account.appid] = (token, expires)
+    return token
+
+
+def forget_tokens():
+    """Drop this process's copies (tests, after the stub forgets its tokens)."""
+    _seen_tokens.clear()
 
 
 def download_media(account, media_id, now, max_bytes):
@@ -107,3 +126,24 @@ def openid_for_code(account, code):
     body = _json(_call("GET", "/sns/oauth2/access_token", params={
         "appid": account.appid, "secret": account.secret, "code": code, "grant_type": "authorization_code"}))
     return body["openid"]
+
+
+def send_template(account, body, now):
+    """POST one template message; its msgid. A refused token is refreshed and the send tried once more."""
+    return _send_message(account, "/cgi-bin/message/template/send", body, now)
+
+
+def send_subscribe(account, body, now):
+    """POST one one-time subscription message (the resident opted in for one message); its msgid or None."""
+    return _send_message(account, "/cgi-bin/message/template/subscribe", body, now)
+
+
+def _send_message(account, path, body, now):
+    token = access_token(account, now)
+    try:
+        return _json(_call("POST", path, params={"access_token": token}, json=body)).get("msgid")
+    except WeChatError as exc:
+        if exc.errcode not in TOKEN_ERRORS:
+            raise
+    token = access_token(account, now, force=True, stale=token)
+    return _json(_call("POST", path, params={"access_token": token}, json=body)).get("msgid")

@@ -4,8 +4,10 @@ Mounted at /_stub/wechat when WECHAT_STUB is on (development), or served alone b
 It speaks the documented shapes and error codes; nothing here runs in production.
 """
 import itertools
+import re
 import secrets
 import threading
+import time
 from urllib.parse import urlencode
 
 from flask import Blueprint, Flask, Response, abort, current_app, jsonify, redirect, request
@@ -36,7 +38,13 @@ class StubState:
         self.codes = {}          # OAuth code -> openid
         self.tokens = {}         # appid -> current token
         self.token_fetches = 0
-        self.sent = []           # template message bodies
+        self.sent = []           # template message bodies, one per delivery (a repeated client_msg_id is not one)
+        self.deliveries = {}     # (touser, client_msg_id) -> msgid: WeChat's idempotency, kept for the whole run
+        self.calls = 0           # every send call, repeats and refusals included
+        self.errors = {}         # openid -> errcode answered for every send to them (43004, 43101, ...)
+        self.fail_next = []      # errcodes (or "down" for an HTTP 503) answered by the next send calls, in order
+        self.templates = None    # a set of known template ids (None: any); others answer 40037
+        self.delay = 0.0         # seconds each send waits before answering (to make a client time out)
         self.default_openid = "o_demo_resident"
         self.counter = itertools.count(1)
 
@@ -118,16 +126,98 @@ def oauth_access_token():
     return jsonify({"access_token": "stub-oauth", "expires_in": 7200, "openid": openid, "scope": "snsapi_base"})
 
 
+TYPE_RULES = {"thing": (20, None), "character_string": (32, re.compile(r"^[\x21-\x7e]*$")),
+              "phrase": (5, re.compile(r"^[\u4e00-\u9fff]*$"))}
+
+
+def _field_error(data):
+    """47003 for what WeChat refuses since 2023-05-04: first/remark, a value too long or of the wrong kind."""
+    for key, field in (data or {}).items():
+        value = str((field or {}).get("value", ""))
+        kind = key.rstrip("0123456789")
+        if kind in ("first", "remark") or kind == key:
+            return f"argument invalid! data.{key} not allowed"
+        limit, pattern = TYPE_RULES.get(kind, (None, None))
+        if (limit and len(value) > limit) or (pattern and not pattern.match(value)):
+            return f"argument invalid! data.{key}.value invalid"
+    return None
+
+
+def _refusal(body):
+    """The error a send earns, if any: injected faults first, then the recipient, the template, the fields."""
+    with STATE.lock:
+        fault = STATE.fail_next.pop(0) if STATE.fail_next else None
+    if fault == "down":
+        return Response("busy", status=503)
+    if fault is not None:
+        return _error(fault, "injected")
+    if body.get("touser") in STATE.errors:
+        return _error(STATE.errors[body["touser"]], "recipient refused")
+    if STATE.templates is not None and body.get("template_id") not in STATE.templates:
+        return _error(40037, "invalid template_id")
+    problem = _field_error(body.get("data"))
+    return _error(47003, problem) if problem else None
+
+
+def _deliver(body):
+    """Deliver once per (touser, client_msg_id): a repeat answers the first msgid and delivers nothing."""
+    key = (body.get("touser"), body.get("client_msg_id")) if body.get("client_msg_id") else None
+    with STATE.lock:
+        if key in STATE.deliveries:
+            return STATE.deliveries[key]
+        STATE.sent.append(body)
+        msgid = 1000 + len(STATE.sent)
+        if key:
+            STATE.deliveries[key] = msgid
+    return msgid
+
+
 @bp.post("/cgi-bin/message/template/send")
 def template_send():
-    """Accept a template message and remember it."""
+    """A template message: checked like WeChat checks it, delivered once per client_msg_id."""
+    with STATE.lock:
+        STATE.calls += 1
+    if STATE.delay:
+        time.sleep(STATE.delay)
     if not _token_ok():
         return _error(40001, "invalid credential")
     body = request.get_json(silent=True) or {}
+    refused = _refusal(body)
+    if refused is not None:
+        return refused
+    return jsonify({"errcode": 0, "errmsg": "ok", "msgid": _deliver(body)})
+
+
+@bp.post("/cgi-bin/message/template/subscribe")
+def subscribe_send():
+    """A one-time subscription message (no follow needed); only the recipient's refusals apply."""
+    if not _token_ok():
+        return _error(40001, "invalid credential")
+    body = request.get_json(silent=True) or {}
+    if body.get("touser") in STATE.errors:
+        return _error(STATE.errors[body["touser"]], "recipient refused")
+    return jsonify({"errcode": 0, "errmsg": "ok", "msgid": _deliver(body)})
+
+
+@bp.get("/_state")
+def state():
+    """What was delivered, for a benchmark or test in another process: deliveries per client_msg_id."""
     with STATE.lock:
-        STATE.sent.append(body)
-        msgid = 1000 + len(STATE.sent)
-    return jsonify({"errcode": 0, "errmsg": "ok", "msgid": msgid})
+        return jsonify({"calls": STATE.calls, "sent": len(STATE.sent), "deliveries": len(STATE.deliveries),
+                        "token_fetches": STATE.token_fetches})
+
+
+@bp.post("/_state")
+def set_state():
+    """Reset the stub, or set faults, from another process (JSON: reset, fail_next, errors, delay)."""
+    body = request.get_json(silent=True) or {}
+    if body.get("reset"):
+        STATE.reset()
+    with STATE.lock:
+        STATE.fail_next.extend(body.get("fail_next", []))
+        STATE.errors.update(body.get("errors", {}))
+        STATE.delay = float(body.get("delay", STATE.delay))
+    return jsonify({"ok": True})
 
 
 def create_stub_app():

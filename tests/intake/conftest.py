@@ -7,6 +7,7 @@ from werkzeug.serving import make_server
 
 from dispatch.wechat import protocol, stub
 from dispatch.wechat.accounts import add_account
+from dispatch.wechat.client import forget_tokens
 
 AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
 APPID = "wx1234567890abcdef"
@@ -27,9 +28,11 @@ def stub_server():
 def wechat_api(app, stub_server):
     """Point the app's WeChat calls at the stub, with a clean stub state."""
     stub.STATE.reset()
+    forget_tokens()
     app.config.update(WECHAT_API_BASE_URL=stub_server, WECHAT_OPEN_BASE_URL=stub_server)
     yield stub.STATE
     stub.STATE.reset()
+    forget_tokens()
 
 
 @pytest.fixture

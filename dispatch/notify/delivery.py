@@ -1,0 +1,157 @@
+"""Delivering the outbox: claim due rows (FOR UPDATE SKIP LOCKED on PostgreSQL), send them, record each outcome.
+
+Any number of processes may drain at once: a claim is one UPDATE over rows nobody else holds, and a claimed
+row is only ever taken again once its claim has lapsed (the holder died). A send repeated after such a lapse
+carries the same client_msg_id, so WeChat delivers it once.
+"""
+import logging
+import random
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from dispatch.extensions import db
+from dispatch.notify.addresses import Address, addresses_for, mark_resident
+from dispatch.notify.channels import Outgoing, Result, channel
+from dispatch.notify.models import Notification, Status
+from dispatch.notify.outbox import after_quiet_hours
+from dispatch.notify.templates import load_mappings, mapping_for, render, text_of
+
+log = logging.getLogger(__name__)
+CLAIM_SECONDS = 300  # a claim older than this belongs to a process that died; its rows are taken again
+BATCH = 200
+
+
+def claim(now, limit=BATCH):
+    """Take up to `limit` due rows for this process; their ids."""
+    table = Notification.__table__
+    due = (select(table.c.id).where(table.c.status == Status.PENDING, table.c.next_attempt_at <= now)
+           .order_by(table.c.next_attempt_at, table.c.id).limit(limit))
+    if db.session.get_bind().dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    ids = db.session.scalars(update(table).where(table.c.id.in_(due.scalar_subquery()),
+                                                 table.c.status == Status.PENDING)
+                             .values(status=Status.SENDING, claimed_until=now + timedelta(seconds=CLAIM_SECONDS),
+                                     attempts=table.c.attempts + 1)
+                             .returning(table.c.id)).all()
+    db.session.commit()
+    return sorted(ids)
+
+
+def release_lapsed(now):
+    """Rows whose claim lapsed (their process died mid-send) become due again; how many."""
+    table = Notification.__table__
+    count = db.session.execute(update(table).where(table.c.status == Status.SENDING, table.c.claimed_until < now)
+                               .values(status=Status.PENDING, next_attempt_at=now)).rowcount
+    db.session.commit()
+    return count
+
+
+def drain(now, limit=BATCH, threads=None):
+    """Claim and send batches until nothing is due; the number of rows settled."""
+    release_lapsed(now)
+    settled = 0
+    while True:
+        ids = claim(now, limit)
+        if not ids:
+            return settled
+        settled += deliver(ids, now, threads)
+
+
+def deliver(ids, now, threads=None):
+    """Send the claimed rows (in parallel threads: the wait is WeChat's) and record every outcome."""
+    rows = db.session.scalars(select(Notification).where(Notification.id.in_(ids)).order_by(Notification.id)).all()
+    found, mappings = addresses_for(rows), load_mappings()
+    plans = [(row, _outgoing(row, found.get(row.id), mappings, now)) for row in rows]
+    app = current_app._get_current_object()
+    workers = threads or current_app.config["NOTIFY_THREADS"]
+
+    def send(plan):
+        row, (name, out, early) = plan
+        if early is not None:
+            return early
+        with app.app_context():
+            try:
+                return channel(name).send(out, now)
+            finally:
+                db.session.remove()
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        results = list(pool.map(send, plans))
+    _record([(row, name, result) for (row, (name, _, _)), result in zip(plans, results)], now)
+    return len(rows)
+
+
+def _outgoing(row, address, mappings, now):
+    """(channel name, Outgoing or None, a Result decided without sending or None)."""
+    address = address or Address()
+    mapping = mapping_for(mappings, row.event, address.account_code)
+    if mapping is None or not mapping.active:
+        return None, None, Result("failed", code="no_template", message="没有为这类通知配置模板")
+    if address.stopped:
+        return mapping.channel, None, Result("stop", code="stopped", message=address.stopped)
+    sender = channel(mapping.channel)
+    if sender is None:
+        return mapping.channel, None, Result("failed", code="no_channel", message=f"未知的通知渠道 {mapping.channel}")
+    if sender.needs == "openid" and not (address.openid and address.account):
+        return mapping.channel, None, Result("unreachable", code="no_openid", message=address.why or "没有微信联系方式")
+    if sender.needs == "phone" and not address.phone:
+        return mapping.channel, None, Result("unreachable", code="no_phone", message="没有手机号码")
+    out = Outgoing(notification_id=row.id, account=address.account, openid=address.openid, phone=address.phone,
+                   template_id=mapping.template_id, data=render(mapping.fields, row.facts), url=address.url(mapping),
+                   client_msg_id=f"dispatch-{row.id}", text=text_of(row.event, row.facts))
+    return mapping.channel, out, None
+
+
+def _backoff(attempts):
+    """Seconds before the next try: exponential from NOTIFY_RETRY_BASE_SECONDS, capped, with jitter."""
+    base = current_app.config["NOTIFY_RETRY_BASE_SECONDS"]
+    ceiling = current_app.config["NOTIFY_RETRY_MAX_SECONDS"]
+    return min(ceiling, base * 2 ** max(0, attempts - 1)) * random.uniform(0.5, 1.5)
+
+
+def _settlement(row, name, result, now):
+    """The columns a result leaves on its row."""
+    values = {"id": row.id, "channel": name, "claimed_until": None, "error_code": result.code,
+              "error": result.message, "msgid": result.msgid, "sent_at": None,
+              "next_attempt_at": row.next_attempt_at, "status": None}
+    if result.kind == "sent":
+        values.update(status=Status.SENT, sent_at=now, error_code=None, error=None)
+    elif result.kind == "retry" and row.attempts < current_app.config["NOTIFY_MAX_ATTEMPTS"]:
+        later = now + timedelta(seconds=_backoff(row.attempts))
+        if row.audience == "resident" and not row.urgent:
+            later = after_quiet_hours(later, current_app.config["NOTIFY_QUIET_HOURS"])
+        values.update(status=Status.PENDING, next_attempt_at=later)
+    elif result.kind == "retry":
+        values.update(status=Status.FAILED, error=f"重试 {row.attempts} 次仍未成功：{result.message}")
+    else:
+        values["status"] = {"stop": Status.STOPPED, "unreachable": Status.UNREACHABLE}.get(result.kind,
+                                                                                           Status.FAILED)
+    return values
+
+
+def _record(outcomes, now):
+    """Write every outcome in one statement; mark residents who left or refuse; tell the admin of bad setups."""
+    values = [_settlement(row, name, result, now) for row, name, result in outcomes]
+    if values:
+        db.session.execute(update(Notification), values)
+    _mark_stopped([(row, result) for row, _, result in outcomes if result.kind == "stop" and result.code != "stopped"],
+                  now)
+    for row, _, result in outcomes:
+        if result.kind == "failed":
+            log.error("notification %s (%s) failed: %s %s; the admin's notify page lists it", row.id, row.event,
+                      result.code, result.message)
+    db.session.commit()
+
+
+def _mark_stopped(stopped, now):
+    for row, result in stopped:
+        if row.resident_id:
+            mark_resident(row.resident_id, result.code, now)
+
+
+def run_delivery(now):
+    """The scheduler's job: drain what is due now."""
+    return drain(now)

@@ -1,0 +1,77 @@
+"""What a ticket's change tells the outbox: the News of one event, handed to notify in the same transaction."""
+from sqlalchemy import select
+
+from dispatch.extensions import db
+from dispatch.notify.outbox import publish
+from dispatch.notify.rules import News
+from dispatch.org.models import Community
+from dispatch.org.roles import Role
+from dispatch.tickets.lifecycle import Status
+from dispatch.tickets.models import Priority, TicketReporter
+from dispatch.timeutil import local
+
+TIME = "%Y年%m月%d日 %H:%M"
+
+
+def _when(value):
+    return local(value).strftime(TIME) if value else ""
+
+
+def _holder(ticket):
+    if ticket.assignee is not None:
+        return ticket.assignee.display_name
+    if ticket.department is not None:
+        return ticket.department.name
+    return ticket.community.name if ticket.community else ""
+
+
+def facts(ticket, now, note=None):
+    """The values a template may show (templates.SOURCES)."""
+    return {"number": ticket.number, "category": ticket.category.name if ticket.category else "未分类",
+            "status": ticket.status.label if isinstance(ticket.status, Status) else str(ticket.status),
+            "note": note or "", "holder": _holder(ticket), "community": ticket.community.name if ticket.community else "",
+            "time": _when(now), "due": _when(ticket.resolution_due_at), "description": ticket.description or "",
+            "address": ticket.address or ""}
+
+
+def _residents(ticket):
+    merged = db.session.scalars(select(TicketReporter.resident_id).where(TicketReporter.ticket_id == ticket.id)
+                                .order_by(TicketReporter.added_at)).all()
+    return tuple(([ticket.resident_id] if ticket.resident_id else []) + list(merged))
+
+
+def _volunteer(user):
+    return user.id if user is not None and user.role is Role.VOLUNTEER else None
+
+
+def announce(ticket, kind, now, note=None, actor_role=None, previous_holder=None):
+    """Write the notifications this change of the ticket calls for (see notify/rules.py)."""
+    community = ticket.community
+    publish([News(kind=kind, ticket_id=ticket.id, at=now, facts=facts(ticket, now, note),
+                  resident_ids=_residents(ticket) if kind != "created" else (),
+                  community_id=ticket.community_id, street_id=community.street_id if community else None,
+                  volunteer_id=_volunteer(ticket.assignee), previous_volunteer_id=_volunteer(previous_holder),
+                  actor_role=actor_role.value if actor_role else None, urgent=ticket.priority is Priority.URGENT)])
+
+
+def announce_sla(rows, events, now):
+    """The sweep's breaches and escalations, for the people its events name (rows: the claimed ticket rows)."""
+    by_id = {row["id"]: row for row in rows}
+    communities = {}
+    items = []
+    for event in events:
+        if event["kind"] not in ("sla_breach", "sla_escalation"):
+            continue
+        row = by_id[event["ticket_id"]]
+        if row["community_id"] not in communities:
+            communities[row["community_id"]] = db.session.get(Community, row["community_id"])
+        community = communities[row["community_id"]]
+        data = event["data"]
+        items.append(News(kind=event["kind"], ticket_id=row["id"], at=now, to_user_ids=tuple(data["to_user_ids"]),
+                          to_role=data.get("to_role"),
+                          community_id=row["community_id"], street_id=community.street_id if community else None,
+                          urgent=True, facts={"number": row["number"], "note": event["note"], "time": _when(now),
+                                              "status": Status(row["status"]).label, "address": row["address"] or "",
+                                              "community": community.name if community else "",
+                                              "due": data["due_at"][:16].replace("T", " "), "category": ""}))
+    return publish(items) if items else 0
