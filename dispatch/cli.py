@@ -122,5 +122,6 @@ def init_app(app):
     from dispatch.scheduler import scheduler
     from dispatch.sla.cli import sla
     from dispatch.wechat.cli import wechat
-    for command in (users, tokens, categories, seed_demo, wechat, scheduler, sla):
+    from dispatch.notify.cli import notify
+    for command in (users, tokens, categories, seed_demo, wechat, scheduler, sla, notify):
         app.cli.add_command(command)

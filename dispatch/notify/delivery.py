@@ -65,23 +65,44 @@ def deliver(ids, now, threads=None):
     rows = db.session.scalars(select(Notification).where(Notification.id.in_(ids)).order_by(Notification.id)).all()
     found, mappings = addresses_for(rows), load_mappings()
     plans = [(row, _outgoing(row, found.get(row.id), mappings, now)) for row in rows]
+    _warm(plans, now)
     app = current_app._get_current_object()
     workers = threads or current_app.config["NOTIFY_THREADS"]
 
-    def send(plan):
-        row, (name, out, early) = plan
-        if early is not None:
-            return early
+    def send_in_order(group):
+        # One person's messages go one after another, oldest first: "accepted" never lands after "dispatched".
         with app.app_context():
             try:
-                return channel(name).send(out, now)
+                return [early if early is not None else channel(name).send(out, now)
+                        for _, (name, out, early) in group]
             finally:
                 db.session.remove()
 
+    groups = {}
+    for plan in plans:
+        groups.setdefault(_recipient(plan), []).append(plan)
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        results = list(pool.map(send, plans))
-    _record([(row, name, result) for (row, (name, _, _)), result in zip(plans, results)], now)
+        settled = [(plan, result) for group, results in zip(groups.values(), pool.map(send_in_order, groups.values()))
+                   for plan, result in zip(group, results)]
+    _record([(row, name, result) for (row, (name, _, _)), result in settled], now)
     return len(rows)
+
+
+def _recipient(plan):
+    row, (_, out, _) = plan
+    return (out.openid or out.phone) if out is not None else ("row", row.id)
+
+
+def _warm(plans, now):
+    """Let each channel get ready once per batch (WeChat: the account's token, here, not in every thread)."""
+    ready = {}
+    for _, (name, out, early) in plans:
+        if early is None:
+            ready.setdefault(name, []).append(out)
+    for name, outs in ready.items():
+        warm = getattr(channel(name), "warm", None)
+        if warm is not None:
+            warm(outs, now)
 
 
 def _outgoing(row, address, mappings, now):

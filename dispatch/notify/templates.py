@@ -102,3 +102,12 @@ def text_of(event, facts):
     label = EVENT_LABELS.get(event, event).split("：")[-1]
     note = f"：{facts['note']}" if facts.get("note") else ""
     return f"【{label}】工单 {facts.get('number', '')} {facts.get('category', '')}{note}"
+
+
+def load_defaults():
+    """Add the mapping for every account of any event that has none (an admin's edits stay); how many added."""
+    have = {m.event for m in db.session.scalars(select(NotifyTemplate).where(NotifyTemplate.account_code.is_(None)))}
+    missing = [NotifyTemplate(**row) for row in default_mappings() if row["event"] not in have]
+    db.session.add_all(missing)
+    db.session.commit()
+    return len(missing)

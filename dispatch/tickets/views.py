@@ -10,6 +10,8 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from dispatch.errors import STALE_MESSAGE, AppError, Conflict, Invalid, NotFound
 from dispatch.extensions import db
+from dispatch.notify import services as notify_services
+from dispatch.notify.rules import AUDIENCE_LABELS, EVENT_LABELS as EVENT_NAMES
 from dispatch.org.auth import console_principal
 from dispatch.org.models import Department, User
 from dispatch.org.principal import phone_for
@@ -141,7 +143,8 @@ def detail(number):
         category_names={c.code: c.name for c in categories}, names=_names(ticket),
         can_classify=principal.role in ACTIONS["accept"].roles, event_labels=EVENT_LABELS,
         priorities=list(Priority), PRIORITY_LABELS=PRIORITY_LABELS, at=at, is_late=queries.is_overdue,
-        alike=alike, reporters=services.reporters_of(ticket),
+        alike=alike, reporters=services.reporters_of(ticket), notices=notify_services.for_ticket(ticket.id),
+        notice_labels=notify_services.STATUS_LABELS, notice_events=EVENT_NAMES, audiences=AUDIENCE_LABELS,
         can_chase=principal.role in SUPERVISORS and queries.is_overdue(ticket, at))
 
 

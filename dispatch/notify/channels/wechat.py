@@ -1,6 +1,6 @@
 """WeChat template messages and one-time subscription messages, with WeChat's errors sorted by what to do."""
 from dispatch.notify.channels.base import Result, register
-from dispatch.wechat.client import WeChatError, send_subscribe, send_template
+from dispatch.wechat.client import WeChatError, access_token, send_subscribe, send_template
 
 RETRY_CODES = {-1, 45009, 43117}   # busy, rate or quota limit, too frequent to this user: later
 STOP_CODES = {43004: "居民已取消关注公众号", 43101: "居民拒收公众号消息"}
@@ -20,11 +20,23 @@ def _outcome(send, account, body, now):
         return Result("failed", code=str(code), message=str(exc))  # 40037, 47003, 43116 ...: fix the setup
 
 
+def _warm(outs, now):
+    """Fetch each account's token once, before the sends fan out (a failure here is the sends' to report)."""
+    for account in {out.account.code: out.account for out in outs}.values():
+        try:
+            access_token(account, now)
+        except WeChatError:
+            pass
+
+
 @register("wechat_template")
 class TemplateChannel:
     """A template message to a follower of the account; client_msg_id makes a retried send deliver once."""
 
     needs = "openid"
+
+    def warm(self, outs, now):
+        _warm(outs, now)
 
     def send(self, out, now):
         body = {"touser": out.openid, "template_id": out.template_id, "url": out.url, "data": out.data,
@@ -37,6 +49,9 @@ class SubscribeChannel:
     """A one-time subscription message (one per opt-in; no follow needed)."""
 
     needs = "openid"
+
+    def warm(self, outs, now):
+        _warm(outs, now)
 
     def send(self, out, now):
         body = {"touser": out.openid, "template_id": out.template_id, "url": out.url, "scene": "1000",
