@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import exists, or_, select, update
 
 from dispatch.extensions import db
 from dispatch.notify.addresses import Address, addresses_for, mark_resident
@@ -22,12 +22,19 @@ from dispatch.notify.templates import load_mappings, mapping_for, render, text_o
 log = logging.getLogger(__name__)
 CLAIM_SECONDS = 300  # a claim older than this belongs to a process that died; its rows are taken again
 BATCH = 200
+HELD = Result("retry", code="held", message="等待同一工单的上一条通知先发出")
 
 
 def claim(now, limit=BATCH):
     """Take up to `limit` due rows for this process; their ids."""
-    table = Notification.__table__
-    due = (select(table.c.id).where(table.c.status == Status.PENDING, table.c.next_attempt_at <= now)
+    table, earlier = Notification.__table__, Notification.__table__.alias("earlier")
+    # A person hears of one ticket in order: nothing goes while an older message of theirs about it waits.
+    waiting = select(earlier.c.id).where(
+        earlier.c.ticket_id == table.c.ticket_id, earlier.c.id < table.c.id,
+        earlier.c.status.in_((Status.PENDING, Status.SENDING)),
+        or_(earlier.c.resident_id == table.c.resident_id, earlier.c.user_id == table.c.user_id))
+    due = (select(table.c.id).where(table.c.status == Status.PENDING, table.c.next_attempt_at <= now,
+                                    ~exists(waiting))
            .order_by(table.c.next_attempt_at, table.c.id).limit(limit))
     if db.session.get_bind().dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
@@ -73,8 +80,7 @@ def deliver(ids, now, threads=None):
         # One person's messages go one after another, oldest first: "accepted" never lands after "dispatched".
         with app.app_context():
             try:
-                return [early if early is not None else channel(name).send(out, now)
-                        for _, (name, out, early) in group]
+                return _send_group(group, now)
             finally:
                 db.session.remove()
 
@@ -86,6 +92,21 @@ def deliver(ids, now, threads=None):
                    for plan, result in zip(group, results)]
     _record([(row, name, result) for (row, (name, _, _)), result in settled], now)
     return len(rows)
+
+
+def _send_group(group, now):
+    """Results for one person's rows in order; after a send that must be retried, their later rows about the
+    same ticket are held back rather than sent ahead of it."""
+    results, stuck = [], set()
+    for row, (name, out, early) in group:
+        if early is None and row.ticket_id in stuck:
+            results.append(HELD)
+            continue
+        result = early if early is not None else channel(name).send(out, now)
+        if result.kind == "retry":
+            stuck.add(row.ticket_id)
+        results.append(result)
+    return results
 
 
 def _recipient(plan):
@@ -135,10 +156,12 @@ def _backoff(attempts):
 
 def _settlement(row, name, result, now):
     """The columns a result leaves on its row."""
-    values = {"id": row.id, "channel": name, "claimed_until": None, "error_code": result.code,
-              "error": result.message, "msgid": result.msgid, "sent_at": None,
+    values = {"id": row.id, "channel": name, "claimed_until": None, "attempts": row.attempts,
+              "error_code": result.code, "error": result.message, "msgid": result.msgid, "sent_at": None,
               "next_attempt_at": row.next_attempt_at, "status": None}
-    if result.kind == "sent":
+    if result is HELD:  # not tried: no attempt spent, due as soon as the message ahead of it goes
+        values.update(status=Status.PENDING, next_attempt_at=now, attempts=row.attempts - 1)
+    elif result.kind == "sent":
         values.update(status=Status.SENT, sent_at=now, error_code=None, error=None)
     elif result.kind == "retry" and row.attempts < current_app.config["NOTIFY_MAX_ATTEMPTS"]:
         later = now + timedelta(seconds=_backoff(row.attempts))
