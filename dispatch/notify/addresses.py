@@ -54,6 +54,8 @@ def addresses_for(rows):
     accounts = {a.code: a for a in db.session.scalars(select(WeChatAccount))}
     by_community = {a.community_id: a for a in accounts.values() if a.community_id}
     district = next((a for a in accounts.values() if not a.community_id), None)
+    # A street's staff follow the district's account, or failing that one of their street's communities'.
+    by_street = {a.community.street_id: a for a in accounts.values() if a.community is not None}
     residents = _by_id(Resident, {r.resident_id for r in rows if r.resident_id})
     users = _by_id(User, {r.user_id for r in rows if r.user_id})
     openids = staff_openids(users)
@@ -64,7 +66,8 @@ def addresses_for(rows):
             found[row.id] = _resident_address(residents.get(row.resident_id), accounts, number)
         elif row.user_id in users:
             user = users[row.user_id]
-            account = by_community.get(user.community_id) or district
+            account = (by_community.get(user.community_id) or (district if not user.community_id else None)
+                       or by_street.get(user.street_id) or district)
             found[row.id] = Address(openid=openids.get(user.id), account=account, phone=user.phone,
                                     audience=row.audience, number=number,
                                     why=None if openids.get(user.id) else f"{user.display_name}未绑定微信")

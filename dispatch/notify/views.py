@@ -1,5 +1,6 @@
 """The admin's notification pages: the outbox at a glance, failures to fix, and the event → template mapping."""
 from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from dispatch.errors import Forbidden, Invalid
 from dispatch.notify import services
@@ -12,6 +13,15 @@ from dispatch.timeutil import now
 from dispatch.wechat.accounts import account_by_code, all_accounts
 
 bp = Blueprint("notify", __name__, url_prefix="/notify")
+
+
+@bp.app_context_processor
+def _failed_notifications():
+    """The admin sees on every console page how many notifications failed and wait for a fix."""
+    user = current_user
+    if getattr(user, "is_authenticated", False) and user.role is Role.DISTRICT_ADMIN:
+        return {"failed_notifications": services.failure_count()}
+    return {}
 
 
 @bp.before_request

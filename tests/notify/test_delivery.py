@@ -192,6 +192,7 @@ def test_a_wrong_template_id_fails_once_is_shown_to_the_admin_and_sent_after_the
     [note] = rows(event="accepted")
     assert note.status == Status.FAILED and note.error_code == "40037" and wechat_api.calls == calls
     login(client, "admin")
+    assert "有 1 条通知因配置或网络问题未能发出" in client.get("/").get_data(as_text=True)
     page = client.get("/notify/").get_data(as_text=True)
     assert "40037" in page and ticket.number in page
     mapping = db.session.scalar(select(NotifyTemplate).where(NotifyTemplate.event == "accepted"))
@@ -259,3 +260,22 @@ def test_two_delivery_processes_share_the_queue_without_sending_twice(app, org, 
     at_once(worker, 2)
     assert sum(results) == db.session.scalar(select(func.count()).select_from(Notification))
     assert len(to_resident(wechat_api)) == 30 and wechat_api.calls == 30
+
+
+def test_the_sla_sweep_writes_breaches_and_escalations_for_the_people_it_names(org, reported, wechat_api, clock):
+    from datetime import datetime
+
+    from dispatch.sla import policies
+    from dispatch.sla.sweep import run_sla_sweep
+    from tests.sla.test_sla_life import sh
+
+    policies.seed_defaults()
+    org.director.wechat_openid, org.street.wechat_openid = "o_director", "o_street"
+    db.session.commit()
+    reported(category=None)
+    run_sla_sweep(datetime.fromisoformat(sh("2026-11-24 12:00")))
+    breaches = {(n.event, n.audience, n.user_id) for n in rows() if n.event in ("breach", "escalated")}
+    assert ("breach", "director", org.director.id) in breaches
+    assert ("escalated", "supervisor", org.street.id) in breaches
+    drain(datetime.fromisoformat(sh("2026-11-24 12:00")))
+    assert {"o_director", "o_street"} <= {m["touser"] for m in wechat_api.sent}
