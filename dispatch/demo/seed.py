@@ -12,13 +12,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from dispatch.cli import load_categories
 from dispatch.sla.policies import seed_defaults as seed_sla_policies
 from dispatch.demo import data
 from dispatch.demo.wechat import seed_accounts
 from dispatch.extensions import db
+from dispatch.notify.models import Notification
 from dispatch.org.models import Community, Department, District, Street, User
 from dispatch.org.principal import SYSTEM, Principal
 from dispatch.org.roles import Role
@@ -149,6 +150,7 @@ def seed(if_empty=False, ticket_count=400, now=None, rng_seed=20151106):
     lines.append(user_line)
     lines.append(_seed_volunteers(users, now))
     lines.append(_seed_tickets(org, users, ticket_count, now, random.Random(rng_seed)))
+    lines.append(_forget_old_news(now))
     lines.append(seed_accounts())
     lines += _login_block(org)
     lines.append(_status_summary())
@@ -337,6 +339,14 @@ def _seed_tickets(org, users, ticket_count, now, rng):
     first = min(p.created for p in plans)
     return (f"tickets: {missing} demo tickets added ({existing} were already present), created from "
             f"{first.astimezone(SHANGHAI):%Y-%m-%d} to {now.astimezone(SHANGHAI):%Y-%m-%d %H:%M} (Asia/Shanghai)")
+
+
+def _forget_old_news(now, keep=timedelta(hours=12)):
+    """The demo's back-dated history is not announced again: only its last hours' notifications stay queued."""
+    table = Notification.__table__
+    gone = db.session.execute(delete(table).where(table.c.created_at < now - keep)).rowcount
+    db.session.commit()
+    return f"notifications: {gone} of the back-dated history dropped, the last 12 hours' kept for delivery"
 
 
 def _status_summary():
