@@ -42,7 +42,7 @@ class Address:
         """The page the message opens: the resident's ticket (or rating), the volunteer's task, the console."""
         base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
         if self.audience == "resident":
-            suffix = "#rate" if mapping.page == "rate" else ""
+            suffix = "#rating" if mapping.page == "rate" else ""
             return f"{base}/h5/{self.account_code}/tickets/{self.number}{suffix}"
         if self.audience == "volunteer" and self.account:
             return f"{base}/login/wechat/{self.account_code}?next={quote(f'/desk/tasks/{self.number}')}"

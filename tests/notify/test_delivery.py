@@ -62,7 +62,7 @@ def test_every_step_reaches_the_resident_once_and_resolution_links_to_rating(org
     sent = to_resident(wechat_api)
     assert [m["template_id"] for m in sent] == ["TPL_ACCEPTED", "TPL_DISPATCHED", "TPL_VISIT_STARTED", "TPL_RESOLVED"]
     resolved = sent[-1]
-    assert resolved["url"].endswith("#rate") and resolved["data"]["thing5"]["value"].endswith("…")
+    assert resolved["url"].endswith("#rating") and resolved["data"]["thing5"]["value"].endswith("…")
     assert len(resolved["data"]["thing5"]["value"]) == 20
     assert drain(clock()) == 0 and len(to_resident(wechat_api)) == 4  # nothing twice
 
@@ -279,3 +279,28 @@ def test_the_sla_sweep_writes_breaches_and_escalations_for_the_people_it_names(o
     assert ("escalated", "supervisor", org.street.id) in breaches
     drain(datetime.fromisoformat(sh("2026-11-24 12:00")))
     assert {"o_director", "o_street"} <= {m["touser"] for m in wechat_api.sent}
+
+
+def test_a_mapping_may_use_the_one_time_subscription_or_the_log_channel(org, reported, wechat_api, clock):
+    for event, name in (("accepted", "wechat_subscribe"), ("dispatched", "log")):
+        mapping = db.session.scalar(select(NotifyTemplate).where(NotifyTemplate.event == event))
+        mapping.channel = name
+    db.session.commit()
+    ticket = reported()
+    act(org, ticket, "accept")
+    act(org, ticket, "dispatch", department="water")
+    drain(clock())
+    [subscribed] = to_resident(wechat_api)
+    assert subscribed["template_id"] == "TPL_ACCEPTED" and "已受理" in subscribed["data"]["content"]["value"]
+    logged = rows(event="dispatched")[0]
+    assert logged.status == Status.SENT and logged.channel == "log" and logged.msgid == f"log-{logged.id}"
+
+
+def test_an_sms_mapping_without_a_provider_fails_visibly(org, reported, wechat_api, clock):
+    mapping = db.session.scalar(select(NotifyTemplate).where(NotifyTemplate.event == "accepted"))
+    mapping.channel = "sms"
+    db.session.commit()
+    act(org, reported(), "accept")
+    drain(clock())
+    [note] = rows(event="accepted")
+    assert note.status == Status.FAILED and note.error_code == "sms_unconfigured"
