@@ -1,7 +1,7 @@
 """make bench: ticket-creation throughput and filtered-list latency beside two bare-Flask baselines.
 
     python -m bench.run [--quick] [--tickets 100000] [--duration 8] [--database-url URL] [--keep-db]
-                        [--sweep-sizes 200000,2000000] [--skip-sweep]
+                        [--sweep-sizes 200000,2000000] [--skip-sweep] [--skip-notify]
 
 A measurement, not a test: it prints PASS/FAIL against the goals and exits 0 either way;
 it exits 1 only when something broke (a server would not start, a request failed).
@@ -18,7 +18,7 @@ if __package__ in (None, ""):
 
 import psycopg  # noqa: E402
 
-from bench import dataset, report, routing_bench, scenarios, sweep_bench, wechat_load  # noqa: E402
+from bench import dataset, notify_bench, report, routing_bench, scenarios, sweep_bench, wechat_load  # noqa: E402
 from bench.baseline_app import create_baseline_app, create_schema  # noqa: E402
 from bench.load import hammer, in_sequence  # noqa: E402
 from bench.profile_create import create_statements, is_statement, statements_for  # noqa: E402
@@ -44,7 +44,9 @@ def parse_args(argv):
     parser.add_argument("--sweep-sizes", help="tickets in the SLA sweep's table, smallest first "
                         "(default 200000,2000000; 20000,200000 with --quick)")
     parser.add_argument("--skip-sweep", action="store_true", help="leave out the SLA sweep")
-    parser.add_argument("--quick", action="store_true", help="5,000 tickets, 3 s phases, 10 list rounds")
+    parser.add_argument("--skip-notify", action="store_true", help="leave out notification delivery")
+    parser.add_argument("--quick", action="store_true", help="5,000 tickets, 3 s phases, 10 list rounds, "
+                        "2,000 notifications once")
     parser.add_argument("--keep-db", action="store_true", help="leave the bench databases behind")
     args = parser.parse_args(argv)
     if args.quick:
@@ -141,6 +143,14 @@ def measure_sweep(args):
     return sweep_bench.measure_sweep(args.database_url, log, args.sweep_sizes, keep_db=args.keep_db)
 
 
+def measure_notify(args):
+    """Notification delivery through the WeChat stub, one and two drain processes (None if skipped)."""
+    if args.skip_notify:
+        return None
+    sizes = {"messages": 2000, "residents": 400, "repeats": 1, "raw": 1000} if args.quick else {}
+    return notify_bench.measure_notify(args.database_url, log, keep_db=args.keep_db, log_dir=RESULTS, **sizes)
+
+
 def run(args):
     """Prepare, measure, report; returns the results."""
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -155,15 +165,18 @@ def run(args):
     sql = sql_per_request(app, org, tokens, args.database_url)
     sweep = measure_sweep(args)
     routing = routing_bench.measure_routing(args.database_url, log, keep_db=args.keep_db)
+    notify = measure_notify(args)
     return {"meta": {"tickets": args.tickets, "postgres": postgres_version(args.database_url),
                      "cpus": os.cpu_count(), "python": platform.python_version(), "workers": WORKERS,
                      "threads": args.threads, "duration": args.duration, "repeats": args.repeats,
                      "warmup": args.warmup, "quick": args.quick, "sweep_sizes": None if args.skip_sweep
                      else args.sweep_sizes, "at": time.strftime("%Y-%m-%dT%H:%M:%S%z")},
             "dataset": loaded, "throughput": throughput, "list": listing, "callback": callback, "sweep": sweep,
-            "routing": routing,
+            "routing": routing, "notify": notify,
             "goals": {**report.goals(throughput, listing, callback), **(report.sweep_goals(sweep) if sweep else {}),
-                      "suggestions": {"pass": routing["pass"], "median_ms": routing["median_ms"]}},
+                      "suggestions": {"pass": routing["pass"], "median_ms": routing["median_ms"]},
+                      **({"delivery": {"pass": notify["pass"], "median_rate_two": notify["two"]["median_rate"]}}
+                         if notify else {})},
             "sql": sql, "errors": failures(list_tally, rounds) + at_50.errors}
 
 
@@ -177,9 +190,11 @@ def main(argv=None):
             dataset.drop_database(args.database_url)
     report.print_report(results)
     print("\n".join(routing_bench.summarise(results["routing"])))
+    if results["notify"]:
+        print("\n".join(notify_bench.summarise(results["notify"])))
     report.write_json(results, RESULTS / "latest.json")
     log(f"wrote {RESULTS / 'latest.json'}")
-    return 1 if results["errors"] else 0
+    return 1 if results["errors"] or (results["notify"] and not results["notify"]["ok"]) else 0
 
 
 if __name__ == "__main__":

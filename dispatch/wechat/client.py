@@ -2,8 +2,10 @@
 
 Every URL starts from WECHAT_API_BASE_URL, so tests and the demo talk to a local stub, never the internet.
 """
+import threading
+import urllib.request
 from datetime import timedelta
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import requests
 from flask import current_app
@@ -26,11 +28,27 @@ def _base():
     return current_app.config["WECHAT_API_BASE_URL"].rstrip("/")
 
 
+_local = threading.local()
+
+
+def _session(base):
+    """This thread's kept-alive session for a base URL. The environment's proxies (and no_proxy) are read once,
+    not on every call: requests' per-call .netrc and proxy lookups cost more than a send to a local peer."""
+    sessions = _local.__dict__.setdefault("sessions", {})
+    if base not in sessions:
+        session = requests.Session()
+        session.trust_env = False
+        if not urllib.request.proxy_bypass(urlsplit(base).hostname or ""):
+            session.proxies = {k: v for k, v in urllib.request.getproxies().items() if k in ("http", "https")}
+        sessions[base] = session
+    return sessions[base]
+
+
 def _call(method, path, **kwargs):
     """One HTTP call to WeChat; network trouble becomes a transient WeChatError."""
     try:
-        return requests.request(method, _base() + path, timeout=current_app.config["WECHAT_HTTP_TIMEOUT"],
-                                **kwargs)
+        return _session(_base()).request(method, _base() + path, timeout=current_app.config["WECHAT_HTTP_TIMEOUT"],
+                                  **kwargs)
     except requests.RequestException as exc:
         raise WeChatError(f"无法连接微信服务器：{exc.__class__.__name__}", transient=True) from None
 
