@@ -1,11 +1,13 @@
 """flask commands: users, tokens, categories and the demo data. Each is idempotent and says what it did."""
+import re
+
 import click
 from flask import current_app
 from sqlalchemy import select
 
 from dispatch.errors import AppError
 from dispatch.extensions import db
-from dispatch.org.models import Community, Department, Street
+from dispatch.org.models import Community, Department, Street, User
 from dispatch.org.roles import Role
 from dispatch.org.services import by_code, create_token, create_user, revoke_token
 from dispatch.teams.skills import CATEGORY_SKILLS
@@ -15,6 +17,9 @@ from dispatch.tickets.models import Category, Priority
 
 def _fail(exc):
     raise click.ClickException(exc.message) from exc
+
+
+OPENID = re.compile(r"[A-Za-z0-9_-]{6,64}")
 
 
 def load_categories():
@@ -60,6 +65,22 @@ def users_create(username, role, street, community, department, display_name, pa
     except AppError as exc:
         _fail(exc)
     click.echo(f"{'created' if created else 'updated'} user {user.username} ({user.role.value})")
+
+
+@users.command("wechat")
+@click.argument("username")
+@click.argument("openid", required=False)
+@click.option("--clear", is_flag=True, help="unbind the user's WeChat")
+def users_wechat(username, openid, clear):
+    """Bind a staff user's WeChat openid, so their notifications reach them in WeChat (or --clear it)."""
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise click.ClickException(f"no user {username}")
+    if not clear and not (openid and OPENID.fullmatch(openid)):
+        raise click.ClickException("give the openid (6–64 letters, digits, _ or -), or --clear")
+    user.wechat_openid = None if clear else openid
+    db.session.commit()
+    click.echo(f"{username}: {'WeChat unbound' if clear else 'notifications go to ' + openid}")
 
 
 @click.group("tokens")

@@ -304,3 +304,16 @@ def test_an_sms_mapping_without_a_provider_fails_visibly(org, reported, wechat_a
     drain(clock())
     [note] = rows(event="accepted")
     assert note.status == Status.FAILED and note.error_code == "sms_unconfigured"
+
+
+def test_a_directors_wechat_is_bound_from_the_command_line(app, org):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["users", "wechat", "director", "o_director_1"])
+    assert result.exit_code == 0 and "o_director_1" in result.output
+    db.session.expire_all()
+    assert org.director.wechat_openid == "o_director_1"
+    assert runner.invoke(args=["users", "wechat", "director", "bad id!"]).exit_code != 0
+    assert runner.invoke(args=["users", "wechat", "nobody", "o_director_1"]).exit_code != 0
+    runner.invoke(args=["users", "wechat", "director", "--clear"])
+    db.session.expire_all()
+    assert org.director.wechat_openid is None
