@@ -2,7 +2,7 @@
 from datetime import datetime, time, timedelta
 
 from flask import current_app
-from sqlalchemy import insert, select
+from sqlalchemy import insert, literal, select
 
 from dispatch.extensions import db
 from dispatch.notify.models import Notification, Status
@@ -12,46 +12,56 @@ from dispatch.org.roles import Role
 from dispatch.timeutil import as_utc, local
 
 
+STAFF = {"directors": (Role.COMMUNITY_DIRECTOR, User.community_id, "community_id"),
+         "supervisors": (Role.STREET_SUPERVISOR, User.street_id, "street_id")}
+
+
 def publish(news_items):
-    """Write the notifications the events call for (nothing is sent here); returns how many."""
-    rows = [row for news in news_items for row in _rows(news)]
+    """Write the notifications the events call for (nothing is sent here)."""
+    rows, staff = [], []
+    for news in news_items:
+        for message in messages_for(news):
+            if message.who in STAFF:
+                staff.append((news, message))
+            else:
+                rows.extend(_row(news, message, resident_id, user_id)
+                            for resident_id, user_id in _recipients(news, message.who))
     if rows:
         db.session.execute(insert(Notification.__table__), rows)
-    return len(rows)
+    for news, message in staff:
+        _insert_for_staff(news, message)
 
 
-def _rows(news):
-    for message in messages_for(news):
-        for resident_id, user_id in _recipients(news, message.who):
-            urgent = message.urgent or news.urgent
-            yield {"created_at": news.at, "event": message.event, "audience": message.audience,
-                   "ticket_id": news.ticket_id, "resident_id": resident_id, "user_id": user_id,
-                   "facts": news.facts, "urgent": urgent, "status": Status.PENDING, "attempts": 0,
-                   "next_attempt_at": _first_attempt(news.at, message.audience, urgent)}
+def _row(news, message, resident_id=None, user_id=None):
+    urgent = message.urgent or news.urgent
+    return {"created_at": news.at, "event": message.event, "audience": message.audience,
+            "ticket_id": news.ticket_id, "resident_id": resident_id, "user_id": user_id,
+            "facts": news.facts, "urgent": urgent, "status": Status.PENDING, "attempts": 0,
+            "next_attempt_at": _first_attempt(news.at, message.audience, urgent)}
 
 
 def _recipients(news, who):
-    """(resident_id, user_id) pairs for one audience of one event."""
+    """(resident_id, user_id) pairs for one audience of one event, other than a community's or street's staff."""
     if who == "residents":
         return [(rid, None) for rid in dict.fromkeys(news.resident_ids) if rid]
-    if who == "volunteer":
-        ids = [news.volunteer_id]
-    elif who == "previous_volunteer":
-        ids = [news.previous_volunteer_id]
-    elif who == "named":
-        ids = list(news.to_user_ids)
-    elif who == "directors":
-        ids = _staff(Role.COMMUNITY_DIRECTOR, User.community_id, news.community_id)
-    else:
-        ids = _staff(Role.STREET_SUPERVISOR, User.street_id, news.street_id)
+    ids = {"volunteer": [news.volunteer_id], "previous_volunteer": [news.previous_volunteer_id],
+           "named": list(news.to_user_ids)}[who]
     return [(None, uid) for uid in dict.fromkeys(ids) if uid]
 
 
-def _staff(role, column, scope_id):
+def _insert_for_staff(news, message):
+    """One INSERT … SELECT for the active directors (or supervisors) of the ticket's community (or street):
+    a new ticket costs one statement here, not a look-up and an insert."""
+    role, column, scope = STAFF[message.who]
+    scope_id = getattr(news, scope)
     if scope_id is None:
-        return []
-    return list(db.session.scalars(select(User.id).where(User.role == role, column == scope_id,
-                                                         User.active.is_(True)).order_by(User.id)))
+        return
+    table = Notification.__table__
+    values = _row(news, message)
+    del values["user_id"]
+    chosen = select(*(literal(v, table.c[k].type).label(k) for k, v in values.items()), User.id.label("user_id"))
+    chosen = chosen.where(User.role == role, column == scope_id, User.active.is_(True))
+    db.session.execute(insert(table).from_select([*values, "user_id"], chosen))
 
 
 def _first_attempt(at, audience, urgent):

@@ -74,4 +74,5 @@ def announce_sla(rows, events, now):
                                               "status": Status(row["status"]).label, "address": row["address"] or "",
                                               "community": community.name if community else "",
                                               "due": data["due_at"][:16].replace("T", " "), "category": ""}))
-    return publish(items) if items else 0
+    if items:
+        publish(items)
