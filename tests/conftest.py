@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 from flask_migrate import upgrade
+from werkzeug.serving import make_server
 from sqlalchemy import text
 
 from config import TestingConfig
@@ -18,6 +19,9 @@ from dispatch.org.principal import Principal
 from dispatch.org.services import create_token, create_user
 from dispatch.tickets import services
 from dispatch.tickets.models import Channel
+from dispatch.wechat import stub
+from dispatch.wechat.accounts import add_account
+from dispatch.wechat.client import forget_tokens
 
 PASSWORD = "correct-horse-9"
 START = datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)  # a Friday, 10:00 in Shanghai
@@ -178,3 +182,39 @@ def make_ticket(org):
                                   channel=overrides.pop("channel", Channel.PHONE), **overrides)
         return services.create_ticket(principal or Principal.from_user(org.admin), data)
     return make
+
+
+# ---- WeChat: the API stub on a real port, and 盐城路社区's account ----
+
+AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
+APPID = "wx1234567890abcdef"
+TOKEN = "yanchengluToken"
+
+
+@pytest.fixture(scope="session")
+def stub_server():
+    """The WeChat API stub served over real HTTP on a free port, for the whole session."""
+    server = make_server("127.0.0.1", 0, stub.create_stub_app(), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/_stub/wechat"
+    server.shutdown()
+
+
+@pytest.fixture
+def wechat_api(app, stub_server):
+    """Point the app's WeChat calls at the stub, with a clean stub state."""
+    stub.STATE.reset()
+    forget_tokens()
+    app.config.update(WECHAT_API_BASE_URL=stub_server, WECHAT_OPEN_BASE_URL=stub_server)
+    yield stub.STATE
+    stub.STATE.reset()
+    forget_tokens()
+
+
+@pytest.fixture
+def account(org):
+    """盐城路社区's account, with an AES key so all three modes work."""
+    acc, _ = add_account("yanchenglu", "盐城路社区", APPID, TOKEN, "secret-yanchenglu", aes_key=AES_KEY,
+                         community_code="yanchenglu", hotline="0532-83880001")
+    return acc

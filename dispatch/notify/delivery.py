@@ -90,7 +90,7 @@ def deliver(ids, now, threads=None):
     with ThreadPoolExecutor(max_workers=workers) as pool:
         settled = [(plan, result) for group, results in zip(groups.values(), pool.map(send_in_order, groups.values()))
                    for plan, result in zip(group, results)]
-    _record([(row, name, result) for (row, (name, _, _)), result in settled], now)
+    _record([(row, name, out, result) for (row, (name, out, _)), result in settled], now)
     return len(rows)
 
 
@@ -154,9 +154,11 @@ def _backoff(attempts):
     return min(ceiling, base * 2 ** max(0, attempts - 1)) * random.uniform(0.5, 1.5)
 
 
-def _settlement(row, name, result, now):
+def _settlement(row, name, out, result, now):
     """The columns a result leaves on its row."""
-    values = {"id": row.id, "channel": name, "claimed_until": None, "attempts": row.attempts,
+    account_code = out.account.code if out is not None and out.account is not None else None
+    values = {"id": row.id, "channel": name, "account_code": account_code, "claimed_until": None,
+              "attempts": row.attempts,
               "error_code": result.code, "error": result.message, "msgid": result.msgid, "sent_at": None,
               "next_attempt_at": row.next_attempt_at, "status": None}
     if result is HELD:  # not tried: no attempt spent, due as soon as the message ahead of it goes
@@ -178,22 +180,17 @@ def _settlement(row, name, result, now):
 
 def _record(outcomes, now):
     """Write every outcome in one statement; mark residents who left or refuse; tell the admin of bad setups."""
-    values = [_settlement(row, name, result, now) for row, name, result in outcomes]
+    values = [_settlement(row, name, out, result, now) for row, name, out, result in outcomes]
     if values:
         db.session.execute(update(Notification), values)
-    _mark_stopped([(row, result) for row, _, result in outcomes if result.kind == "stop" and result.code != "stopped"],
-                  now)
-    for row, _, result in outcomes:
+    for row, _, _, result in outcomes:
+        # WeChat just said this resident left or refuses (an address already marked says "stopped").
+        if result.kind == "stop" and result.code != "stopped" and row.resident_id:
+            mark_resident(row.resident_id, result.code, now)
         if result.kind == "failed":
             log.error("notification %s (%s) failed: %s %s; the admin's notify page lists it", row.id, row.event,
                       result.code, result.message)
     db.session.commit()
-
-
-def _mark_stopped(stopped, now):
-    for row, result in stopped:
-        if row.resident_id:
-            mark_resident(row.resident_id, result.code, now)
 
 
 def run_delivery(now):

@@ -39,6 +39,10 @@ class Message:
 RESIDENT_EVENTS = {"accept": "accepted", "dispatch": "dispatched", "start": "visit_started", "resolve": "resolved",
                    "wait_for_resident": "need_info", "approve_extension": "delayed", "reopen": "reopened"}
 CHASES = ("urge", "supervise")
+STAFF_EVENTS = frozenset({"dispatch", "take_back", "withdraw", *CHASES, "created", "return", "request_extension",
+                          "sla_breach", "sla_escalation"})
+# The timeline kinds anyone may hear of: a change of any other kind needs no News at all.
+NEWSWORTHY = frozenset(RESIDENT_EVENTS) | STAFF_EVENTS
 
 # Every message event, with its Chinese name (the admin's mapping page and the ticket page use these).
 EVENT_LABELS = {

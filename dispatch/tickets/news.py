@@ -3,8 +3,8 @@ from sqlalchemy import select
 
 from dispatch.extensions import db
 from dispatch.notify.outbox import publish
-from dispatch.notify.rules import News
-from dispatch.org.models import Community
+from dispatch.notify.rules import NEWSWORTHY, RESIDENT_EVENTS, News
+from dispatch.org.services import community_by_id
 from dispatch.org.roles import Role
 from dispatch.tickets.lifecycle import Status
 from dispatch.tickets.models import Priority, TicketReporter
@@ -29,7 +29,8 @@ def facts(ticket, now, note=None):
     """The values a template may show (templates.SOURCES)."""
     return {"number": ticket.number, "category": ticket.category.name if ticket.category else "未分类",
             "status": ticket.status.label if isinstance(ticket.status, Status) else str(ticket.status),
-            "note": note or "", "holder": _holder(ticket), "community": ticket.community.name if ticket.community else "",
+            "note": note or "", "holder": _holder(ticket),
+            "community": ticket.community.name if ticket.community else "",
             "time": _when(now), "due": _when(ticket.resolution_due_at), "description": ticket.description or "",
             "address": ticket.address or ""}
 
@@ -46,9 +47,11 @@ def _volunteer(user):
 
 def announce(ticket, kind, now, note=None, actor_role=None, previous_holder=None):
     """Write the notifications this change of the ticket calls for (see notify/rules.py)."""
+    if kind not in NEWSWORTHY:  # sign, comment, ...: nothing to look up on the way through
+        return
     community = ticket.community
     publish([News(kind=kind, ticket_id=ticket.id, at=now, facts=facts(ticket, now, note),
-                  resident_ids=_residents(ticket) if kind != "created" else (),
+                  resident_ids=_residents(ticket) if kind in RESIDENT_EVENTS else (),
                   community_id=ticket.community_id, street_id=community.street_id if community else None,
                   volunteer_id=_volunteer(ticket.assignee), previous_volunteer_id=_volunteer(previous_holder),
                   actor_role=actor_role.value if actor_role else None, urgent=ticket.priority is Priority.URGENT)])
@@ -57,15 +60,12 @@ def announce(ticket, kind, now, note=None, actor_role=None, previous_holder=None
 def announce_sla(rows, events, now):
     """The sweep's breaches and escalations, for the people its events name (rows: the claimed ticket rows)."""
     by_id = {row["id"]: row for row in rows}
-    communities = {}
     items = []
     for event in events:
         if event["kind"] not in ("sla_breach", "sla_escalation"):
             continue
         row = by_id[event["ticket_id"]]
-        if row["community_id"] not in communities:
-            communities[row["community_id"]] = db.session.get(Community, row["community_id"])
-        community = communities[row["community_id"]]
+        community = community_by_id(row["community_id"])
         data = event["data"]
         items.append(News(kind=event["kind"], ticket_id=row["id"], at=now, to_user_ids=tuple(data["to_user_ids"]),
                           to_role=data.get("to_role"),

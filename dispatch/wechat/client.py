@@ -46,9 +46,10 @@ def _session(base):
 
 def _call(method, path, **kwargs):
     """One HTTP call to WeChat; network trouble becomes a transient WeChatError."""
+    base = _base()
     try:
-        return _session(_base()).request(method, _base() + path, timeout=current_app.config["WECHAT_HTTP_TIMEOUT"],
-                                  **kwargs)
+        return _session(base).request(method, base + path, timeout=current_app.config["WECHAT_HTTP_TIMEOUT"],
+                                      **kwargs)
     except requests.RequestException as exc:
         raise WeChatError(f"无法连接微信服务器：{exc.__class__.__name__}", transient=True) from None
 

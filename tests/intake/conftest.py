@@ -1,46 +1,11 @@
-"""Fixtures for intake: WeChat accounts, a client that plays WeChat's servers, and the WeChat API stub on a port."""
+"""Fixtures for intake: the district's account and a client that plays WeChat's servers (the stub: tests/conftest)."""
 import itertools
-import threading
 
 import pytest
-from werkzeug.serving import make_server
 
-from dispatch.wechat import protocol, stub
+from dispatch.wechat import protocol
 from dispatch.wechat.accounts import add_account
-from dispatch.wechat.client import forget_tokens
-
-AES_KEY = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"
-APPID = "wx1234567890abcdef"
-TOKEN = "yanchengluToken"
-
-
-@pytest.fixture(scope="session")
-def stub_server():
-    """The WeChat API stub served over real HTTP on a free port, for the whole session."""
-    server = make_server("127.0.0.1", 0, stub.create_stub_app(), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}/_stub/wechat"
-    server.shutdown()
-
-
-@pytest.fixture
-def wechat_api(app, stub_server):
-    """Point the app's WeChat calls at the stub, with a clean stub state."""
-    stub.STATE.reset()
-    forget_tokens()
-    app.config.update(WECHAT_API_BASE_URL=stub_server, WECHAT_OPEN_BASE_URL=stub_server)
-    yield stub.STATE
-    stub.STATE.reset()
-    forget_tokens()
-
-
-@pytest.fixture
-def account(org):
-    """盐城路社区's account, with an AES key so all three modes work."""
-    acc, _ = add_account("yanchenglu", "盐城路社区", APPID, TOKEN, "secret-yanchenglu", aes_key=AES_KEY,
-                         community_code="yanchenglu", hotline="0532-83880001")
-    return acc
+from tests.conftest import AES_KEY, APPID, TOKEN
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from dispatch.extensions import db
 from dispatch.notify.templates import load_defaults
 from dispatch.org.models import Resident
 from dispatch.tickets.models import Channel
-from tests.intake.conftest import account, stub_server, wechat_api  # noqa: F401  (fixtures used by name)
 
 OPENID = "o_resident_wang"
 
@@ -17,7 +16,7 @@ def mappings(app, clean_db):
 
 
 @pytest.fixture
-def resident(account):  # noqa: F811
+def resident(account):
     """A resident who follows 盐城路社区's account."""
     person = Resident(account_code=account.code, openid=OPENID, phone="13800138000", name="王阿姨",
                       community_id=account.community_id)

@@ -14,7 +14,7 @@ from dispatch.org.principal import Principal
 from dispatch.tickets import services
 from dispatch.wechat import stub
 
-PEOPLE, STEPS = 12, ("accept", "dispatch", "sign")
+PEOPLE = 12
 
 
 class StubServer:
@@ -67,7 +67,7 @@ def test_every_notification_is_delivered_exactly_once_through_an_outage(org, acc
         ticket = make_ticket(f"{index}号楼走廊灯坏了", resident=person)
         services.transition(director, ticket, "accept")
         services.transition(director, ticket, "dispatch", department="water")
-        services.transition(dept, ticket, "sign")  # no message: three to each resident would be accepted, dispatched
+        services.transition(dept, ticket, "sign")  # no message: each resident hears "accepted", "dispatched"
     expected = db.session.scalar(select(func.count()).where(Notification.audience == "resident"))
     assert expected == PEOPLE * 2
 

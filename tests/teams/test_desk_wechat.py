@@ -5,7 +5,6 @@ import requests
 
 from dispatch.extensions import db
 from dispatch.teams.models import Volunteer
-from tests.intake.conftest import account, stub_server, wechat_api  # noqa: F401,F811  (fixtures used by name)
 
 OPENID = "o_volunteer_li"
 
