@@ -24,6 +24,7 @@ def create_app(config=None):
     from dispatch import scheduler as _scheduler  # noqa: F401  (the lease table)
     from dispatch.teams import models as _teams_models  # noqa: F401
     from dispatch.notify import models as _notify_models, views as notify_views  # noqa: F401
+    from dispatch.monitor import views as monitor_views
     from dispatch.teams import desk
     from dispatch.teams import admin as team_admin
     from dispatch.teams import views as team_views
@@ -51,6 +52,7 @@ def create_app(config=None):
     app.register_blueprint(team_admin.bp)
     app.register_blueprint(team_views.bp)
     app.register_blueprint(notify_views.bp)
+    app.register_blueprint(monitor_views.bp)
     # The demo's stand-in for WeChat and its simulator page: they answer 404 unless WECHAT_STUB is on.
     app.register_blueprint(stub.bp)
     app.register_blueprint(simulator.bp)

@@ -144,5 +144,6 @@ def init_app(app):
     from dispatch.sla.cli import sla
     from dispatch.wechat.cli import wechat
     from dispatch.notify.cli import notify
-    for command in (users, tokens, categories, seed_demo, wechat, scheduler, sla, notify):
+    from dispatch.monitor.cli import monitor
+    for command in (users, tokens, categories, seed_demo, wechat, scheduler, sla, notify, monitor):
         app.cli.add_command(command)

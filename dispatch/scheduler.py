@@ -57,6 +57,8 @@ JOBS = (
     Job("auto-assign", "dispatch.teams.services:run_auto_assign", seconds=30),
     Job("volunteer-rates", "dispatch.teams.services:refresh_rates", seconds=600),
     Job("notify-delivery", "dispatch.notify.delivery:run_delivery", seconds=5),
+    Job("auto-close", "dispatch.tickets.ratings:run_auto_close", seconds=600),
+    Job("monitor-refresh", "dispatch.monitor.refresh:run_refresh", seconds=60),
 )
 
 

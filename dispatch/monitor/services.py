@@ -1,0 +1,358 @@
+"""What the monitor pages ask for, turned into selections; who may see what; figures turned into tables."""
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from dispatch.errors import AppError, Forbidden, NotFound
+from dispatch.extensions import db
+from dispatch.monitor import metrics
+from dispatch.monitor.exports import Table
+from dispatch.monitor.facts import FORMULAS, RATE_LABELS
+from dispatch.monitor.metrics import GROUP_LABELS, GROUPS, MEASURE_LABELS, Selection
+from dispatch.org.models import Community, Department, Street, User
+from dispatch.org.roles import COMMUNITY_ROLES, Role
+from dispatch.tickets.lifecycle import STATUS_LABELS, Status
+from dispatch.tickets.models import CHANNEL_LABELS, Category, Channel
+from dispatch.timeutil import local
+
+MAX_DAYS = 732  # two years: longer periods belong to an export of two reports
+PERIODS = {"week": "本周", "month": "本月", "last_month": "上月", "30d": "近30天", "quarter": "近三个月", "year": "今年"}
+RATE_KEYS = ("response_rate", "resolution_rate", "satisfaction_rate", "on_time_resolution_rate", "reopen_rate")
+METRIC_COLUMNS = [
+    ("created", "工单数", "int"), ("valid", "有效工单", "int"),
+    ("response_rate", "响应率", "percent"), ("resolution_rate", "解决率", "percent"),
+    ("satisfaction_rate", "满意率", "percent"), ("on_time_resolution_rate", "按时办结率", "percent"),
+    ("response_p50", "响应用时中位数", "hours"), ("response_p90", "响应用时90分位", "hours"),
+    ("resolution_p50", "办结用时中位数", "hours"), ("resolution_p90", "办结用时90分位", "hours"),
+    ("returned", "退单", "int"), ("extended", "延期申请", "int"), ("reopened", "重办", "int"),
+]
+# Which measure (list of tickets) each column links to.
+COLUMN_MEASURES = {"created": "created", "valid": "valid", "response_rate": "responded_on_time",
+                   "resolution_rate": "resolved", "satisfaction_rate": "satisfied",
+                   "on_time_resolution_rate": "resolved_on_time", "returned": "returned", "extended": "extended",
+                   "reopened": "reopened"}
+
+
+class BadRequest(AppError):
+    """A query string a person can fix: 400 with what is wrong."""
+
+    status = 400
+
+
+# ---- the period ----
+
+def _parse_day(text, name):
+    try:
+        return date.fromisoformat(text)
+    except (TypeError, ValueError):
+        raise BadRequest(f"{name}「{text}」不是有效日期，请写成 2026-11-01 这样的格式") from None
+
+
+def period_of(args, today):
+    """The local dates start..end the page is about: from/to, a named period, or this month so far."""
+    if args.get("from") or args.get("to"):
+        start = _parse_day(args.get("from") or today.replace(day=1).isoformat(), "开始日期")
+        end = _parse_day(args.get("to") or today.isoformat(), "结束日期")
+        if start > end:
+            raise BadRequest("开始日期不能晚于结束日期")
+        if (end - start).days >= MAX_DAYS:
+            raise BadRequest(f"统计期最长 {MAX_DAYS} 天，请缩短")
+        return start, end
+    return named_period(args.get("period") or "month", today)
+
+
+def named_period(name, today):
+    """本周, 本月, 上月, 近30天, 近三个月, 今年."""
+    if name == "week":
+        return today - timedelta(days=today.weekday()), today
+    if name == "month":
+        return today.replace(day=1), today
+    if name == "last_month":
+        end = today.replace(day=1) - timedelta(days=1)
+        return end.replace(day=1), end
+    if name == "30d":
+        return today - timedelta(days=29), today
+    if name == "quarter":
+        return today - timedelta(days=89), today
+    if name == "year":
+        return today.replace(month=1, day=1), today
+    raise BadRequest(f"统计期「{name}」不认识，可选：" + "、".join(f"{k}（{v}）" for k, v in PERIODS.items()))
+
+
+# ---- the place and filters, within the caller's scope ----
+
+def _by_code(model, code, what):
+    row = db.session.scalar(select(model).where(model.code == code))
+    if row is None:
+        raise BadRequest(f"找不到{what}「{code}」")
+    return row
+
+
+def _choice(value, labels, what):
+    if value in labels:
+        return value
+    raise BadRequest(f"{what}「{value}」不认识，可选：" + "、".join(f"{k}（{v}）" for k, v in labels.items()))
+
+
+def filters_of(args):
+    """The optional filters of a query string, as Selection fields."""
+    found = {}
+    if args.get("category"):
+        found["category_id"] = _by_code(Category, args["category"], "类别").id
+    if args.get("department"):
+        found["department_id"] = _by_code(Department, args["department"], "职能部门").id
+    if args.get("channel"):
+        found["channel"] = _choice(args["channel"], {c.value: c.label for c in Channel}, "渠道")
+    if args.get("status"):
+        found["status"] = _choice(args["status"], {s.value: s.label for s in Status}, "状态")
+    if args.get("volunteer"):
+        if not args["volunteer"].isdigit() or db.session.get(User, int(args["volunteer"])) is None:
+            raise BadRequest(f"找不到志愿者「{args['volunteer']}」")
+        found["handler_user_id"] = int(args["volunteer"])
+    return found
+
+
+def place_of(args):
+    """The street and community a query string names (codes), as Selection fields."""
+    found = {}
+    if args.get("community"):
+        community = _by_code(Community, args["community"], "社区")
+        found.update(community_id=community.id, street_id=community.street_id)
+    elif args.get("street"):
+        found["street_id"] = _by_code(Street, args["street"], "街道").id
+    return found
+
+
+def scoped(principal, place):
+    """The place a caller asked for, checked against (or narrowed to) what they may see."""
+    role = principal.role
+    if role is Role.DISTRICT_ADMIN:
+        return place
+    if role is Role.STREET_SUPERVISOR:
+        if place.get("street_id", principal.street_id) != principal.street_id:
+            raise NotFound("找不到这个街道或社区的统计")  # like tickets: out of scope looks missing
+        return {**place, "street_id": principal.street_id}
+    if role in COMMUNITY_ROLES:
+        if place.get("community_id", principal.community_id) != principal.community_id:
+            raise NotFound("找不到这个街道或社区的统计")
+        community = db.session.get(Community, principal.community_id)
+        return {"community_id": community.id, "street_id": community.street_id}
+    raise Forbidden("统计分析只对区、街道和社区的管理人员开放")
+
+
+def selection_of(principal, args, today, place=None):
+    """The Selection a monitor request means, within the caller's scope."""
+    start, end = period_of(args, today)
+    where = scoped(principal, place if place is not None else place_of(args))
+    return Selection(start, end, **where, **filters_of(args))
+
+
+def group_of(args, default):
+    """The grouping a table asks for."""
+    return _choice(args.get("by") or default, GROUP_LABELS, "分组")
+
+
+def measure_of(args):
+    """Which tickets behind a figure a list asks for."""
+    return _choice(args.get("measure") or "created", MEASURE_LABELS, "统计口径")
+
+
+# ---- describing a selection to people ----
+
+def place_name(selection):
+    """区, 街道 or 社区 name of a selection."""
+    if selection.community_id:
+        return db.session.get(Community, selection.community_id).name
+    if selection.street_id:
+        return db.session.get(Street, selection.street_id).name
+    return "全区"
+
+
+def street_name(selection):
+    """The name of the selection's street, if it has one."""
+    return db.session.get(Street, selection.street_id).name if selection.street_id else None
+
+
+def described(selection):
+    """The filters applied, as (label, value) pairs for pages and exports."""
+    pairs = [("统计期", f"{selection.start:%Y-%m-%d} 至 {selection.end:%Y-%m-%d}（按创建日期）"),
+             ("范围", place_name(selection))]
+    names = {"category_id": ("类别", Category, "name"), "department_id": ("职能部门", Department, "name"),
+             "handler_user_id": ("志愿者", User, "display_name")}
+    for field, (label, model, attribute) in names.items():
+        value = getattr(selection, field)
+        if value is not None:
+            pairs.append((label, getattr(db.session.get(model, value), attribute)))
+    if selection.channel:
+        pairs.append(("渠道", CHANNEL_LABELS[Channel(selection.channel)]))
+    if selection.status:
+        pairs.append(("状态", STATUS_LABELS[Status(selection.status)]))
+    return pairs
+
+
+def formulas():
+    """Every formula the figures follow, as sentences."""
+    return list(FORMULAS.values())
+
+
+# ---- tables ----
+
+def metric_row(row, overdue=None):
+    """One figures row as the flat dict tables and exports use."""
+    flat = {"key": row.key, "label": row.label, **row.counts, **row.rates, **row.hours}
+    if overdue is not None:
+        flat["overdue"] = overdue.get(row.key, 0)
+    return flat
+
+
+def ranked(rows, rank):
+    """Rows best first by a rate (ties by volume); rows without the rate last."""
+    key = rank if rank in RATE_KEYS else "response_rate"
+    reverse_bad = key == "reopen_rate"  # fewer reopenings is better
+    return sorted(rows, key=lambda r: (r[key] is None, (r[key] or 0) * (1 if reverse_bad else -1),
+                                       -r["valid"], str(r["label"])))
+
+
+def metrics_table(selection, by, now, rank=None):
+    """The figures of a selection grouped by one dimension, as a Table (with 当前超时 per place)."""
+    rows = [metric_row(r) for r in metrics.figures(selection, by)]
+    columns = [("label", GROUP_LABELS[by], "text"), *METRIC_COLUMNS]
+    if by in ("street", "community"):
+        overdue = metrics.overdue_counts(selection, now, by=by)
+        for row in rows:
+            row["overdue"] = overdue.get(row["key"], 0)
+        columns.append(("overdue", "当前超时", "int"))
+    title = f"{place_name(selection)} 按{GROUP_LABELS[by]}统计"
+    return Table(title, columns, ranked(rows, rank), described(selection), formulas())
+
+
+def total_row(selection):
+    """The selection's figures in one row."""
+    return metric_row(metrics.figures(selection)[0])
+
+
+def tickets_table(selection, measure, items, title=None):
+    """The tickets behind a figure, as a Table."""
+    columns = [("number", "工单号", "text"), ("created_at", "创建时间", "datetime"), ("community", "社区", "text"),
+               ("category", "类别", "text"), ("status", "状态", "text"), ("description", "内容", "text"),
+               ("response_hours", "响应用时", "hours"), ("resolution_hours", "办结用时", "hours"),
+               ("responded_on_time", "按时响应", "text"), ("resolved_on_time", "按时办结", "text"),
+               ("rating", "评价", "text"), ("reopenings", "重办次数", "int"), ("returns", "退单次数", "int")]
+    rows = [ticket_row(ticket, fact) for ticket, fact in items]
+    return Table(title or f"{place_name(selection)} {MEASURE_LABELS[measure]}", columns, rows,
+                 described(selection) + [("口径", MEASURE_LABELS[measure])], formulas())
+
+
+RATING_LABELS = {"satisfied": "满意", "basically_satisfied": "基本满意", "unsatisfied": "不满意"}
+
+
+def ticket_row(ticket, fact):
+    """One ticket with its facts, flat."""
+    yes_no = {True: "是", False: "否"}
+    return {"number": ticket.number, "created_at": ticket.created_at, "community": ticket.community.name,
+            "category": ticket.category.name if ticket.category else "未分类", "status": ticket.status.label,
+            "description": ticket.description, "response_hours": fact.response_hours,
+            "resolution_hours": fact.resolution_hours, "responded_on_time": yes_no[fact.responded_on_time],
+            "resolved_on_time": yes_no[fact.resolved_on_time], "rating": RATING_LABELS.get(fact.rating, ""),
+            "reopenings": fact.reopenings, "returns": fact.returns}
+
+
+def overdue_table(selection, tickets, now):
+    """Tickets overdue now, as a Table."""
+    columns = [("number", "工单号", "text"), ("community", "社区", "text"), ("category", "类别", "text"),
+               ("status", "状态", "text"), ("deadline", "时限", "datetime"), ("late_hours", "已超时（小时）", "hours"),
+               ("holder", "承办", "text"), ("description", "内容", "text")]
+    rows = [{"number": t.number, "community": t.community.name,
+             "category": t.category.name if t.category else "未分类", "status": t.status.label,
+             "deadline": t.sla_deadline_at, "late_hours": _late_hours(t, now), "holder": holder_of(t),
+             "description": t.description} for t in tickets]
+    pairs = [("范围", place_name(selection)), ("时间", f"截至 {local(now):%Y-%m-%d %H:%M}")]
+    return Table(f"{place_name(selection)} 当前超时工单", columns, rows, pairs, [FORMULAS["overdue"]])
+
+
+def _late_hours(ticket, now):
+    deadline = ticket.sla_deadline_at or ticket.resolution_due_at
+    return round((now - deadline).total_seconds() / 3600, 1) if deadline and deadline < now else None
+
+
+def holder_of(ticket):
+    """Who holds a ticket now: a volunteer, a department, or the community."""
+    if ticket.assignee:
+        return ticket.assignee.display_name
+    if ticket.department:
+        return ticket.department.name
+    return "社区"
+
+
+def rate_labels():
+    """The rates' Chinese names."""
+    return {k: RATE_LABELS[k] for k in RATE_KEYS}
+
+
+def group_keys():
+    """The dimensions a table may be grouped by."""
+    return GROUPS
+
+
+# ---- the monthly report ----
+
+def month_of(text, today):
+    """The first day of the month a report is for: YYYY-MM, or last month by default."""
+    if not text:
+        return (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+    try:
+        first = date.fromisoformat(f"{text}-01")
+    except ValueError:
+        raise BadRequest(f"月份「{text}」无效，请写成 2026-10 这样的格式") from None
+    if first > today:
+        raise BadRequest(f"{text} 还没到，不能出月报")
+    return first
+
+
+def monthly_report(street, month_text, today, now):
+    """A street's report for one month: (file name, tables) with the three rates per community first."""
+    first = month_of(month_text, today)
+    last = min((first + timedelta(days=32)).replace(day=1) - timedelta(days=1), today)
+    selection = Selection(first, last, street_id=street.id)
+    communities = metrics_table(selection, "community", now)
+    communities.title = f"{first:%Y-%m} 各社区三率"
+    communities.rows.append({**total_row(selection), "label": "街道合计",
+                             "overdue": sum(r.get("overdue", 0) for r in communities.rows)})
+    categories = metrics_table(selection, "category", now)
+    categories.title = f"{first:%Y-%m} 按类别"
+    late = overdue_table(selection, metrics.overdue_tickets(selection, now), now)
+    late.title = "当前超时工单"
+    return f"{street.name}{first:%Y年%m月}月报", [communities, categories, late]
+
+
+# ---- links: a selection (narrowed to one row) as a query string ----
+
+CODED = {"street_id": ("street", Street), "community_id": ("community", Community),
+         "category_id": ("category", Category), "department_id": ("department", Department)}
+PLAIN = {"handler_user_id": "volunteer", "channel": "channel", "status": "status"}
+
+
+def link_args(selection, by=None, key=None, **extra):
+    """Query arguments that select the same tickets (narrowed to one group's key), for links and exports."""
+    if by:
+        selection = selection.narrowed(by, key) if key is not None else selection
+    found = {"from": selection.start.isoformat(), "to": selection.end.isoformat()}
+    for field, value in selection.filters().items():
+        if field in CODED:
+            name, model = CODED[field]
+            found[name] = db.session.get(model, value).code
+        else:
+            found[PLAIN[field]] = value
+    if "community" in found:
+        found.pop("street", None)
+    return {**found, **{k: v for k, v in extra.items() if v is not None}}
+
+
+def drill_url(by, key):
+    """Where a row's name leads: a street's or community's overview; None for other groupings."""
+    from flask import url_for
+    if by == "street" and key is not None:
+        return url_for("monitor.street", street_id=key)
+    if by == "community" and key is not None:
+        return url_for("monitor.community", community_id=key)
+    return None

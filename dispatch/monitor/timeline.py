@@ -1,0 +1,114 @@
+"""The same figures as metrics.figures, computed straight from the tickets and their timelines (the slow path).
+
+No facts and no rollup: one query aggregates each ticket's timeline entries, and the counters and
+percentiles are worked out here. The tests and `make bench` compare the two paths; an admin can too
+(`flask monitor check`).
+"""
+from collections import defaultdict
+
+from sqlalchemy import case, func, select
+
+from dispatch.extensions import db
+from dispatch.monitor.facts import (DAILY_COUNTS, NOT_COUNTED, RESOLVED, SATISFIED, local_day, percentile)
+from dispatch.monitor.metrics import GROUPS, HOUR_SOURCES, Row, labels_for
+from dispatch.org.models import Community
+from dispatch.org.services import community_by_id
+from dispatch.sla.calendar import working_minutes_between
+from dispatch.sla.calendars import calendar_for
+from dispatch.sla.services import STOPS_RESPONSE
+from dispatch.tickets.models import Ticket, TicketEvent
+from dispatch.timeutil import as_utc
+
+TICKET_KEYS = {"street_id": Community.street_id, "community_id": Ticket.community_id,
+               "category_id": Ticket.category_id, "handler_user_id": Ticket.assignee_id,
+               "department_id": Ticket.department_id, "channel": Ticket.channel, "status": Ticket.status}
+
+
+def _when(condition, value):
+    return case((condition, value))
+
+
+def _per_ticket(selection):
+    """One row per ticket of the selection with its timeline summed up."""
+    kind = TicketEvent.kind
+    starts, ends = selection.utc_bounds()
+    query = select(
+        Ticket.id, Ticket.status, Ticket.created_at, Ticket.response_due_at, Ticket.resolution_due_at,
+        Ticket.community_id, *(column.label(name) for name, column in TICKET_KEYS.items() if name != "community_id"),
+        func.min(_when(kind.in_(STOPS_RESPONSE), TicketEvent.at)).label("first_response"),
+        func.max(_when(kind == "resolve", TicketEvent.at)).label("last_resolve"),
+        func.max(_when(kind == "rated", TicketEvent.id)).label("last_rated_id"),
+        *(func.sum(_when(kind == k, 1)).label(k) for k in ("return", "request_extension", "reopen")),
+    ).join(Community, Community.id == Ticket.community_id).join(TicketEvent, TicketEvent.ticket_id == Ticket.id) \
+        .where(Ticket.created_at >= starts, Ticket.created_at < ends,
+               *(TICKET_KEYS[name] == value for name, value in selection.filters().items())) \
+        .group_by(Ticket.id, Community.street_id)
+    return db.session.execute(query).all()
+
+
+def _ratings(event_ids):
+    """The rating each of these 'rated' entries recorded."""
+    found = {}
+    ids = [i for i in event_ids if i]
+    for start in range(0, len(ids), 5000):
+        found.update(db.session.execute(select(TicketEvent.id, TicketEvent.data["rating"].as_string())
+                                        .where(TicketEvent.id.in_(ids[start:start + 5000]))).all())
+    return found
+
+
+def _on_time(at, due):
+    return at is not None and (due is None or as_utc(at) <= as_utc(due))
+
+
+def _value(member):
+    return getattr(member, "value", member)
+
+
+def _counted(ticket, rating):
+    """The counters one ticket adds, worked out from its summed-up timeline."""
+    status = _value(ticket.status)
+    valid = status not in NOT_COUNTED
+    resolved = status in RESOLVED
+    flags = {"created": True, "valid": valid, "responded": ticket.first_response is not None,
+             "responded_on_time": _on_time(ticket.first_response, ticket.response_due_at),
+             "resolved": resolved, "resolved_on_time": resolved and _on_time(ticket.last_resolve,
+                                                                                ticket.resolution_due_at),
+             "rated": rating is not None, "satisfied": rating in SATISFIED, "reopened": bool(ticket.reopen),
+             "returned": bool(getattr(ticket, "return")), "extended": bool(ticket.request_extension)}
+    return {name: int(flags[name] and (valid or name == "created")) for name in DAILY_COUNTS}
+
+
+def _hours(ticket):
+    """Working hours to the first response and to the latest resolution (if resolved now)."""
+    calendar = calendar_for(community_by_id(ticket.community_id))
+    resolved_at = ticket.last_resolve if _value(ticket.status) in RESOLVED else None
+    return {"response_hours": _working_hours(calendar, ticket.created_at, ticket.first_response),
+            "resolution_hours": _working_hours(calendar, ticket.created_at, resolved_at)}
+
+
+def _working_hours(calendar, start, end):
+    return None if end is None else round(working_minutes_between(calendar, start, end) / 60, 4)
+
+
+def figures_from_timeline(selection, by=None):
+    """metrics.figures(selection, by), computed from the timeline alone."""
+    tickets = [t for t in _per_ticket(selection)
+               if selection.start <= local_day(t.created_at) <= selection.end]
+    ratings = _ratings([t.last_rated_id for t in tickets])
+    counts = defaultdict(lambda: dict.fromkeys(DAILY_COUNTS, 0))
+    values = defaultdict(lambda: defaultdict(list))
+    for ticket in tickets:
+        key = _value(getattr(ticket, GROUPS[by])) if by else None
+        for name, value in _counted(ticket, ratings.get(ticket.last_rated_id)).items():
+            counts[key][name] += value
+        for column, hours in _hours(ticket).items():
+            values[key][column].append(hours)
+    labels = labels_for(by, list(counts))
+    return [Row(key, labels.get(key, "合计"), counted,
+                {name: _rounded(percentile(values[key][column], fraction))
+                 for name, (column, fraction) in HOUR_SOURCES.items()}) for key, counted in counts.items()]
+
+
+def _rounded(value):
+    return None if value is None else round(float(value), 2)
+

@@ -1,0 +1,163 @@
+"""Monitor pages: the district's and a street's overview, a director's view, tables, lists and exports."""
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask_login import login_required
+
+from dispatch.errors import NotFound
+from dispatch.extensions import db
+from dispatch.monitor import charts, metrics, services
+from dispatch.monitor.exports import csv_response, xlsx_response
+from dispatch.monitor.models import MonitorMark
+from dispatch.org.auth import console_principal
+from dispatch.org.models import Community, Street
+from dispatch.org.roles import COMMUNITY_ROLES, Role
+from dispatch.timeutil import local, now
+
+bp = Blueprint("monitor", __name__, url_prefix="/monitor")
+OVERDUE_SHOWN = 15
+PAGE_SIZE = 50
+EXPORTS = {"csv": csv_response, "xlsx": xlsx_response}
+
+
+@bp.before_request
+@login_required
+def _staff_only():
+    """Volunteers and departments have their desk; the monitor is for managers (scoped per request)."""
+    services.scoped(console_principal(), {})
+
+
+@bp.context_processor
+def _links():
+    """Templates build every link from the selection they show."""
+    return {"link_args": services.link_args, "drill_url": services.drill_url}
+
+
+def _today():
+    return local(now()).date()
+
+
+def _selection(place=None):
+    return services.selection_of(console_principal(), request.args, _today(), place)
+
+
+def _freshness():
+    mark = db.session.get(MonitorMark, "facts")
+    return local(mark.refreshed_at) if mark and mark.refreshed_at else None
+
+
+def _export(table, fmt, filename):
+    if fmt not in EXPORTS:
+        raise NotFound("只能导出 csv 或 xlsx")
+    return EXPORTS[fmt](table, filename)
+
+
+@bp.get("/")
+def home():
+    """Each manager's own overview: the district's, their street's or their community's."""
+    principal = console_principal()
+    if principal.role is Role.STREET_SUPERVISOR:
+        return redirect(url_for(".street", street_id=principal.street_id))
+    if principal.role in COMMUNITY_ROLES:
+        return redirect(url_for(".community", community_id=principal.community_id))
+    return redirect(url_for(".district"))
+
+
+def _overview(selection, by, template, **context):
+    """An overview page: totals, the places side by side, trend lines, what is overdue."""
+    at = now()
+    rate = request.args.get("rate") if request.args.get("rate") in services.RATE_KEYS else "response_rate"
+    table = services.metrics_table(selection, by, at, request.args.get("rank") or rate) if by else None
+    weekly = metrics.trend(selection, "week", 12, by)
+    monthly = metrics.trend(selection, "month", 12, by)
+    return render_template(
+        template, selection=selection, by=by, table=table, total=services.total_row(selection), rate=rate,
+        charts=charts.overview(table, weekly, monthly, rate, by), periods=services.PERIODS,
+        overdue=metrics.overdue_tickets(selection, at, OVERDUE_SHOWN), overdue_total=metrics.total_overdue(
+            selection, at), filters=services.described(selection), formulas=services.FORMULAS,
+        rate_labels=services.rate_labels(), columns=services.METRIC_COLUMNS, measures=services.COLUMN_MEASURES,
+        refreshed=_freshness(), now=at, args=request.args, street_name=services.street_name(selection), **context)
+
+
+@bp.get("/district")
+def district():
+    """The district's overview: streets side by side, ranked; trends; what is overdue."""
+    selection = _selection({})
+    if selection.street_id:  # a supervisor (or director) has no district view: their own is the nearest
+        return redirect(url_for(".home"))
+    return _overview(selection, "street", "monitor/overview.html", level="district")
+
+
+@bp.get("/streets/<int:street_id>")
+def street(street_id):
+    """A street's overview: its communities side by side, ranked; trends; what is overdue."""
+    if db.session.get(Street, street_id) is None:
+        raise NotFound("找不到这个街道")
+    selection = _selection({"street_id": street_id})
+    return _overview(selection, "community", "monitor/overview.html", level="street")
+
+
+@bp.get("/communities/<int:community_id>")
+def community(community_id):
+    """A community's view (the director's): its figures by category, volunteer, department, channel, state."""
+    found = db.session.get(Community, community_id)
+    if found is None:
+        raise NotFound("找不到这个社区")
+    selection = _selection({"community_id": found.id, "street_id": found.street_id})
+    breakdowns = [(by, services.metrics_table(selection, by, now(), request.args.get("rank")))
+                  for by in ("category", "volunteer", "department", "channel", "status")]
+    return _overview(selection, None, "monitor/overview.html", level="community", breakdowns=breakdowns)
+
+
+@bp.get("/table", defaults={"fmt": None})
+@bp.get("/table.<fmt>")
+def table(fmt):
+    """Any grouping of any selection as a table; .csv and .xlsx export it with the filters applied."""
+    selection = _selection()
+    by = services.group_of(request.args, "community" if selection.street_id else "street")
+    found = services.metrics_table(selection, by, now(), request.args.get("rank"))
+    if fmt:
+        return _export(found, fmt, found.title)
+    return render_template("monitor/table.html", table=found, selection=selection, by=by, args=request.args,
+                           columns=services.METRIC_COLUMNS, measures=services.COLUMN_MEASURES,
+                           groups=metrics.GROUP_LABELS, formulas=services.FORMULAS, periods=services.PERIODS)
+
+
+@bp.get("/tickets", defaults={"fmt": None})
+@bp.get("/tickets.<fmt>")
+def tickets(fmt):
+    """The tickets behind a figure (a measure of a selection), so anyone can check it."""
+    selection = _selection()
+    measure = services.measure_of(request.args)
+    page = request.args.get("page", "1")
+    page = int(page) if page.isdigit() and int(page) > 0 else 1
+    if fmt:
+        items, total = metrics.behind(selection, measure)
+        return _export(services.tickets_table(selection, measure, items), fmt, f"{services.place_name(selection)}工单")
+    items, total = metrics.behind(selection, measure, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    return render_template("monitor/tickets.html", table=services.tickets_table(selection, measure, items),
+                           total=total, page=page, pages=max(1, -(-total // PAGE_SIZE)), measure=measure,
+                           measures=metrics.MEASURE_LABELS, selection=selection, args=request.args,
+                           formulas=services.FORMULAS)
+
+
+@bp.get("/overdue", defaults={"fmt": None})
+@bp.get("/overdue.<fmt>")
+def overdue(fmt):
+    """Every ticket overdue now in a place, the longest overdue first."""
+    selection = _selection()
+    at = now()
+    found = services.overdue_table(selection, metrics.overdue_tickets(selection, at), at)
+    if fmt:
+        return _export(found, fmt, found.title)
+    return render_template("monitor/overdue.html", table=found, selection=selection, args=request.args,
+                           formulas=services.FORMULAS)
+
+
+@bp.get("/streets/<int:street_id>/report.xlsx")
+def monthly_report(street_id):
+    """A street's monthly report: the three rates per community, by category, and what was overdue."""
+    found = db.session.get(Street, street_id)
+    if found is None:
+        raise NotFound("找不到这个街道")
+    services.scoped(console_principal(), {"street_id": street_id})
+    filename, tables = services.monthly_report(found, request.args.get("month"), _today(), now())
+    return xlsx_response(tables, filename)
