@@ -133,7 +133,8 @@ def scoped(principal, place):
             raise NotFound("找不到这个街道或社区的统计")  # like tickets: out of scope looks missing
         return {**place, "street_id": principal.street_id}
     if role in COMMUNITY_ROLES:
-        if place.get("community_id", principal.community_id) != principal.community_id:
+        asks_wider = bool(place) and "community_id" not in place  # their street as a whole is not theirs
+        if asks_wider or place.get("community_id", principal.community_id) != principal.community_id:
             raise NotFound("找不到这个街道或社区的统计")
         community = db.session.get(Community, principal.community_id)
         return {"community_id": community.id, "street_id": community.street_id}
