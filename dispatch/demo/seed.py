@@ -19,12 +19,14 @@ from dispatch.sla.policies import seed_defaults as seed_sla_policies
 from dispatch.demo import data
 from dispatch.demo.wechat import seed_accounts
 from dispatch.extensions import db
+from dispatch.intake.wechat_service import RESIDENT
+from dispatch.monitor import refresh
 from dispatch.notify.models import Notification
 from dispatch.org.models import Community, Department, District, Street, User
 from dispatch.org.principal import SYSTEM, Principal
 from dispatch.org.roles import Role
 from dispatch.org.services import create_user
-from dispatch.tickets import services
+from dispatch.tickets import ratings, services
 from dispatch.tickets.lifecycle import OPEN_STATUSES, TERMINAL_STATUSES, Status
 from dispatch.teams.models import Volunteer
 from dispatch.teams.skills import SKILLS
@@ -101,6 +103,7 @@ WAIT_NOTES = ("请居民补充具体楼号、单元和门牌号", "需入户查�
 EXTENSION_NOTES = ("配件需要订购，预计三天到货", "需协调楼上住户入户检修，对方出差未归",
                    "需待天气转好后进行室外作业", "涉及公共维修资金，需业主签字同意")
 REFUSE_NOTES = ("延期理由不充分，请按原时限办结", "居民反映强烈，请优先处理，不予延期")
+RATING_WEIGHTS = {"satisfied": 75, "basically_satisfied": 18, "unsatisfied": 7}
 REOPEN_NOTES = ("回访时居民反映问题仍未解决", "居民再次来电，同一问题又出现了", "回访不满意，要求重新处理")
 INVALID_NOTES = ("居民误操作发送的空白消息", "重复提交，已在电话中答复", "非本社区辖区，已告知居民向所在社区反映",
                  "经核实为测试消息", "无法联系到居民，内容无法核实")
@@ -151,6 +154,7 @@ def seed(if_empty=False, ticket_count=400, now=None, rng_seed=20151106):
     lines.append(_seed_volunteers(users, now))
     lines.append(_seed_tickets(org, users, ticket_count, now, random.Random(rng_seed)))
     lines.append(_forget_old_news(now))
+    lines.append(f"monitor: figures of {refresh.rebuild(now)} ticket(s) read off their timelines")
     lines.append(seed_accounts())
     lines += _login_block(org)
     lines.append(_status_summary())
@@ -541,6 +545,7 @@ class World:
                 add(Step("wait_for_resident", manager, S.WAITING_RESIDENT, (20, 600), note=rng.choice(WAIT_NOTES)))
                 add(Step("resume", manager, S.ACCEPTED, (180, 4000)))
             add(Step("resolve", manager, S.RESOLVED, (30, 2000), note=resolution))
+        self._maybe_rate(steps, "unsatisfied" if wants["reopen"] else None)
         add(Step("close", self._manager(plan), S.CLOSED, (120, 3000)))
         if wants["reopen"]:
             add(Step("reopen", self._manager(plan), S.REOPENED, (600, 5000), note=rng.choice(REOPEN_NOTES)))
@@ -554,8 +559,16 @@ class World:
             else:
                 add(Step("resolve", self._manager(plan), S.RESOLVED, (60, 2000),
                          note=rng.choice(data.RESOLUTION_NOTES[category])))
+            self._maybe_rate(steps)
             add(Step("close", self._manager(plan), S.CLOSED, (120, 3000)))
         return self._cut(steps, fate)
+
+    def _maybe_rate(self, steps, rating=None):
+        """Most residents rate a resolution before it is closed: mostly satisfied, some not (the 满意率)."""
+        if rating is None and self.rng.random() > 0.7:
+            return
+        rating = rating or self.rng.choices(list(RATING_WEIGHTS), weights=list(RATING_WEIGHTS.values()))[0]
+        steps.append(Step("rated", RESIDENT, None, (30, 1440), hours=None, params={"rating": rating}))
 
     def _handle(self, plan, steps, targets, wants, resolution):
         """Dispatch, maybe a return and a second dispatch, then sign, start, detours and resolve."""
@@ -663,6 +676,10 @@ class World:
         ticket = plan.ticket
         if step.name == "comment":
             services.comment(step.who, ticket, step.note, now=at)
+            return
+        if step.name == "rated":
+            rating = step.params["rating"]
+            ratings.keep_rating(step.who, ticket, rating, at, note=ratings.RATINGS[rating])
             return
         params = step.params
         if step.params.get("duplicate"):
