@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench install db demo clean
+.PHONY: run test bench install db demo clean vendor
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -33,6 +33,15 @@ test: install  ## the whole suite (SQLite unless TEST_DATABASE_URL is set)
 
 bench: install  ## ticket creation, WeChat callback and list latency against baselines, the SLA sweep at 200k and 2M tickets, dispatch suggestions among 500 volunteers, and notification delivery (10,000 through the WeChat stub, one and two drain processes), on PostgreSQL
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+vendor:  ## refresh dispatch/static/vendor/ from package-lock.json (needs Node and npm; `make run` does not)
+	npm ci --no-audit --no-fund
+	mkdir -p dispatch/static/vendor/echarts
+	cp node_modules/echarts/dist/echarts.min.js node_modules/echarts/LICENSE node_modules/echarts/NOTICE \
+	   dispatch/static/vendor/echarts/
+	cp node_modules/echarts/licenses/LICENSE-d3 dispatch/static/vendor/echarts/LICENSE-d3
+	cp node_modules/zrender/LICENSE dispatch/static/vendor/echarts/LICENSE-zrender
+	@node -p '"echarts " + require("./node_modules/echarts/package.json").version + " copied; update the version in dispatch/static/vendor/README.md if it changed"'
 
 clean:  ## remove the virtualenv and the local database
 	rm -rf $(VENV) instance/dispatch.sqlite
