@@ -74,7 +74,7 @@ def _overview(selection, by, template, **context):
         overdue=metrics.overdue_tickets(selection, at, OVERDUE_SHOWN), overdue_total=metrics.total_overdue(
             selection, at), filters=services.described(selection), formulas=services.FORMULAS,
         rate_labels=services.rate_labels(), columns=services.METRIC_COLUMNS, measures=services.COLUMN_MEASURES,
-        refreshed=_freshness(), now=at, args=request.args, street_name=services.street_name(selection), **context)
+        refreshed=_freshness(), now=at, args=request.args, groups=metrics.GROUP_LABELS, street_name=services.street_name(selection), **context)
 
 
 @bp.get("/district")
