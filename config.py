@@ -60,6 +60,9 @@ class Config:
         self.VOLUNTEER_SIGN_MINUTES = int(os.environ.get("VOLUNTEER_SIGN_MINUTES", 30))
         # Likely duplicates: open tickets of the same community and category opened within this many days.
         self.DUPLICATE_WINDOW_DAYS = int(os.environ.get("DUPLICATE_WINDOW_DAYS", 7))
+        # A resolved ticket the resident has not rated closes by itself this many calendar days (24 h each)
+        # after its resolution (the auto-close job); 0 keeps it open until someone rates or closes it.
+        self.AUTO_CLOSE_DAYS = int(os.environ.get("AUTO_CLOSE_DAYS", 7))
         self.WECHAT_TRIAGE_COMMUNITY = os.environ.get("WECHAT_TRIAGE_COMMUNITY")  # district account, no community
         self.WECHAT_STUB = _bool("WECHAT_STUB", False)  # serve a fake WeChat API under /_stub/wechat (demo)
         self.PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")

@@ -127,6 +127,8 @@ def document():
             ticket + "/accept": {"post": _op("受理", "200", "TicketDetail", body="Accept", params=NUMBER)},
             ticket + "/classify": {"post": _op("改分类/优先级", "200", "TicketDetail", body="Classify", params=NUMBER)},
             ticket + "/comments": {"post": _op("添加备注", "201", "TicketDetail", body="Comment", params=NUMBER)},
+            ticket + "/callbacks": {"post": _op("记录回访（已办结或已关闭的工单）", "201", "TicketDetail",
+                                                body="Callback", params=NUMBER)},
             ticket + "/transitions": {"post": _op("状态操作", "200", "TicketDetail", body="Transition",
                                                   params=NUMBER)},
             "/categories": {"get": _op("分类", "200", "CategoryList")},
@@ -139,6 +141,7 @@ def document():
             "schemas": {
                 "TicketCreate": schema_object(ts.TicketCreateIn), "Accept": schema_object(ts.AcceptIn),
                 "Classify": schema_object(ts.ClassifyIn), "Comment": schema_object(ts.CommentIn),
+                "Callback": schema_object(ts.CallbackIn),
                 "Transition": schema_object(ts.TransitionIn), "Ticket": schema_object(ts.TicketOut),
                 "TicketDetail": schema_object(ts.TicketDetailOut), "Event": schema_object(ts.EventOut),
                 "Page": schema_object(ts.PageOut),

@@ -17,6 +17,7 @@ from dispatch.storage import storage
 from dispatch.tickets import services
 from dispatch.tickets.lifecycle import TERMINAL_STATUSES, Status
 from dispatch.tickets.models import Channel, Ticket, TicketPhoto
+from dispatch.tickets.ratings import RATINGS, keep_rating, rated_since_resolved
 
 MAX_PHOTOS = 9
 MAX_DESCRIPTION = 2000
@@ -24,7 +25,6 @@ MAX_ADDRESS = 200
 MAX_COMMENT = 500
 MY_TICKETS_LIMIT = 100
 DUPLICATE_WINDOW = timedelta(minutes=10)
-RATINGS = {"satisfied": "满意", "basically_satisfied": "基本满意", "unsatisfied": "不满意"}
 MOBILE = re.compile(r"^1[3-9]\d{9}$")
 LANDLINE = re.compile(r"^0[1-9]\d{8,10}$")  # area code (3 or 4 digits with the 0) + 7 or 8 digits
 PHONE_MESSAGE = "请填写手机号（11 位，如 13812345678）或带区号的座机（如 0532-83880001）"
@@ -246,12 +246,6 @@ def _attach(ticket, photos, now):
 
 # ---- rating ----
 
-def rated_since_resolved(ticket):
-    """Whether the resident has already rated the latest resolution."""
-    last_resolve = max((e.id for e in ticket.events if e.kind == "resolve"), default=0)
-    return any(e.kind == "rated" and e.id > last_resolve for e in ticket.events)
-
-
 def can_rate(ticket):
     """A resolved ticket whose result the resident has not rated yet."""
     return ticket.status is Status.RESOLVED and not rated_since_resolved(ticket)
@@ -268,8 +262,8 @@ def _refusal(ticket):
     return f"工单办结后才能评价。这张工单现在是「{ticket.status.label}」。"
 
 
-def rate(ticket, rating, comment, now):
-    """Keep the resident's rating; satisfied closes the ticket, unsatisfied sends it back to be redone."""
+def _check_rating(ticket, rating, comment):
+    """Refuse a rating that cannot be kept; returns the comment trimmed."""
     refusal = _refusal(ticket)
     if refusal:
         raise Conflict(refusal)
@@ -278,13 +272,21 @@ def rate(ticket, rating, comment, now):
         raise Invalid("请选择「满意」「基本满意」或「不满意」", fields={"rating": ["必选"]})
     if len(comment) > MAX_COMMENT:
         raise Invalid(f"意见最多 {MAX_COMMENT} 字，现在是 {len(comment)} 字", fields={"comment": ["过长"]})
-    label = RATINGS[rating]
+    return comment
+
+
+def rate(ticket, rating, comment, now, redo=True):
+    """Keep the resident's rating: satisfied closes the ticket; unsatisfied has it redone, or closed if they decline."""
+    comment = _check_rating(ticket, rating, comment)
+    label, unsatisfied = RATINGS[rating], rating == "unsatisfied"
     with services.one_transaction():
-        ticket.rating, ticket.rating_comment, ticket.rated_at = rating, comment or None, now
-        services.record(ticket, RESIDENT, "rated", now, note=label + (f"：{comment}" if comment else ""),
-                        rating=rating, comment=comment or None)
-        if rating == "unsatisfied":
+        keep_rating(RESIDENT, ticket, rating, now, note=label + (f"：{comment}" if comment else ""),
+                    comment=comment or None, source="resident", **({"redo": redo} if unsatisfied else {}))
+        if unsatisfied and redo:
             services.transition(RESIDENT, ticket, "reopen", note=f"居民不满意：{comment or '未填写原因'}", now=now)
+        elif unsatisfied:
+            services.transition(RESIDENT, ticket, "close", now=now,
+                                note=f"居民不满意，但不需要重新办理：{comment or '未填写意见'}")
         else:
             services.transition(RESIDENT, ticket, "close", note=f"居民评价：{label}", now=now)
     return ticket

@@ -187,22 +187,25 @@ def ticket(number):
     return _ticket_page(services.my_ticket(g.resident, number))
 
 
+RATED = {"redo": "已收到您的评价。很抱歉没有让您满意，我们会重新办理，并尽快联系您。",
+         "no_redo": "已收到您的意见，我们会认真改进。按您的意思，这张工单不再重新办理，已完成。",
+         "done": "谢谢您的评价！这张工单已完成。"}
+
+
 @bp.post("/tickets/<number>/rating")
 def rate(number):
-    """Rate a resolved ticket: satisfied closes it, unsatisfied has it redone."""
+    """Rate a resolved ticket: satisfied closes it; unsatisfied has it redone unless the resident declines."""
     found = services.my_ticket(g.resident, number)
     choice, comment = request.form.get("rating", ""), request.form.get("comment", "")
+    redo = request.form.get("redo", "1") != "0"  # a form without the choice (an older page) means redo
     try:
-        services.rate(found, choice, comment, now())
+        services.rate(found, choice, comment, now(), redo=redo)
     except AppError as exc:
         db.session.rollback()
         found = services.my_ticket(g.resident, number)
-        return _ticket_page(found, exc.message, {"rating": choice, "comment": comment.strip()},
+        return _ticket_page(found, exc.message, {"rating": choice, "comment": comment.strip(), "redo": redo},
                             409 if exc.status == 409 else 400)
-    if choice == "unsatisfied":
-        flash("已收到您的评价。很抱歉没有让您满意，我们会重新办理，并尽快联系您。", "success")
-    else:
-        flash("谢谢您的评价！这张工单已完成。", "success")
+    flash(RATED["done" if choice != "unsatisfied" else "redo" if redo else "no_redo"], "success")
     return redirect(url_for(".ticket", number=number))
 
 

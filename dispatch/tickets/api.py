@@ -5,10 +5,10 @@ from marshmallow.experimental.context import Context
 from dispatch.apiutil import API_PREFIX, authenticate_bearer, json_body
 from dispatch.extensions import csrf
 from dispatch.org.services import requested_community
-from dispatch.tickets import queries, services
+from dispatch.tickets import callbacks, queries, services
 from dispatch.tickets.models import Channel, Priority
-from dispatch.tickets.schemas import (AcceptIn, CategoryOut, ClassifyIn, CommentIn, PageOut, TicketCreateIn,
-                                      TicketDetailOut, TicketListIn, TransitionIn)
+from dispatch.tickets.schemas import (AcceptIn, CallbackIn, CategoryOut, ClassifyIn, CommentIn, PageOut,
+                                      TicketCreateIn, TicketDetailOut, TicketListIn, TransitionIn)
 from dispatch.timeutil import now
 
 bp = Blueprint("tickets_api", __name__, url_prefix=API_PREFIX)
@@ -16,8 +16,8 @@ csrf.exempt(bp)  # bearer tokens, not cookies: there is no cross-site request to
 bp.before_request(authenticate_bearer)
 
 # Schemas are stateless; building one per request deep-copies its fields, so build each once.
-CREATE_IN, LIST_IN, ACCEPT_IN, CLASSIFY_IN, COMMENT_IN, TRANSITION_IN = (
-    TicketCreateIn(), TicketListIn(), AcceptIn(), ClassifyIn(), CommentIn(), TransitionIn())
+CREATE_IN, LIST_IN, ACCEPT_IN, CLASSIFY_IN, COMMENT_IN, TRANSITION_IN, CALLBACK_IN = (
+    TicketCreateIn(), TicketListIn(), AcceptIn(), ClassifyIn(), CommentIn(), TransitionIn(), CallbackIn())
 DETAIL_OUT, PAGE_OUT, CATEGORIES_OUT = TicketDetailOut(), PageOut(), CategoryOut(many=True)
 
 
@@ -82,6 +82,16 @@ def add_comment(number):
     ticket = services.get_visible(g.principal, number)
     data = COMMENT_IN.load(json_body())
     return _detail(services.comment(g.principal, ticket, data["note"]), 201)
+
+
+@bp.post("/tickets/<number>/callbacks")
+def call_back(number):
+    """Record a call-back (回访); its satisfaction may become the rating and close the ticket."""
+    ticket = services.get_visible(g.principal, number)
+    data = CALLBACK_IN.load(json_body())
+    callbacks.record_callback(g.principal, ticket, data["reached"], data["rating"], data["note"], now(),
+                              version=data["version"])
+    return _detail(ticket, 201)
 
 
 @bp.post("/tickets/<number>/transitions")

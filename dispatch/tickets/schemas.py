@@ -8,6 +8,8 @@ from dispatch.org.principal import phone_for
 from dispatch.org.schemas import CodeName
 from dispatch.tickets.lifecycle import ACTIONS, Status, allowed_actions
 from dispatch.tickets.models import Channel, Priority
+from dispatch.tickets.ratings import RATINGS
+from dispatch.tickets.callbacks import MAX_NOTE as CALLBACK_NOTE
 from dispatch.sla import services as sla
 from dispatch.timeutil import SHANGHAI, as_utc, now
 
@@ -132,6 +134,16 @@ class CommentIn(Schema):
     """POST /tickets/{number}/comments."""
 
     note = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class CallbackIn(Schema):
+    """POST /tickets/{number}/callbacks: a call-back (回访) to the resident of a resolved or closed ticket."""
+
+    reached = fields.Boolean(required=True, metadata={"description": "电话是否接通"})
+    rating = fields.String(validate=_choice(list(RATINGS)), load_default=None, allow_none=True,
+                           metadata={"description": "居民满意度（接通时选填）；尚无评价的已办结工单以此为评价"})
+    note = fields.String(validate=validate.Length(max=CALLBACK_NOTE), load_default=None, allow_none=True)
+    version = fields.Integer(validate=validate.Range(min=1), load_default=None)
 
 
 # ---- output ----

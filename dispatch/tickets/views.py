@@ -21,10 +21,11 @@ from dispatch.sla import display as sla_display, services as sla
 from dispatch.sla.calendars import calendar_for
 from dispatch.storage import storage
 from dispatch.tickets.lifecycle import check_role
-from dispatch.tickets import duplicates, queries, services
+from dispatch.tickets import callbacks, duplicates, queries, services
 from dispatch.tickets.lifecycle import (ACTIONS, MANAGERS, SUPERVISORS, ActionNotPermitted,
-                                        IllegalTransition, allowed_actions)
+                                        IllegalTransition, Status, allowed_actions)
 from dispatch.tickets.models import PRIORITY_LABELS, Channel, Priority
+from dispatch.tickets.ratings import RATINGS
 from dispatch.tickets.schemas import TicketListIn
 from dispatch.timeutil import now
 
@@ -37,7 +38,8 @@ FILTER_LABELS = {"status": "状态", "community": "社区", "street": "街道", 
 EVENT_LABELS = {"created": "创建工单", "classified": "调整分类", "comment": "备注", "photo_added": "添加照片",
                 "merged_in": "重复工单并入", "described": "补充内容", "located": "记录位置",
                 "photo_received": "居民补充照片", "voice_received": "收到语音", "voice_saved": "语音已保存",
-                "media_refused": "文件未能保存", "rated": "居民评价", "urge": "催办", "supervise": "督办"} | {name: action.label for name, action in ACTIONS.items()}
+                "media_refused": "文件未能保存", "rated": "居民评价", "urge": "催办", "supervise": "督办",
+                "callback": "回访"} | {name: action.label for name, action in ACTIONS.items()}
 
 
 # ---- queue ----
@@ -127,6 +129,11 @@ def _names(ticket):
 @login_required
 def detail(number):
     """One ticket: its facts, photos, timeline, and forms for what the caller may do now."""
+    return _detail_page(number)
+
+
+def _detail_page(number, callback_form=None):
+    """The ticket page as it stands now; callback_form is a refused call-back as typed, to show again."""
     principal = console_principal()
     ticket = services.get_visible(principal, number)
     actions = allowed_actions(ticket.status, principal.role)
@@ -145,7 +152,9 @@ def detail(number):
         priorities=list(Priority), PRIORITY_LABELS=PRIORITY_LABELS, at=at, is_late=queries.is_overdue,
         alike=alike, reporters=services.reporters_of(ticket), notices=notify_services.for_ticket(ticket.id),
         notice_labels=notify_services.STATUS_LABELS, notice_events=EVENT_NAMES, audiences=AUDIENCE_LABELS,
-        can_chase=principal.role in SUPERVISORS and queries.is_overdue(ticket, at))
+        can_chase=principal.role in SUPERVISORS and queries.is_overdue(ticket, at),
+        can_call_back=callbacks.can_call_back(principal, ticket), ratings=RATINGS, reached_labels=callbacks.REACHED,
+        callback_form=callback_form or {}, callback_max=callbacks.MAX_NOTE)
 
 
 def _reason(exc):
@@ -299,3 +308,44 @@ def upload_photo(number):
         services.add_photo(principal, ticket, upload.read(limit + 1), storage(current_app), limit)
         return "照片已上传"
     return _perform(number, change)
+
+
+def _reached(value):
+    """The call-back form's 已接通 (1) / 未接通 (0); None when neither was picked."""
+    return {"1": True, "0": False}.get(value or "")
+
+
+def _callback_done(reached, rating, rated, ticket):
+    """What the flash says after a call-back is recorded."""
+    said = f"居民{RATINGS[rating]}" if rating else callbacks.REACHED[reached]
+    if rated and ticket.status is Status.CLOSED:
+        return f"已记录回访：{said}，工单已关闭"
+    if rated:
+        return f"已记录回访：{said}，已记为这次办结的评价。需要重新办理的，请点「重办…」"
+    if rating:
+        why = "工单已关闭" if ticket.status is Status.CLOSED else "这次办结已有评价"
+        return f"已记录回访：{said}（{why}，满意度只记在回访记录里）"
+    return f"已记录回访：{said}"
+
+
+@bp.post("/tickets/<number>/callbacks")
+@login_required
+def call_back(number):
+    """Record a call-back (回访): reached or not, the resident's satisfaction, what was said."""
+    principal = console_principal()
+    ticket = services.get_visible(principal, number)
+    form = request.form
+    reached, rating = _reached(form.get("reached")), form.get("rating") or None
+    try:
+        rated = callbacks.record_callback(principal, ticket, reached, rating, form.get("note"), now(),
+                                          version=_version(form))
+    except (StaleDataError, Conflict) as exc:  # changed since the page was shown, or not resolved: show it as it is
+        db.session.rollback()
+        flash(_reason(exc), "error")
+        return _refreshed(number)
+    except Invalid as exc:
+        db.session.rollback()
+        flash(exc.message, "error")
+        return _detail_page(number, callback_form=form), 422
+    flash(_callback_done(reached, rating, rated, ticket), "success")
+    return redirect(url_for(".detail", number=number))

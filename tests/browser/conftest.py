@@ -18,7 +18,7 @@ from dispatch.org.principal import Principal
 from dispatch.org.services import create_user
 from dispatch.tickets import services
 from dispatch.teams.models import Volunteer
-from dispatch.tickets.models import Category, Channel
+from dispatch.tickets.models import Category, Channel, Ticket
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))  # Debian's package by default
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -82,6 +82,14 @@ class LiveApp:
             if accepted:
                 services.transition(self.org.admin, ticket, "accept")
             return ticket.number
+
+    def resolve(self, number):
+        """Accept (if new) and resolve a ticket, as staff would."""
+        with self.app.app_context():
+            ticket = db.session.scalar(select(Ticket).where(Ticket.number == number))
+            if ticket.status.value == "new":
+                services.transition(self.org.admin, ticket, "accept")
+            services.transition(self.org.admin, ticket, "resolve", note="已更换楼道灯泡")
 
 
 @pytest.fixture(scope="module")

@@ -93,6 +93,25 @@ def test_phone_form_errors_are_shown_beside_the_fields(page, live):
     expect(page.get_by_label("来电号码")).to_have_value("abc")
 
 
+def test_record_an_unsatisfied_call_back_then_redo(page, live, tmp_path):
+    number = live.make_ticket("8号楼楼道灯不亮", accepted=True)
+    live.resolve(number)
+    log_in(page, "director")
+    page.goto(f"/tickets/{number}")
+    form = page.locator("form[data-form='callback']")
+    form.get_by_label("已接通").check()
+    form.get_by_label("不满意").check()
+    form.get_by_label("回访情况").fill("居民说晚上又不亮了")
+    page.screenshot(path=str(tmp_path / "callback.png"), full_page=True)
+    form.get_by_role("button", name="记录回访").click()
+    expect(page.locator(".flash-success")).to_contain_text("已记录回访：居民不满意")
+    expect(page.locator(".timeline")).to_contain_text("已接通 · 居民不满意")
+    page.locator("details[data-action='reopen'] summary").click()
+    page.locator("form[data-action='reopen'] textarea").fill("回访不满意，重新派人查线路")
+    page.locator("form[data-action='reopen']").get_by_role("button", name="重办").click()
+    expect(page.locator(".flash-success")).to_contain_text("工单当前状态：重办")
+
+
 def test_log_out(page, live):
     log_in(page, "staff")
     page.get_by_role("button", name="退出").click()

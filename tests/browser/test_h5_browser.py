@@ -1,4 +1,4 @@
-"""The residents' H5 pages on a 360-pixel phone: OAuth through the stub, a report with a photo, the ticket page."""
+"""The residents' H5 pages on a 360-pixel phone: OAuth via the stub, a report with a photo, the ticket, rating."""
 import io
 import os
 import re
@@ -85,3 +85,52 @@ def test_report_a_problem_with_a_photo_on_a_small_phone(phone, live, tmp_path):
     expect(page.locator(".ticket-card")).to_contain_text("待受理")
     assert page.locator(".ticket-card").bounding_box()["height"] >= 48
     assert_fits(page)
+
+
+def _reported(page, description):
+    """Report a problem from the phone and return the ticket's number."""
+    page.goto("/h5/yanchenglu/report")
+    page.get_by_label("请说说遇到了什么问题").fill(description)
+    page.get_by_role("button", name="提交").click()
+    expect(page).to_have_url(TICKET_URL)
+    return page.url.rsplit("/", 1)[-1]
+
+
+def test_the_redo_choice_appears_when_unsatisfied_is_picked(phone, live):
+    page = phone
+    number = _reported(page, "5号楼楼道灯又坏了")
+    live.resolve(number)
+    page.reload()
+    redo = page.locator("#redo")
+    expect(redo).to_be_hidden()
+    page.locator(".choice", has_text="不满意").click()
+    expect(redo).to_be_visible()
+    expect(page.locator("input[name=redo][value='1']")).to_be_checked()
+    assert redo.locator(".choice").first.bounding_box()["height"] >= 48
+    assert_fits(page)
+    page.locator(".choice", has_text="基本满意").click()
+    expect(redo).to_be_hidden()
+    page.locator(".choice", has_text="不满意").click()
+    page.locator(".choice", has_text="不用重办，只提意见").click()
+    page.get_by_role("button", name="提交评价").click()
+    expect(page.locator(".banner-success")).to_contain_text("不再重新办理")
+    expect(page.locator(".status-line")).to_contain_text("已关闭")
+
+
+def test_without_javascript_the_redo_choice_is_shown_and_works(browser, live, h5_account):
+    context = browser.new_context(viewport={"width": WIDTH, "height": 740}, java_script_enabled=False,
+                                  locale="zh-CN", base_url=live.url)
+    context.add_cookies([{"name": "stub_openid", "value": "o_browser_no_js", "url": live.url}])
+    context.set_default_timeout(5000)
+    page = context.new_page()
+    try:
+        number = _reported(page, "7号楼门口垃圾没人清")
+        live.resolve(number)
+        page.reload()
+        expect(page.locator("#redo")).to_be_visible()
+        page.locator(".choice", has_text="不满意").click()
+        page.get_by_role("button", name="提交评价").click()
+        expect(page.locator(".banner-success")).to_contain_text("我们会重新办理")
+        expect(page.locator(".status-line")).to_contain_text("重办")
+    finally:
+        context.close()

@@ -449,6 +449,55 @@ def test_a_rating_needs_a_choice(resident, org):
     assert ticket_by_number(number).status is Status.RESOLVED
 
 
+def test_the_rating_form_offers_a_redo_chosen_by_default(resident, org):
+    number = resident.report("楼道灯坏了")
+    resolve(org, number)
+    page = page_text(resident.client.get(f"/h5/yanchenglu/tickets/{number}"))
+    assert "如果不满意，要不要重新办理？" in page and "不用重办，只提意见" in page
+    assert '<input type="radio" name="redo" value="1" checked>' in page
+    assert '<input type="radio" name="redo" value="0" >' in page
+
+
+def test_unsatisfied_with_a_redo_reopens_the_ticket(resident, org):
+    number = resident.report("楼道灯坏了")
+    resolve(org, number)
+    response = resident.rate(number, rating="unsatisfied", redo="1", comment="灯还是不亮")
+    ticket = ticket_by_number(number)
+    assert ticket.status is Status.REOPENED and ticket.rating == "unsatisfied"
+    rated, reopen = ticket.events[-2:]
+    assert (rated.kind, reopen.kind, reopen.note) == ("rated", "reopen", "居民不满意：灯还是不亮")
+    assert rated.data == {"rating": "unsatisfied", "comment": "灯还是不亮", "source": "resident", "redo": True}
+    assert "我们会重新办理" in page_text(resident.client.get(response.headers["Location"]))
+
+
+def test_unsatisfied_without_a_redo_keeps_the_opinion_and_closes(resident, org, clock):
+    number = resident.report("楼道灯坏了")
+    resolve(org, number)
+    clock.advance(hours=3)
+    response = resident.rate(number, rating="unsatisfied", redo="0", comment="修得太慢了，下次快一点")
+    assert response.status_code == 302
+    ticket = ticket_by_number(number)
+    assert ticket.status is Status.CLOSED and ticket.closed_at == clock()
+    assert (ticket.rating, ticket.rating_comment) == ("unsatisfied", "修得太慢了，下次快一点")
+    rated, close = ticket.events[-2:]
+    assert rated.data == {"rating": "unsatisfied", "comment": "修得太慢了，下次快一点", "source": "resident",
+                          "redo": False}
+    assert close.kind == "close" and close.note == "居民不满意，但不需要重新办理：修得太慢了，下次快一点"
+    assert "reopen" not in [e.kind for e in ticket.events]
+    after = page_text(resident.client.get(response.headers["Location"]))
+    assert "不再重新办理" in after and "请您评价" not in after and "修得太慢了，下次快一点" in after
+    assert resident.rate(number, rating="satisfied").status_code == 409
+
+
+def test_a_refused_rating_keeps_the_redo_choice_as_picked(resident, org):
+    number = resident.report("楼道灯坏了")
+    resolve(org, number)
+    response = resident.rate(number, rating="unsatisfied", redo="0", comment="太" * 501)
+    assert response.status_code == 400 and "意见最多 500 字" in page_text(response)
+    assert '<input type="radio" name="redo" value="0" checked>' in page_text(response)
+    assert ticket_by_number(number).status is Status.RESOLVED
+
+
 # ---- the district account ----
 
 def test_the_district_account_asks_for_the_community_and_remembers_it(app, wechat_api, district_account, org):
