@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import and_, func, literal, select
+from sqlalchemy.orm import joinedload
 
 from dispatch.extensions import db
 from dispatch.monitor.facts import DAILY_COUNTS, percentile, rates
@@ -248,6 +249,8 @@ def overdue_counts(selection, now, by="community"):
 def overdue_tickets(selection, now, limit=None):
     """The overdue tickets of the selection's place, the longest overdue first."""
     query = select(Ticket).where(overdue_condition(now), *_place(selection)) \
+        .options(joinedload(Ticket.community), joinedload(Ticket.category), joinedload(Ticket.assignee),
+                 joinedload(Ticket.department)) \
         .order_by(Ticket.sla_deadline_at.asc().nulls_last(), Ticket.id)
     return list(db.session.scalars(query.limit(limit) if limit else query))
 

@@ -1,6 +1,7 @@
 """What the monitor pages ask for, turned into selections; who may see what; figures turned into tables."""
 from datetime import date, timedelta
 
+from flask import g, url_for
 from sqlalchemy import select
 
 from dispatch.errors import AppError, Forbidden, NotFound
@@ -80,6 +81,14 @@ def named_period(name, today):
 
 
 # ---- the place and filters, within the caller's scope ----
+
+def _row(model, row_id):
+    """A street, community, category… by id, remembered for the request (pages ask for the same ones often)."""
+    remembered = g.setdefault("monitor_rows", {})
+    if (model, row_id) not in remembered:
+        remembered[model, row_id] = db.session.get(model, row_id)
+    return remembered[model, row_id]
+
 
 def _by_code(model, code, what):
     row = db.session.scalar(select(model).where(model.code == code))
@@ -163,15 +172,15 @@ def measure_of(args):
 def place_name(selection):
     """区, 街道 or 社区 name of a selection."""
     if selection.community_id:
-        return db.session.get(Community, selection.community_id).name
+        return _row(Community, selection.community_id).name
     if selection.street_id:
-        return db.session.get(Street, selection.street_id).name
+        return _row(Street, selection.street_id).name
     return "全区"
 
 
 def street_name(selection):
     """The name of the selection's street, if it has one."""
-    return db.session.get(Street, selection.street_id).name if selection.street_id else None
+    return _row(Street, selection.street_id).name if selection.street_id else None
 
 
 def described(selection):
@@ -183,7 +192,7 @@ def described(selection):
     for field, (label, model, attribute) in names.items():
         value = getattr(selection, field)
         if value is not None:
-            pairs.append((label, getattr(db.session.get(model, value), attribute)))
+            pairs.append((label, getattr(_row(model, value), attribute)))
     if selection.channel:
         pairs.append(("渠道", CHANNEL_LABELS[Channel(selection.channel)]))
     if selection.status:
@@ -341,7 +350,7 @@ def link_args(selection, by=None, key=None, **extra):
     for field, value in selection.filters().items():
         if field in CODED:
             name, model = CODED[field]
-            found[name] = db.session.get(model, value).code
+            found[name] = _row(model, value).code
         else:
             found[PLAIN[field]] = value
     if "community" in found:
@@ -351,7 +360,6 @@ def link_args(selection, by=None, key=None, **extra):
 
 def drill_url(by, key):
     """Where a row's name leads: a street's or community's overview; None for other groupings."""
-    from flask import url_for
     if by == "street" and key is not None:
         return url_for("monitor.street", street_id=key)
     if by == "community" and key is not None:
