@@ -31,7 +31,7 @@ run: demo  ## everything, then serve on http://127.0.0.1:5000 with the scheduler
 test: install  ## the whole suite (SQLite unless TEST_DATABASE_URL is set)
 	$(BIN)/python -m pytest -q
 
-bench: install  ## ticket creation, WeChat callback and list latency against baselines, the SLA sweep at 200k and 2M tickets, dispatch suggestions among 500 volunteers, and notification delivery (10,000 through the WeChat stub, one and two drain processes), on PostgreSQL
+bench: install  ## ticket creation, WeChat callback and list latency against baselines, the SLA sweep at 200k and 2M tickets, dispatch suggestions among 500 volunteers, notification delivery (10,000 through the WeChat stub, one and two drain processes), and the street and district overviews over 2,000,000 tickets with timelines (page medians, the fast path against the timeline), on PostgreSQL
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 vendor:  ## refresh dispatch/static/vendor/ from package-lock.json (needs Node and npm; `make run` does not)

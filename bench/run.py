@@ -2,6 +2,7 @@
 
     python -m bench.run [--quick] [--tickets 100000] [--duration 8] [--database-url URL] [--keep-db]
                         [--sweep-sizes 200000,2000000] [--skip-sweep] [--skip-notify]
+                        [--monitor-tickets 2000000] [--skip-monitor]
 
 A measurement, not a test: it prints PASS/FAIL against the goals and exits 0 either way;
 it exits 1 only when something broke (a server would not start, a request failed).
@@ -18,7 +19,8 @@ if __package__ in (None, ""):
 
 import psycopg  # noqa: E402
 
-from bench import dataset, notify_bench, report, routing_bench, scenarios, sweep_bench, wechat_load  # noqa: E402
+from bench import (dataset, monitor_bench, notify_bench, report, routing_bench, scenarios, sweep_bench,  # noqa: E402
+                   wechat_load)
 from bench.baseline_app import create_baseline_app, create_schema  # noqa: E402
 from bench.load import hammer, in_sequence  # noqa: E402
 from bench.profile_create import create_statements, is_statement, statements_for  # noqa: E402
@@ -45,12 +47,16 @@ def parse_args(argv):
                         "(default 200000,2000000; 20000,200000 with --quick)")
     parser.add_argument("--skip-sweep", action="store_true", help="leave out the SLA sweep")
     parser.add_argument("--skip-notify", action="store_true", help="leave out notification delivery")
+    parser.add_argument("--monitor-tickets", type=int, help="tickets (with timelines) behind the monitor pages "
+                        f"(default {monitor_bench.TICKETS:,}; 20,000 with --quick)")
+    parser.add_argument("--skip-monitor", action="store_true", help="leave out the monitor overviews")
     parser.add_argument("--quick", action="store_true", help="5,000 tickets, 3 s phases, 10 list rounds, "
                         "2,000 notifications once")
     parser.add_argument("--keep-db", action="store_true", help="leave the bench databases behind")
     args = parser.parse_args(argv)
     if args.quick:
         args.tickets, args.duration, args.warmup, args.list_rounds = 5000, 3.0, 2.0, 10
+    args.monitor_tickets = args.monitor_tickets or (20_000 if args.quick else monitor_bench.TICKETS)
     default_sizes = sweep_bench.QUICK_SIZES if args.quick else sweep_bench.SIZES
     args.sweep_sizes = [int(n) for n in args.sweep_sizes.split(",")] if args.sweep_sizes else list(default_sizes)
     return args
@@ -151,6 +157,15 @@ def measure_notify(args):
     return notify_bench.measure_notify(args.database_url, log, keep_db=args.keep_db, log_dir=RESULTS, **sizes)
 
 
+def measure_monitor(args):
+    """The street and district overviews over tickets with timelines, and the fast path against the timeline."""
+    if args.skip_monitor:
+        return None
+    repeats = 5 if args.quick else monitor_bench.REPEATS
+    return monitor_bench.measure_monitor(args.database_url, log, args.monitor_tickets, repeats=repeats,
+                                         keep_db=args.keep_db)
+
+
 def run(args):
     """Prepare, measure, report; returns the results."""
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -166,17 +181,19 @@ def run(args):
     sweep = measure_sweep(args)
     routing = routing_bench.measure_routing(args.database_url, log, keep_db=args.keep_db)
     notify = measure_notify(args)
+    monitor = measure_monitor(args)
     return {"meta": {"tickets": args.tickets, "postgres": postgres_version(args.database_url),
                      "cpus": os.cpu_count(), "python": platform.python_version(), "workers": WORKERS,
                      "threads": args.threads, "duration": args.duration, "repeats": args.repeats,
                      "warmup": args.warmup, "quick": args.quick, "sweep_sizes": None if args.skip_sweep
                      else args.sweep_sizes, "at": time.strftime("%Y-%m-%dT%H:%M:%S%z")},
             "dataset": loaded, "throughput": throughput, "list": listing, "callback": callback, "sweep": sweep,
-            "routing": routing, "notify": notify,
+            "routing": routing, "notify": notify, "monitor": monitor,
             "goals": {**report.goals(throughput, listing, callback), **(report.sweep_goals(sweep) if sweep else {}),
                       "suggestions": {"pass": routing["pass"], "median_ms": routing["median_ms"]},
                       **({"delivery": {"pass": notify["pass"], "median_rate_two": notify["two"]["median_rate"]}}
-                         if notify else {})},
+                         if notify else {}),
+                      **({"monitor": {"pass": monitor["pass"], "equal": monitor["equal"]}} if monitor else {})},
             "sql": sql, "errors": failures(list_tally, rounds) + at_50.errors}
 
 
@@ -192,9 +209,13 @@ def main(argv=None):
     print("\n".join(routing_bench.summarise(results["routing"])))
     if results["notify"]:
         print("\n".join(notify_bench.summarise(results["notify"])))
+    if results["monitor"]:
+        print("\n".join(monitor_bench.summarise(results["monitor"])))
     report.write_json(results, RESULTS / "latest.json")
     log(f"wrote {RESULTS / 'latest.json'}")
-    return 1 if results["errors"] or (results["notify"] and not results["notify"]["ok"]) else 0
+    # A fast path that disagrees with the timeline is broken, not slow.
+    broken_monitor = results["monitor"] and not results["monitor"]["equal"]
+    return 1 if results["errors"] or (results["notify"] and not results["notify"]["ok"]) or broken_monitor else 0
 
 
 if __name__ == "__main__":
