@@ -83,6 +83,7 @@ REDO = 0.5  # unsatisfied ratings that lead to 重办
 REOPEN_CLOSED = 0.01
 COMMENT = 0.1
 AUTO_CLOSE = timedelta(days=7)  # config AUTO_CLOSE_DAYS
+MERGE_WINDOW = timedelta(days=2)  # a duplicate is merged into a ticket opened at most this long before
 RATINGS = {"satisfied": 72, "basically_satisfied": 18, "unsatisfied": 10}
 RATING_LABELS = {"satisfied": "满意", "basically_satisfied": "基本满意", "unsatisfied": "不满意"}
 HOUR_WEIGHTS = (1, 1, 1, 1, 1, 2, 4, 8, 12, 12, 12, 10, 8, 10, 12, 12, 10, 8, 6, 5, 4, 3, 2, 1)
@@ -122,7 +123,7 @@ def step(status, name, paused_from):
 @functools.cache
 def as_json(*pairs):
     """The JSON of an entry's data, built once per distinct value (most entries carry one of a few)."""
-    return json.dumps(dict(pairs), ensure_ascii=False)
+    return json.dumps(dict(pairs))
 
 
 def own_url(database_url):
@@ -173,9 +174,7 @@ def reference():
         elif user.role is Role.DISTRICT_ADMIN and user.username == ADMIN[0]:
             admin = _actor(user)
     categories = dict(db.session.execute(select(Category.code, Category.id)).all())
-    return {"communities": [c for c, _ in communities], "street_of": dict(communities),
-            "streets": dict(db.session.execute(select(Street.id, Street.name)).all()),
-            "categories": categories, "staff": dict(staff), "volunteers": dict(volunteers),
+    return {"communities": [c for c, _ in communities], "street_of": dict(communities), "categories": categories, "staff": dict(staff), "volunteers": dict(volunteers),
             "departments": departments, "supervisors": supervisors, "admin": admin}
 
 
@@ -324,15 +323,15 @@ class Timelines:
         # Channels in proportion to dataset.CHANNEL_WEIGHTS, as a list to pick from.
         self.channels = [c for c, weight in dataset.CHANNEL_WEIGHTS.items() for _ in range(weight)]
         self.departments = sorted(org["departments"])
-        self.last_open = {}  # community → (ticket id, number, first terminal instant): a merge target
+        self.last_open = {}  # community → (ticket id, number, opened, first terminal instant): a merge target
         self.pending = []  # heap of (at, seq, event row) not yet written
         self.seq = 0
         self.events = 0
         self.numbers = Counter()
         self.prefixes = {}  # local day → "YYYYMMDD-", the start of the day's ticket numbers
         # The classifier's suggestion on the "created" entry: the same few strings, built once.
-        self._suggested = {code: json.dumps({"suggested_category": code, "suggested_priority": priority,
-                                             "urgent_terms": []}) for _, code, priority in demo.RESIDENT_MESSAGES}
+        self._suggested = {code: as_json(("suggested_category", code), ("suggested_priority", priority),
+                                         ("urgent_terms", ())) for _, code, priority in demo.RESIDENT_MESSAGES}
 
     def hours(self, low, high):
         """A random span between low and high hours."""
@@ -381,7 +380,7 @@ class Timelines:
         number = f"{self.prefixes.get(day) or self.prefixes.setdefault(day, day.strftime('%Y%m%d-'))}" \
                  f"{self.numbers[day]:04d}"
         if walk.status not in NOT_COUNTED:
-            self.last_open[community_id] = (ticket_id, number, walk.ended_at)
+            self.last_open[community_id] = (ticket_id, number, created, walk.ended_at)
         return walk.row(number, self.pick(self.channels), community_id,
                         self.org["categories"].get(category), priority, text,
                         self.pick(demo.STREET_ADDRESSES) if self.random() < 0.6 else None)
@@ -415,10 +414,10 @@ class Timelines:
         self.after_resolve(walk, community_id, staff, redo=False)
 
     def _merge(self, walk, community_id, staff):
-        """合并 into the community's last open ticket, if there is one still open; False when there is none."""
+        """合并 into the community's last ticket if it is recent and still open; False when there is none."""
         target = self.last_open.get(community_id)
         at = walk.at + self.hours(0.1, 2)
-        if target is None or (target[2] is not None and target[2] <= at) or at - walk.created > timedelta(days=2):
+        if target is None or walk.created - target[2] > MERGE_WINDOW or (target[3] is not None and target[3] <= at):
             return False
         walk.merged_into_id = target[0]
         walk.act("merge", at - walk.at, staff, data=json.dumps({"into": target[1]}))
@@ -427,16 +426,16 @@ class Timelines:
         return True
 
     def respond(self, walk, staff):
-        """受理: most within the response limit, some late (the sweep writes its points first)."""
+        """受理: most within the response limit, some late (after the sweep's breach point)."""
         limit = walk.response_due - walk.created
         late = self.random() < LATE_RESPONSE
         delay = limit * (1.02 + 3 * self.random() if late else 0.02 + 0.96 * self.random())
         if late:
-            self._points(walk, "response", walk.response_due, limit)
+            self._breach(walk, "response", walk.response_due)
         walk.act("accept", delay, staff)
 
-    def _points(self, walk, clock_name, due, limit):
-        """The sweep's warning and breach on a clock that ran out (a minute after each point)."""
+    def _breach(self, walk, clock_name, due):
+        """The sweep's breach point on a clock that ran out (its run a minute after the limit)."""
         label = {"response": "响应", "resolution": "办结"}[clock_name]
         walk.point("sla_breach", due + MINUTE, f"{label}时限已到，已告知社区主任",
                    as_json(("clock", clock_name), ("stage", 1), ("notify", True)))
@@ -468,9 +467,9 @@ class Timelines:
         self.resolve(walk, max(target - walk.at, self.hours(0.2, 2)), holder)
 
     def resolve(self, walk, after, holder):
-        """办结, after the sweep's points when it comes after the resolution limit."""
+        """办结, after the sweep's breach point when it comes after the resolution limit."""
         if walk.resolution_due < walk.at + after:
-            self._points(walk, "resolution", walk.resolution_due, walk.resolution_limit)
+            self._breach(walk, "resolution", walk.resolution_due)
         walk.act("resolve", after, holder)
 
     def dispatch(self, walk, community_id, staff):
@@ -864,7 +863,13 @@ def build(url, tickets, months, log):
     log(f"monitor: loaded {loaded['tickets']:,} tickets and {loaded['events']:,} entries in "
         f"{loaded['copy_s']:.0f} s (+{loaded['vacuum_s']:.0f} s VACUUM ANALYZE)")
     clear_all()
-    return app, {"load": loaded, "rebuild": timed_rebuild(app, log)}
+    rebuilt = timed_rebuild(app, log)
+    # Statistics for the two tables the rebuild filled, as autovacuum would gather them within minutes
+    # (sooner or later: after a big load its workers may be busy with ticket_events for a long while).
+    with psycopg.connect(dataset.plain_url(url), autocommit=True) as conn:
+        conn.execute("VACUUM ANALYZE ticket_facts")
+        conn.execute("VACUUM ANALYZE monitor_daily")
+    return app, {"load": loaded, "rebuild": rebuilt}
 
 
 def measure_monitor(database_url, log, tickets=TICKETS, months=MONTHS, repeats=REPEATS, keep_db=False,

@@ -51,7 +51,7 @@ def parse_args(argv):
                         f"(default {monitor_bench.TICKETS:,}; 20,000 with --quick)")
     parser.add_argument("--skip-monitor", action="store_true", help="leave out the monitor overviews")
     parser.add_argument("--quick", action="store_true", help="5,000 tickets, 3 s phases, 10 list rounds, "
-                        "2,000 notifications once")
+                        "2,000 notifications once, 20,000 tickets behind the monitor pages")
     parser.add_argument("--keep-db", action="store_true", help="leave the bench databases behind")
     args = parser.parse_args(argv)
     if args.quick:
