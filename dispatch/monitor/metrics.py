@@ -9,7 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import and_, func, literal, select
+from sqlalchemy import and_, func, literal, select, text
 from sqlalchemy.orm import joinedload
 
 from dispatch.extensions import db
@@ -94,21 +94,51 @@ def _postgresql():
 
 def figures(selection, by=None):
     """The counts, rates and working-hour percentiles of the selection, one row per group (or one in all)."""
+    return _figures(selection, by)[0]
+
+
+def figures_and_total(selection, by):
+    """The rows grouped by `by` and the total row; on PostgreSQL one scan of the facts (GROUPING SETS)."""
+    if not _postgresql():
+        return figures(selection, by), figures(selection)[0]
+    rows, total = _figures(selection, by, with_total=True)
+    return rows, total or _empty_total()
+
+
+def _empty_total():
+    return Row(None, "合计", dict.fromkeys(DAILY_COUNTS, 0), dict.fromkeys(HOURS))
+
+
+def _figures(selection, by, with_total=False):
+    """(grouped rows, total row or None): one statement; the total rides along only when asked."""
     key = getattr(TicketFact, GROUPS[by]) if by else literal(None)
     counters = daily_columns()
     hours = {name: func.percentile_cont(fraction).within_group(getattr(TicketFact, column))
              for name, (column, fraction) in HOUR_SOURCES.items()} if _postgresql() else {}
-    query = select(key.label("key"), *(c.label(n) for n, c in counters.items()),
+    is_total = func.grouping(key) if with_total else literal(0)
+    query = select(key.label("key"), is_total.label("is_total"), *(c.label(n) for n, c in counters.items()),
                    *(h.label(n) for n, h in hours.items())).where(*fact_conditions(selection))
-    if by:
+    if with_total:
+        query = query.group_by(func.grouping_sets(key, text("()")))
+    elif by:
         query = query.group_by(key)
-    found = {r.key: r._asdict() for r in db.session.execute(query) if r.created}
+    found, total = {}, None
+    for row in db.session.execute(query):
+        if row.created and row.is_total:
+            total = row._asdict()
+        elif row.created:
+            found[row.key] = row._asdict()
     if not hours:
         _python_hours(selection, by, found)
     labels = labels_for(by, list(found))
-    rows = [Row(key, labels.get(key, "合计"), {n: int(v[n] or 0) for n in DAILY_COUNTS},
-                {n: _rounded(v.get(n)) for n in HOURS}) for key, v in found.items()]
-    return rows or ([] if by else [Row(None, "合计", dict.fromkeys(DAILY_COUNTS, 0), dict.fromkeys(HOURS))])
+    rows = [_row_of(key, labels.get(key, "合计"), v) for key, v in found.items()]
+    if not by:
+        return rows or [_empty_total()], None
+    return rows, _row_of(None, "合计", total) if total else None
+
+
+def _row_of(key, label, values):
+    return Row(key, label, {n: int(values[n] or 0) for n in DAILY_COUNTS}, {n: _rounded(values.get(n)) for n in HOURS})
 
 
 def _python_hours(selection, by, found):

@@ -223,9 +223,9 @@ def ranked(rows, rank):
                                        -r["valid"], str(r["label"])))
 
 
-def metrics_table(selection, by, now, rank=None):
+def metrics_table(selection, by, now, rank=None, figures=None):
     """The figures of a selection grouped by one dimension, as a Table (with 当前超时 per place)."""
-    rows = [metric_row(r) for r in metrics.figures(selection, by)]
+    rows = [metric_row(r) for r in (figures if figures is not None else metrics.figures(selection, by))]
     columns = [("label", GROUP_LABELS[by], "text"), *METRIC_COLUMNS]
     if by in ("street", "community"):
         overdue = metrics.overdue_counts(selection, now, by=by)

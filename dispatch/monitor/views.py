@@ -65,11 +65,12 @@ def _overview(selection, by, template, **context):
     """An overview page: totals, the places side by side, trend lines, what is overdue."""
     at = now()
     rate = request.args.get("rate") if request.args.get("rate") in services.RATE_KEYS else "response_rate"
-    table = services.metrics_table(selection, by, at, request.args.get("rank") or rate) if by else None
+    grouped, total = metrics.figures_and_total(selection, by) if by else (None, metrics.figures(selection)[0])
+    table = services.metrics_table(selection, by, at, request.args.get("rank") or rate, grouped) if by else None
     weekly = metrics.trend(selection, "week", 12, by)
     monthly = metrics.trend(selection, "month", 12, by)
     return render_template(
-        template, selection=selection, by=by, table=table, total=services.total_row(selection), rate=rate,
+        template, selection=selection, by=by, table=table, total=services.metric_row(total), rate=rate,
         charts=charts.overview(table, weekly, monthly, rate, by), periods=services.PERIODS,
         overdue=metrics.overdue_tickets(selection, at, OVERDUE_SHOWN), overdue_total=metrics.total_overdue(
             selection, at), filters=services.described(selection), formulas=services.FORMULAS,
