@@ -223,12 +223,12 @@ def ranked(rows, rank):
                                        -r["valid"], str(r["label"])))
 
 
-def metrics_table(selection, by, now, rank=None, figures=None):
+def metrics_table(selection, by, now, rank=None, figures=None, overdue=None):
     """The figures of a selection grouped by one dimension, as a Table (with 当前超时 per place)."""
     rows = [metric_row(r) for r in (figures if figures is not None else metrics.figures(selection, by))]
     columns = [("label", GROUP_LABELS[by], "text"), *METRIC_COLUMNS]
     if by in ("street", "community"):
-        overdue = metrics.overdue_counts(selection, now, by=by)
+        overdue = overdue if overdue is not None else metrics.overdue_counts(selection, now, by=by)
         for row in rows:
             row["overdue"] = overdue.get(row["key"], 0)
         columns.append(("overdue", "当前超时", "int"))

@@ -66,14 +66,15 @@ def _overview(selection, by, template, **context):
     at = now()
     rate = request.args.get("rate") if request.args.get("rate") in services.RATE_KEYS else "response_rate"
     grouped, total = metrics.figures_and_total(selection, by) if by else (None, metrics.figures(selection)[0])
-    table = services.metrics_table(selection, by, at, request.args.get("rank") or rate, grouped) if by else None
+    late = metrics.overdue_counts(selection, at, by="street" if by == "street" else "community")
+    table = services.metrics_table(selection, by, at, request.args.get("rank") or rate, grouped, late) if by else None
     weekly = metrics.trend(selection, "week", 12, by)
     monthly = metrics.trend(selection, "month", 12, by)
     return render_template(
         template, selection=selection, by=by, table=table, total=services.metric_row(total), rate=rate,
         charts=charts.overview(table, weekly, monthly, rate, by), periods=services.PERIODS,
-        overdue=metrics.overdue_tickets(selection, at, OVERDUE_SHOWN), overdue_total=metrics.total_overdue(
-            selection, at), filters=services.described(selection), formulas=services.FORMULAS,
+        overdue=metrics.overdue_tickets(selection, at, OVERDUE_SHOWN), overdue_total=sum(late.values()),
+        filters=services.described(selection), formulas=services.FORMULAS,
         rate_labels=services.rate_labels(), columns=services.METRIC_COLUMNS, measures=services.COLUMN_MEASURES,
         refreshed=_freshness(), now=at, args=request.args, groups=metrics.GROUP_LABELS, street_name=services.street_name(selection), **context)
 
