@@ -909,8 +909,10 @@ def measure_monitor(database_url, log, tickets=TICKETS, months=MONTHS, repeats=R
 def verdicts(figures):
     """PASS/FAIL per page (median against its goal), EQUAL or not, and ok for the exit status."""
     for page in figures["pages"]:
-        page["goal_ms"] = STREET_GOAL_MS if page["page"] == "street" else DISTRICT_GOAL_MS
-        page["pass"] = page["median_ms"] < page["goal_ms"]
+        # The goals are the overviews as they open (this month); a wider window is measured and printed only.
+        goal = STREET_GOAL_MS if page["page"] == "street" else DISTRICT_GOAL_MS
+        page["goal_ms"] = goal if page["period"] == "month" else None
+        page["pass"] = page["goal_ms"] is None or page["median_ms"] < page["goal_ms"]
     figures["equal"] = not any(check["differences"] for check in figures["checks"])
     figures["pass"] = all(page["pass"] for page in figures["pages"])
     figures["ok"] = figures["pass"] and figures["equal"]
@@ -931,8 +933,9 @@ def summarise(figures):
              f"{figures['repeats']} requests each"]
     for page in figures["pages"]:
         lines.append(f"  {page['page']:8s} {page['period']:8s} median {page['median_ms']:7.1f} ms  p90 "
-                     f"{page['p90_ms']:7.1f}  min {page['min_ms']:7.1f}   goal < {page['goal_ms']:.0f} ms  "
-                     f"{'PASS' if page['pass'] else 'FAIL'}   {page['url']}")
+                     f"{page['p90_ms']:7.1f}  min {page['min_ms']:7.1f}   " + (
+                         f"goal < {page['goal_ms']:.0f} ms  {'PASS' if page['pass'] else 'FAIL'}"
+                         if page["goal_ms"] else "(no goal: a wider window)") + f"   {page['url']}")
     for label, base in figures["baseline"].items():
         lines.append(f"  street figures by community, {label}: fast path {base['fast_ms']:.1f} ms, straight from "
                      f"the timeline {base['timeline_ms']:.0f} ms: fast path is {base['ratio']}× faster")
