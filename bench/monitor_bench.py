@@ -590,7 +590,7 @@ def load(url, org, count, months, now, log):
                 conn.commit()
                 copying += time.perf_counter() - copy_started
                 tickets += len(rows)
-                if tickets % (CHUNK * 10) == 0:
+                if rows and tickets % (CHUNK * 10) == 0:
                     log(f"monitor: {tickets:,} tickets, {source.events:,} timeline entries "
                         f"({time.perf_counter() - started:.0f} s)")
             # create_ticket numbers the next ticket of a day from here: the loaded numbers must not come back.
