@@ -10,6 +10,8 @@ def create_app(config=None):
     """Build the app: configuration, extensions, blueprints and commands, nothing else."""
     app = Flask(__name__, instance_path=str(Path(__file__).resolve().parent.parent / "instance"))
     app.config.from_object(config or load_config())
+    from dispatch import urls
+    urls.init_app(app)
     Path(app.instance_path).mkdir(exist_ok=True)
 
     from dispatch import cli, errors, extensions, health, openapi, templating

@@ -74,12 +74,19 @@ def local_day(instant):
     return as_utc(instant).astimezone(SHANGHAI).date()
 
 
-def _on_time(at, due):
+def on_time(at, due):
+    """Whether something happened, no later than its deadline (no deadline: any time is in time)."""
     return at is not None and (due is None or as_utc(at) <= as_utc(due))
 
 
-def _hours(calendar, start, end):
+def working_hours(calendar, start, end):
+    """Working hours from start to end, or None when end never came."""
     return None if end is None else round(working_minutes_between(calendar, start, end) / 60, 4)
+
+
+def value_of(member):
+    """An enum's stored value (rows may hand back the enum or its string)."""
+    return getattr(member, "value", member)
 
 
 def fact_of(ticket, entries, calendar):
@@ -96,10 +103,10 @@ def fact_of(ticket, entries, calendar):
         "created_at": ticket.created_at, "created_day": local_day(ticket.created_at),
         "valid": ticket.status not in NOT_COUNTED,
         "responded": first_response is not None,
-        "responded_on_time": _on_time(first_response, ticket.response_due_at),
-        "resolved": resolved, "resolved_on_time": resolved and _on_time(last_resolve, ticket.resolution_due_at),
-        "response_hours": _hours(calendar, ticket.created_at, first_response),
-        "resolution_hours": _hours(calendar, ticket.created_at, last_resolve),
+        "responded_on_time": on_time(first_response, ticket.response_due_at),
+        "resolved": resolved, "resolved_on_time": resolved and on_time(last_resolve, ticket.resolution_due_at),
+        "response_hours": working_hours(calendar, ticket.created_at, first_response),
+        "resolution_hours": working_hours(calendar, ticket.created_at, last_resolve),
         "returns": count("return"), "extensions": count("request_extension"), "reopenings": count("reopen"),
         "rating": rating, "last_event_id": max((e.id for e in entries), default=0),
     }

@@ -131,13 +131,14 @@ def _figures(selection, by, with_total=False):
     if not hours:
         _python_hours(selection, by, found)
     labels = labels_for(by, list(found))
-    rows = [_row_of(key, labels.get(key, "合计"), v) for key, v in found.items()]
+    rows = [row_of(key, labels.get(key, "合计"), v) for key, v in found.items()]
     if not by:
         return rows or [_empty_total()], None
-    return rows, _row_of(None, "合计", total) if total else None
+    return rows, row_of(None, "合计", total) if total else None
 
 
-def _row_of(key, label, values):
+def row_of(key, label, values):
+    """A Row from a mapping holding the counters and the hours."""
     return Row(key, label, {n: int(values[n] or 0) for n in DAILY_COUNTS}, {n: _rounded(values.get(n)) for n in HOURS})
 
 
@@ -283,12 +284,6 @@ def overdue_tickets(selection, now, limit=None):
                  joinedload(Ticket.department)) \
         .order_by(Ticket.sla_deadline_at.asc().nulls_last(), Ticket.id)
     return list(db.session.scalars(query.limit(limit) if limit else query))
-
-
-def total_overdue(selection, now):
-    """How many tickets of the selection's place are overdue now."""
-    return db.session.scalar(select(func.count()).select_from(Ticket).where(overdue_condition(now),
-                                                                          *_place(selection)))
 
 
 # ---- the tickets behind a figure ----

@@ -11,7 +11,7 @@ from collections import defaultdict
 from sqlalchemy import case, delete, func, insert, select, text, tuple_
 
 from dispatch.extensions import db
-from dispatch.monitor.facts import SATISFIED, Entry, TicketRow, fact_of
+from dispatch.monitor.facts import SATISFIED, Entry, TicketRow, fact_of, value_of
 from dispatch.monitor.models import DailyRollup, MonitorMark, TicketFact
 from dispatch.org.models import Community
 from dispatch.org.services import community_by_id
@@ -73,17 +73,24 @@ def refresh_tickets(ticket_ids):
     """Rewrite the facts of these tickets from their timelines, then the rollup days they touch."""
     if not ticket_ids:
         return 0
-    calendars = {}  # per community, looked up once per batch: the cached look-ups cost more than the facts
-    facts = []
-    for row, entries in _timelines(ticket_ids):
-        if row.community_id not in calendars:
-            calendars[row.community_id] = calendar_for(community_by_id(row.community_id))
-        facts.append(fact_of(row, entries, calendars[row.community_id]))
+    calendar_of = calendars()
+    facts = [fact_of(row, entries, calendar_of(row.community_id)) for row, entries in _timelines(ticket_ids)]
     days = _days_of(ticket_ids) | {(f["community_id"], f["created_day"]) for f in facts}
     _upsert(facts)
     refresh_days(days)
     db.session.commit()
     return len(facts)
+
+
+def calendars():
+    """community id → its working calendar, each looked up once (the cached look-ups cost more than a fact)."""
+    found = {}
+
+    def calendar_of(community_id):
+        if community_id not in found:
+            found[community_id] = calendar_for(community_by_id(community_id))
+        return found[community_id]
+    return calendar_of
 
 
 def _timelines(ticket_ids):
@@ -101,12 +108,8 @@ def _timelines(ticket_ids):
         entries[ticket_id].append(Entry(*entry))
     for row in tickets:
         values = row._asdict()
-        values["channel"], values["status"] = _value(values["channel"]), _value(values["status"])
+        values["channel"], values["status"] = value_of(values["channel"]), value_of(values["status"])
         yield TicketRow(**values), entries[row.id]
-
-
-def _value(member):
-    return getattr(member, "value", member)
 
 
 def _days_of(ticket_ids):

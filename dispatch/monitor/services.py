@@ -1,4 +1,5 @@
 """What the monitor pages ask for, turned into selections; who may see what; figures turned into tables."""
+import re
 from datetime import date, timedelta
 
 from flask import g, url_for
@@ -9,7 +10,7 @@ from dispatch.extensions import db
 from dispatch.monitor import metrics
 from dispatch.monitor.exports import Table
 from dispatch.monitor.facts import FORMULAS, RATE_LABELS
-from dispatch.monitor.metrics import GROUP_LABELS, GROUPS, MEASURE_LABELS, Selection
+from dispatch.monitor.metrics import GROUP_LABELS, MEASURE_LABELS, Selection
 from dispatch.org.models import Community, Department, Street, User
 from dispatch.org.roles import COMMUNITY_ROLES, Role
 from dispatch.tickets.lifecycle import STATUS_LABELS, Status
@@ -103,6 +104,11 @@ def _choice(value, labels, what):
     raise BadRequest(f"{what}「{value}」不认识，可选：" + "、".join(f"{k}（{v}）" for k, v in labels.items()))
 
 
+def whole_number(text):
+    """A plain id or page number (ASCII digits, within an INTEGER column), or None."""
+    return int(text) if re.fullmatch(r"[0-9]{1,9}", text or "") else None
+
+
 def filters_of(args):
     """The optional filters of a query string, as Selection fields."""
     found = {}
@@ -115,9 +121,10 @@ def filters_of(args):
     if args.get("status"):
         found["status"] = _choice(args["status"], {s.value: s.label for s in Status}, "状态")
     if args.get("volunteer"):
-        if not args["volunteer"].isdigit() or db.session.get(User, int(args["volunteer"])) is None:
+        user_id = whole_number(args["volunteer"])
+        if user_id is None or db.session.get(User, user_id) is None:
             raise BadRequest(f"找不到志愿者「{args['volunteer']}」")
-        found["handler_user_id"] = int(args["volunteer"])
+        found["handler_user_id"] = user_id
     return found
 
 
@@ -297,11 +304,6 @@ def holder_of(ticket):
 def rate_labels():
     """The rates' Chinese names."""
     return {k: RATE_LABELS[k] for k in RATE_KEYS}
-
-
-def group_keys():
-    """The dimensions a table may be grouped by."""
-    return GROUPS
 
 
 # ---- the monthly report ----

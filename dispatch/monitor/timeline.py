@@ -1,23 +1,20 @@
 """The same figures as metrics.figures, computed straight from the tickets and their timelines (the slow path).
 
 No facts and no rollup: one query aggregates each ticket's timeline entries, and the counters and
-percentiles are worked out here. The tests and `make bench` compare the two paths; an admin can too
-(`flask monitor check`).
+percentiles are worked out here. The tests and `make bench` compare the two paths.
 """
 from collections import defaultdict
 
 from sqlalchemy import case, func, select
 
 from dispatch.extensions import db
-from dispatch.monitor.facts import (DAILY_COUNTS, NOT_COUNTED, RESOLVED, SATISFIED, local_day, percentile)
-from dispatch.monitor.metrics import GROUPS, HOUR_SOURCES, Row, labels_for
+from dispatch.monitor.facts import (DAILY_COUNTS, NOT_COUNTED, RESOLVED, SATISFIED, local_day, on_time, percentile,
+                                    value_of, working_hours)
+from dispatch.monitor.metrics import GROUPS, HOUR_SOURCES, labels_for, row_of
+from dispatch.monitor.refresh import calendars
 from dispatch.org.models import Community
-from dispatch.org.services import community_by_id
-from dispatch.sla.calendar import working_minutes_between
-from dispatch.sla.calendars import calendar_for
 from dispatch.sla.services import STOPS_RESPONSE
 from dispatch.tickets.models import Ticket, TicketEvent
-from dispatch.timeutil import as_utc
 
 TICKET_KEYS = {"street_id": Community.street_id, "community_id": Ticket.community_id,
                "category_id": Ticket.category_id, "handler_user_id": Ticket.assignee_id,
@@ -56,38 +53,25 @@ def _ratings(event_ids):
     return found
 
 
-def _on_time(at, due):
-    return at is not None and (due is None or as_utc(at) <= as_utc(due))
-
-
-def _value(member):
-    return getattr(member, "value", member)
-
-
 def _counted(ticket, rating):
     """The counters one ticket adds, worked out from its summed-up timeline."""
-    status = _value(ticket.status)
+    status = value_of(ticket.status)
     valid = status not in NOT_COUNTED
     resolved = status in RESOLVED
     flags = {"created": True, "valid": valid, "responded": ticket.first_response is not None,
-             "responded_on_time": _on_time(ticket.first_response, ticket.response_due_at),
-             "resolved": resolved, "resolved_on_time": resolved and _on_time(ticket.last_resolve,
+             "responded_on_time": on_time(ticket.first_response, ticket.response_due_at),
+             "resolved": resolved, "resolved_on_time": resolved and on_time(ticket.last_resolve,
                                                                                 ticket.resolution_due_at),
              "rated": rating is not None, "satisfied": rating in SATISFIED, "reopened": bool(ticket.reopen),
              "returned": bool(getattr(ticket, "return")), "extended": bool(ticket.request_extension)}
     return {name: int(flags[name] and (valid or name == "created")) for name in DAILY_COUNTS}
 
 
-def _hours(ticket):
+def _hours(ticket, calendar):
     """Working hours to the first response and to the latest resolution (if resolved now)."""
-    calendar = calendar_for(community_by_id(ticket.community_id))
-    resolved_at = ticket.last_resolve if _value(ticket.status) in RESOLVED else None
-    return {"response_hours": _working_hours(calendar, ticket.created_at, ticket.first_response),
-            "resolution_hours": _working_hours(calendar, ticket.created_at, resolved_at)}
-
-
-def _working_hours(calendar, start, end):
-    return None if end is None else round(working_minutes_between(calendar, start, end) / 60, 4)
+    resolved_at = ticket.last_resolve if value_of(ticket.status) in RESOLVED else None
+    return {"response_hours": working_hours(calendar, ticket.created_at, ticket.first_response),
+            "resolution_hours": working_hours(calendar, ticket.created_at, resolved_at)}
 
 
 def figures_from_timeline(selection, by=None):
@@ -97,18 +81,15 @@ def figures_from_timeline(selection, by=None):
     ratings = _ratings([t.last_rated_id for t in tickets])
     counts = defaultdict(lambda: dict.fromkeys(DAILY_COUNTS, 0))
     values = defaultdict(lambda: defaultdict(list))
+    calendar_of = calendars()
     for ticket in tickets:
-        key = _value(getattr(ticket, GROUPS[by])) if by else None
+        key = value_of(getattr(ticket, GROUPS[by])) if by else None
         for name, value in _counted(ticket, ratings.get(ticket.last_rated_id)).items():
             counts[key][name] += value
-        for column, hours in _hours(ticket).items():
+        for column, hours in _hours(ticket, calendar_of(ticket.community_id)).items():
             values[key][column].append(hours)
     labels = labels_for(by, list(counts))
-    return [Row(key, labels.get(key, "合计"), counted,
-                {name: _rounded(percentile(values[key][column], fraction))
-                 for name, (column, fraction) in HOUR_SOURCES.items()}) for key, counted in counts.items()]
-
-
-def _rounded(value):
-    return None if value is None else round(float(value), 2)
+    return [row_of(key, labels.get(key, "合计"), {**counted, **{
+        name: percentile(values[key][column], fraction) for name, (column, fraction) in HOUR_SOURCES.items()}})
+        for key, counted in counts.items()]
 

@@ -129,8 +129,7 @@ def tickets(fmt):
     """The tickets behind a figure (a measure of a selection), so anyone can check it."""
     selection = _selection()
     measure = services.measure_of(request.args)
-    page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() and int(page) > 0 else 1
+    page = max(1, services.whole_number(request.args.get("page")) or 1)
     if fmt:
         items, total = metrics.behind(selection, measure)
         return _export(services.tickets_table(selection, measure, items), fmt, f"{services.place_name(selection)}工单")

@@ -154,7 +154,8 @@ def test_scope_refusals(client, org, story):
     ("from=2026-02-30", "不是有效日期"), ("from=2026-11-10&to=2026-11-01", "不能晚于"),
     ("period=decade", "统计期「decade」不认识"), ("by=planet", "分组「planet」不认识"),
     ("category=unicorns", "找不到类别"), ("channel=fax", "渠道「fax」不认识"), ("volunteer=abc", "找不到志愿者"),
-    ("from=2020-01-01&to=2026-01-01", "最长"),
+    ("from=2020-01-01&to=2026-01-01", "最长"), ("volunteer=%C2%B2", "找不到志愿者"),
+    ("volunteer=99999999999999999999", "找不到志愿者"),
 ])
 def test_bad_queries_get_a_400_that_says_what_to_fix(client, org, story, query, message):
     login(client, "admin")
@@ -225,3 +226,12 @@ def test_rebuild_gives_what_the_incremental_refresh_gave(org, story, clock):
 def test_the_scheduler_runs_the_refresh():
     from dispatch.scheduler import JOBS
     assert any(job.target == "dispatch.monitor.refresh:run_refresh" and job.seconds <= 60 for job in JOBS)
+
+
+def test_odd_numbers_in_paths_and_pages_are_a_404_or_the_first_page(client, org, story):
+    login(client, "admin")
+    assert client.get("/monitor/streets/99999999999999999999").status_code == 404
+    assert client.get("/monitor/communities/2147483648").status_code == 404
+    for page in ("%C2%B2", "99999999999999999999", "0"):
+        listed = client.get(f"/monitor/tickets?{PERIOD}&page={page}")  # read as the first page
+        assert listed.status_code == 200 and story["on_time"].number in listed.get_data(as_text=True)
