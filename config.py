@@ -74,6 +74,15 @@ class Config:
         self.NOTIFY_RETRY_MAX_SECONDS = float(os.environ.get("NOTIFY_RETRY_MAX_SECONDS", 3600))
         # Shared access tokens: in the database unless a Redis URL is given.
         self.WECHAT_TOKEN_REDIS_URL = os.environ.get("WECHAT_TOKEN_REDIS_URL") or None
+        # Open311: who may read requests without an api_key: "open311" (those that came in through Open311),
+        # "all" (every ticket, as many cities publish) or "none" (a key is needed to read, too).
+        self.OPEN311_PUBLIC_READ = os.environ.get("OPEN311_PUBLIC_READ", "open311")
+        if self.OPEN311_PUBLIC_READ not in ("open311", "all", "none"):
+            raise RuntimeError("OPEN311_PUBLIC_READ must be open311, all or none")
+        # What discovery says: the endpoint's type (production or test), whom to ask, how to get a key.
+        self.OPEN311_ENDPOINT_TYPE = os.environ.get("OPEN311_ENDPOINT_TYPE", "production")
+        self.OPEN311_CONTACT = os.environ.get("OPEN311_CONTACT")
+        self.OPEN311_KEY_SERVICE = os.environ.get("OPEN311_KEY_SERVICE")
         # The district's office hours for working-time SLA clocks; a community may set its own.
         self.SLA_OFFICE_HOURS = os.environ.get("SLA_OFFICE_HOURS", "08:30-12:00,13:30-17:30")
 

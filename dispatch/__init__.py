@@ -27,6 +27,7 @@ def create_app(config=None):
     from dispatch.teams import models as _teams_models  # noqa: F401
     from dispatch.notify import models as _notify_models, views as notify_views  # noqa: F401
     from dispatch.monitor import views as monitor_views
+    from dispatch.open311 import views as open311_views
     from dispatch.teams import desk
     from dispatch.teams import admin as team_admin
     from dispatch.teams import views as team_views
@@ -55,6 +56,7 @@ def create_app(config=None):
     app.register_blueprint(team_views.bp)
     app.register_blueprint(notify_views.bp)
     app.register_blueprint(monitor_views.bp)
+    app.register_blueprint(open311_views.bp)
     # The demo's stand-in for WeChat and its simulator page: they answer 404 unless WECHAT_STUB is on.
     app.register_blueprint(stub.bp)
     app.register_blueprint(simulator.bp)

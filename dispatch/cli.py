@@ -88,28 +88,38 @@ def tokens():
     """Manage API bearer tokens."""
 
 
+def issue_secret(name, scope, kind, noun):
+    """Issue a token or key and print it once; only its hash is stored."""
+    try:
+        token, raw = create_token(name, scope, kind)
+    except AppError as exc:
+        _fail(exc)
+    click.echo(f"created {noun} {token.name} (scope {token.scope}); copy it now, it is not shown again:")
+    click.echo(raw)
+
+
+def revoke_secret(name, kind, noun):
+    """Revoke a token or key by name and say so."""
+    try:
+        token, already = revoke_token(name, kind)
+    except AppError as exc:
+        _fail(exc)
+    click.echo(f"{noun} {token.name} {'was already revoked' if already else 'revoked'}")
+
+
 @tokens.command("create")
 @click.argument("name")
 @click.option("--scope", required=True, help="district | street:CODE | community:CODE")
 def tokens_create(name, scope):
     """Issue a token; it is printed once and only its hash is stored."""
-    try:
-        token, raw = create_token(name, scope)
-    except AppError as exc:
-        _fail(exc)
-    click.echo(f"created token {token.name} (scope {token.scope}); copy it now, it is not shown again:")
-    click.echo(raw)
+    issue_secret(name, scope, "api", "token")
 
 
 @tokens.command("revoke")
 @click.argument("name")
 def tokens_revoke(name):
     """Revoke a token by name."""
-    try:
-        token, already = revoke_token(name)
-    except AppError as exc:
-        _fail(exc)
-    click.echo(f"token {token.name} {'was already revoked' if already else 'revoked'}")
+    revoke_secret(name, "api", "token")
 
 
 @click.group("categories")
@@ -145,5 +155,6 @@ def init_app(app):
     from dispatch.wechat.cli import wechat
     from dispatch.notify.cli import notify
     from dispatch.monitor.cli import monitor
-    for command in (users, tokens, categories, seed_demo, wechat, scheduler, sla, notify, monitor):
+    from dispatch.open311.cli import open311
+    for command in (users, tokens, categories, seed_demo, wechat, scheduler, sla, notify, monitor, open311):
         app.cli.add_command(command)

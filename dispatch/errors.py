@@ -63,13 +63,28 @@ class Invalid(AppError):
     status = 422
 
 
+# (path prefix, render(status, message, fields)): a door with its own error format (Open311) registers here.
+RENDERERS = []
+
+
+def render_errors_under(prefix):
+    """Register a function that renders the errors of every path under prefix (decorator)."""
+    def register(render):
+        RENDERERS.append((prefix, render))
+        return render
+    return register
+
+
 def wants_json():
     """API paths always get JSON; everything else gets a page."""
     return request.path.startswith("/api/")
 
 
 def error_response(status, message, fields=None):
-    """Render one error as JSON (API) or as a page (console)."""
+    """Render one error as JSON (API), in a door's own format, or as a page (console)."""
+    for prefix, render in RENDERERS:
+        if request.path.startswith(prefix):
+            return render(status, message, fields or {})
     code = HTTP_CODES.get(status, "error")
     if wants_json():
         return {"error": {"code": code, "message": message, "fields": fields or {}}}, status

@@ -59,6 +59,7 @@ JOBS = (
     Job("notify-delivery", "dispatch.notify.delivery:run_delivery", seconds=5),
     Job("auto-close", "dispatch.tickets.ratings:run_auto_close", seconds=600),
     Job("monitor-refresh", "dispatch.monitor.refresh:run_refresh", seconds=60),
+    Job("open311-retry", "dispatch.open311.submissions:run_retries", seconds=60),
 )
 
 

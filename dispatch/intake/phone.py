@@ -3,18 +3,11 @@ import re
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
+from dispatch.org.principal import check_phone
 from dispatch.tickets.models import Channel, Priority
 from dispatch.tickets.services import NewTicket
 
 FIELDS = ("caller_phone", "caller_name", "community", "address", "description", "category", "priority")
-PHONE_SHAPE = re.compile(r"^\+?[0-9][0-9-]*[0-9]$")
-
-
-def check_phone(value):
-    """Digits (5 to 20 of them), dashes allowed between them, optionally led by +."""
-    digits = sum(ch.isdigit() for ch in value)
-    if not PHONE_SHAPE.match(value) or not 5 <= digits <= 20:
-        raise ValidationError("号码应为 5–20 位数字，可含 -，可以 + 开头")
 
 
 def _one_of(choices, message):

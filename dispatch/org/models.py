@@ -127,7 +127,7 @@ class Resident(db.Model):
 
 
 class ApiToken(db.Model):
-    """A bearer token for a machine client; only its SHA-256 is stored."""
+    """A machine client's secret (a bearer token, or an Open311 api_key by `kind`); only its SHA-256 is stored."""
 
     __tablename__ = "api_tokens"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -135,6 +135,8 @@ class ApiToken(db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     prefix: Mapped[str] = mapped_column(String(12))
     scope: Mapped[str] = mapped_column(String(80))
+    # "api": a bearer token for /api/v1; "open311": an api_key for /open311/v2. Neither opens the other door.
+    kind: Mapped[str] = mapped_column(String(16), default="api", server_default="api")
     street_id: Mapped[int | None] = mapped_column(ForeignKey("streets.id"))
     community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"))
     created_at = mapped_column(UTCDateTime, default=system_now)

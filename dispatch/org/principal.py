@@ -1,5 +1,8 @@
 """Who is asking: a staff user or an API token, reduced to a role and a scope."""
+import re
 from dataclasses import dataclass
+
+from marshmallow import ValidationError
 
 from dispatch.org.roles import COMMUNITY_ROLES, Role
 
@@ -14,6 +17,7 @@ class Principal:
     street_id: int | None = None
     community_id: int | None = None
     department_id: int | None = None
+    token_id: int | None = None  # a machine client's token (Open311 keeps which key opened each request)
 
     @classmethod
     def from_user(cls, user):
@@ -31,7 +35,8 @@ class Principal:
             role = Role.STREET_SUPERVISOR
         else:
             role = Role.DISTRICT_ADMIN
-        return cls(label=f"接口：{token.name}", role=role, street_id=token.street_id,
+        door = "Open311" if token.kind == "open311" else "接口"
+        return cls(label=f"{door}：{token.name}", role=role, token_id=token.id, street_id=token.street_id,
                    community_id=token.community_id)
 
     @property
@@ -41,6 +46,24 @@ class Principal:
 
 
 SYSTEM = Principal(label="系统", role=Role.DISTRICT_ADMIN)
+
+
+PHONE_SHAPE = re.compile(r"^\+?[0-9][0-9-]*[0-9]$")
+
+
+def check_phone(value):
+    """A field validator: digits (5 to 20 of them), dashes allowed between them, optionally led by +."""
+    digits = sum(ch.isdigit() for ch in value)
+    if not PHONE_SHAPE.match(value) or not 5 <= digits <= 20:
+        raise ValidationError("号码应为 5–20 位数字，可含 -，可以 + 开头")
+
+
+def mask_email(email):
+    """z***@example.com: the first character and the domain."""
+    if not email or "@" not in email:
+        return email
+    name, _, domain = email.partition("@")
+    return f"{name[:1]}***@{domain}"
 
 
 def mask_phone(phone):

@@ -16,6 +16,8 @@ from dispatch.org.roles import ROLE_SCOPE, Role
 from dispatch.timeutil import now as clock_now
 
 TOKEN_PREFIX = "dsp_"
+# Each kind of secret has its own prefix, so a value shows which door it opens (and a leaked one is easy to grep).
+PREFIXES = {"api": TOKEN_PREFIX, "open311": "o311_"}
 
 
 def by_code(model, code, what):
@@ -90,13 +92,13 @@ def parse_scope(scope):
     raise Invalid("scope 应为 district、street:CODE 或 community:CODE")
 
 
-def create_token(name, scope):
-    """Issue a token: the raw value is returned once, only its hash is kept."""
+def create_token(name, scope, kind="api"):
+    """Issue a token (or an Open311 key): the raw value is returned once, only its hash is kept."""
     if db.session.scalar(select(ApiToken).where(ApiToken.name == name)):
         raise Invalid(f"令牌「{name}」已存在；先撤销或换一个名字")
     street, community = parse_scope(scope)
-    raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken(name=name, scope=scope, token_hash=_hash(raw), prefix=raw[:10],
+    raw = PREFIXES[kind] + secrets.token_urlsafe(32)
+    token = ApiToken(name=name, scope=scope, kind=kind, token_hash=_hash(raw), prefix=raw[:10],
                      street_id=street.id if street else None,
                      community_id=community.id if community else None)
     db.session.add(token)
@@ -104,9 +106,9 @@ def create_token(name, scope):
     return token, raw
 
 
-def revoke_token(name):
+def revoke_token(name, kind="api"):
     """Revoke a token by name; revoking twice is harmless."""
-    token = db.session.scalar(select(ApiToken).where(ApiToken.name == name))
+    token = db.session.scalar(select(ApiToken).where(ApiToken.name == name, ApiToken.kind == kind))
     if token is None:
         raise NotFound(f"找不到令牌「{name}」")
     already = token.revoked_at is not None
@@ -117,11 +119,11 @@ def revoke_token(name):
     return token, already
 
 
-def token_for(raw):
-    """The live token matching a raw bearer value, or None."""
-    if not raw or not raw.startswith(TOKEN_PREFIX):
+def token_for(raw, kind="api"):
+    """The live token of this kind matching a raw value, or None."""
+    if not raw or not raw.startswith(PREFIXES[kind]):
         return None
-    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash(raw)))
+    token = db.session.scalar(select(ApiToken).where(ApiToken.token_hash == _hash(raw), ApiToken.kind == kind))
     return token if token and token.revoked_at is None else None
 
 
@@ -130,13 +132,13 @@ def token_for(raw):
 _principals = TtlCache("TOKEN_CACHE_SECONDS")
 
 
-def principal_for_bearer(raw):
-    """The caller behind a raw bearer value, or None when it names no live token."""
-    if not raw or not raw.startswith(TOKEN_PREFIX):
+def principal_for_bearer(raw, kind="api"):
+    """The caller behind a raw bearer value (or Open311 api_key), or None when it names no live one."""
+    if not raw or not raw.startswith(PREFIXES[kind]):
         return None
 
     def load():
-        token = token_for(raw)
+        token = token_for(raw, kind)
         return Principal.from_token(token) if token else None
     return _principals.get(_hash(raw), load)
 

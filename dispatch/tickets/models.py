@@ -27,6 +27,7 @@ class Channel(str, enum.Enum):
     PHONE = "phone"
     WEB_FORM = "web_form"
     API = "api"
+    OPEN311 = "open311"
 
     @property
     def label(self):
@@ -37,6 +38,7 @@ class Channel(str, enum.Enum):
 CHANNEL_LABELS = {
     Channel.WECHAT_TEXT: "微信便民纸条", Channel.WECHAT_PHOTO: "微信随手拍", Channel.WECHAT_VOICE: "微信语音",
     Channel.PHONE: "一键拨号", Channel.WEB_FORM: "网页表单", Channel.API: "接口",
+    Channel.OPEN311: "Open311",
 }
 
 

@@ -1,0 +1,163 @@
+"""POST requests: store what was sent, then open an ordinary ticket from it; a failure is kept and retried."""
+import logging
+import re
+import secrets
+
+from marshmallow import ValidationError
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+
+from dispatch.errors import AppError, Forbidden
+from dispatch.extensions import db
+from dispatch.open311 import catalog, params
+from dispatch.open311.models import Open311Submission
+from dispatch.open311.services import jurisdiction
+from dispatch.org.models import ApiToken
+from dispatch.org.principal import Principal
+from dispatch.org.services import communities_in_scope, community_by_id
+from dispatch.tickets import services as tickets
+from dispatch.tickets.models import Channel
+from dispatch.tickets.scopes import community_in_scope
+
+log = logging.getLogger(__name__)
+MAX_ATTEMPTS = 5
+SECRET_FIELDS = ("api_key",)
+
+
+def receive(principal, form, now):
+    """Store a POST's arguments (form and query) as received, before anything is checked: nothing is lost."""
+    submission = Open311Submission(
+        token=secrets.token_hex(16), key_id=principal.token_id, received_at=now, status="received", attempts=0,
+        params={k: form.getlist(k) for k in form if k not in SECRET_FIELDS})
+    db.session.add(submission)
+    db.session.commit()
+    return submission
+
+
+def process(principal, submission, now):
+    """Open the submission's ticket. A client's mistake is a 400 (kept as rejected); any other failure is kept
+    as failed for the retry job, and None is returned so the client gets a token instead of an id."""
+    submission.attempts += 1
+    try:
+        with tickets.one_transaction():
+            ticket = _open_ticket(principal, submission, now)
+            submission.status, submission.ticket_id, submission.error = "processed", ticket.id, None
+        return ticket
+    except (AppError, ValidationError) as exc:
+        _settle(submission, "rejected", _message(exc))
+        raise
+    except Exception as exc:  # the database or a bug, not the client: keep it and try again later
+        log.exception("Open311 submission %s failed", submission.token)
+        _settle(submission, "failed", f"{type(exc).__name__}: {exc}"[:1000])
+        return None
+
+
+def _settle(submission, status, error):
+    """Record how a submission ended, in its own transaction (the ticket's was rolled back)."""
+    db.session.rollback()
+    submission = db.session.merge(submission)
+    submission.status, submission.error = status, error
+    db.session.commit()
+
+
+def _message(exc):
+    """A validation error's messages as one line."""
+    if isinstance(exc, ValidationError) and isinstance(exc.messages, dict):
+        return "；".join(f"{field}：{'，'.join(map(str, msgs))}" for field, msgs in exc.messages.items())
+    return str(getattr(exc, "message", exc))
+
+
+def _open_ticket(principal, submission, now):
+    """The ticket a checked submission becomes (flushed, inside the caller's transaction)."""
+    form = MultiDict([(k, v) for k, values in submission.params.items() for v in values])
+    data = params.request_form(form)
+    place = jurisdiction(data.get("jurisdiction_id"))
+    category = tickets.category_named(data["service_code"])
+    answers = params.answers(form, catalog.attributes_of(category.code))
+    community = community_for(principal, place, data.get("address_string"))
+    columns = {"latitude": data["lat"], "longitude": data["long"]} if "lat" in data else {}
+    ticket = tickets.create_ticket(principal, tickets.NewTicket(
+        description=_description(data.get("description"), category, answers), community=community,
+        channel=Channel.OPEN311, category=category, address=_address(data), resident_phone=data.get("phone"),
+        resident_name=_name(data.get("first_name"), data.get("last_name")), columns=columns,
+        extra={"open311": submission.token, **({"attributes": answers.values} if answers.values else {})}), now)
+    for name in ("email", "account_id", "device_id", "address_id", "media_url"):
+        setattr(submission, name, data.get(name))
+    submission.attributes = answers.values
+    return ticket
+
+
+def _description(text, category, answers):
+    """The ticket's words: what the client wrote, and the attribute answers for staff to read."""
+    text = text or f"{category.name}（通过 Open311 提交，未附说明）"
+    return f"{text}\n（{answers.text}）" if answers.text else text
+
+
+def _address(data):
+    """The address as given; an address_id alone is kept as the address staff see."""
+    if data.get("address_string"):
+        return data["address_string"]
+    return f"地址编号 {data['address_id']}" if data.get("address_id") else None
+
+
+def _name(first, last):
+    """A reporter's name: 姓 then 名 for Chinese names, "first last" otherwise."""
+    if not (first or last):
+        return None
+    if re.search(r"[\u4e00-\u9fff]", f"{first or ''}{last or ''}"):
+        return f"{last or ''}{first or ''}"
+    return " ".join(part for part in (first, last) if part)
+
+
+def community_for(principal, place, address):
+    """The community a new request belongs to: the jurisdiction's, the key's, or the one its address names."""
+    community = None
+    if place is not None and place.kind == "community":
+        community = community_by_id(place.id)
+    elif principal.community_id:
+        community = community_by_id(principal.community_id)
+    else:
+        community = _by_address(principal, place, address)
+    if community is None:
+        raise params.bad("无法确定诉求所属社区：请用 jurisdiction_id 指定社区代码（见 discovery 的 jurisdictions），"
+                         "或在 address_string 中写明道路名")
+    if place is not None and not place.holds(community):
+        raise params.bad(f"社区「{community.name}」不在 jurisdiction_id「{place.code}」之内")
+    if not community_in_scope(principal, community):
+        raise Forbidden(f"此 api_key 不能在「{community.name}」提交诉求")
+    return community
+
+
+def _by_address(principal, place, address):
+    """The one community (in scope) whose road the address names: 四川路社区 for 四川路22号; else None."""
+    if not address:
+        return None
+    found = [c for c in communities_in_scope(principal) if (place is None or place.holds(c))
+             and c.name.endswith("社区") and len(c.name) > 3 and c.name[:-2] in address]
+    return found[0] if len(found) == 1 else None
+
+
+def run_retries(now):
+    """Scheduler job: try failed submissions again (up to MAX_ATTEMPTS); returns how many became tickets."""
+    waiting = db.session.scalars(select(Open311Submission).where(
+        Open311Submission.status == "failed", Open311Submission.attempts < MAX_ATTEMPTS)
+        .order_by(Open311Submission.id).limit(100)).all()
+    done = 0
+    for submission in waiting:
+        key = db.session.get(ApiToken, submission.key_id)
+        if key is None or key.revoked_at is not None:
+            _settle(submission, "rejected", "api_key 已被撤销，未处理")
+            continue
+        try:
+            done += process(Principal.from_token(key), submission, now) is not None
+        except (AppError, ValidationError):
+            continue  # kept as rejected with the reason
+    return done
+
+
+def by_token(token):
+    """The submission a token names; 404 when none."""
+    submission = db.session.scalar(select(Open311Submission).where(Open311Submission.token == token))
+    if submission is None:
+        raise AppError(f"找不到 token「{token}」", status=404)
+    return submission

@@ -1,0 +1,132 @@
+"""GeoReport v2 endpoints under /open311/v2: thin handlers that read arguments, call services, render."""
+from flask import Blueprint, current_app, request, send_file
+
+from dispatch.errors import NotFound, render_errors_under
+from dispatch.extensions import csrf, db
+from dispatch.open311 import answers, services, submissions
+from dispatch.open311.formats import FORMATS, render
+from dispatch.open311.params import bad
+from dispatch.storage import storage
+from dispatch.tickets.models import TicketPhoto
+from dispatch.timeutil import now
+
+bp = Blueprint("open311", __name__, url_prefix="/open311")
+csrf.exempt(bp)  # api_key, not cookies: there is no session to ride on
+SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
+CHANGESET = "2026-11-21T00:00:00+08:00"  # when the endpoints last changed in a way clients should know
+
+
+def _answer(fmt, root, body, status=200):
+    """Render a body in the format the path asked for."""
+    if fmt not in FORMATS:
+        raise bad(f"不支持的格式「{fmt}」：请用 .json 或 .xml")
+    text, content_type = render(fmt, root, body)
+    return text, status, {"Content-Type": content_type}
+
+
+@render_errors_under("/open311/")
+def errors(status, message, fields):
+    """GeoReport's errors: a list of {code, description}; 403 and 404 as they are, any other mistake a 400."""
+    status = status if status in (403, 404) or status >= 500 else 400
+    described = [f"{name}：{'，'.join(map(str, msgs)) if isinstance(msgs, list) else msgs}"
+                 for name, msgs in fields.items()] or [message]
+    fmt = "json" if request.path.endswith(".json") else "xml"
+    text, content_type = render(fmt, "errors", [{"code": status, "description": d} for d in described])
+    return text, status, {"Content-Type": content_type}
+
+
+def _place():
+    return services.jurisdiction(request.values.get("jurisdiction_id", "").strip())
+
+
+def _reader():
+    """The api_key's principal when one is given (403 if it is wrong); None for an anonymous reader."""
+    return services.caller(request.values.get("api_key", "").strip())
+
+
+@bp.get("/discovery.<fmt>")
+@bp.get("/v2/discovery.<fmt>")
+def discovery(fmt):
+    """Where the endpoint is, what it speaks, and the jurisdiction codes it answers for."""
+    config = current_app.config
+    body = {
+        "changeset": CHANGESET,
+        "contact": config.get("OPEN311_CONTACT") or "请联系区社区服务联盟管理员",
+        "key_service": config.get("OPEN311_KEY_SERVICE") or "api_key 由区或街道管理员用 flask open311 create-key 发放",
+        "endpoints": [{"specification": SPECIFICATION, "url": config["PUBLIC_BASE_URL"].rstrip("/") + "/open311/v2",
+                       "changeset": CHANGESET, "type": config["OPEN311_ENDPOINT_TYPE"],
+                       "formats": ["text/xml", "application/json"]}],
+        "jurisdictions": [{"jurisdiction_id": j.code, "name": j.name, "type": j.kind, "parent": j.parent}
+                          for j in services.jurisdictions()],
+    }
+    return _answer(fmt, "discovery", body)
+
+
+@bp.get("/v2/services.<fmt>")
+def services_list(fmt):
+    """The services (categories) a request may be filed under."""
+    _place()
+    return _answer(fmt, "services", services.service_list())
+
+
+@bp.get("/v2/services/<code>.<fmt>")
+def service_definition(code, fmt):
+    """A service's questions (attribute[code] in a POST)."""
+    _place()
+    return _answer(fmt, "service_definition", services.service_definition(code))
+
+
+@bp.post("/v2/requests.<fmt>")
+def create_request(fmt):
+    """Open a request: store it, then make it an ordinary ticket; answer its id (or a token if that must wait)."""
+    if fmt not in FORMATS:
+        raise bad(f"不支持的格式「{fmt}」：请用 .json 或 .xml")
+    principal = services.caller(request.values.get("api_key", "").strip(), required=True)
+    submission = submissions.receive(principal, request.values, now())
+    ticket = submissions.process(principal, submission, now())
+    account = submission.params.get("account_id", [None])[0] or None
+    if ticket is None:
+        body = [{"token": submission.token, "service_notice": "已收到，正在登记，请稍后用 token 查询编号",
+                 "account_id": account}]
+    else:
+        body = [{"service_request_id": ticket.number, "service_notice": answers.service_notice(ticket),
+                 "account_id": account}]
+    return _answer(fmt, "service_requests", body)
+
+
+@bp.get("/v2/requests.<fmt>")
+def list_requests(fmt):
+    """Requests by id, or by service, status and time (90 days at most), newest first; page and page_size too."""
+    tickets = services.find_requests(_reader(), _place(), request.args, now())
+    return _answer(fmt, "service_requests", answers.views_of(tickets))
+
+
+@bp.get("/v2/requests/<number>.<fmt>")
+def get_request(number, fmt):
+    """One request, as a list of one (as GeoReport answers it)."""
+    ticket = services.find_request(_reader(), _place(), number)
+    return _answer(fmt, "service_requests", answers.views_of([ticket]))
+
+
+@bp.get("/v2/tokens/<token>.<fmt>")
+def get_token(token, fmt):
+    """The request id a token stands for, once the request is registered."""
+    submission = submissions.by_token(token)
+    body = {"token": submission.token}
+    if submission.ticket_id:
+        number = services.number_of(submission.ticket_id)
+        body = {"service_request_id": number, "token": submission.token}
+    elif submission.status == "rejected":
+        raise NotFound(f"token「{token}」的提交未被受理：{submission.error}")
+    return _answer(fmt, "service_requests", [body])
+
+
+@bp.get("/v2/media/<path:key>")
+def media(key):
+    """A request's photo, by the signed link in its media_url."""
+    photo = db.session.scalar(db.select(TicketPhoto).where(TicketPhoto.stored_as(key)))
+    signature = request.args.get("sig", "")
+    path = storage(current_app).path(key) if photo is not None else None
+    if path is None or not answers.signature_matches(key, signature):
+        raise NotFound("找不到该文件")
+    return send_file(path, mimetype=photo.content_type_of(key), max_age=3600)
