@@ -1,7 +1,7 @@
 """Phone intake (一键拨号): the call form staff fill in while talking, checked and turned into a NewTicket."""
 import re
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+from marshmallow import EXCLUDE, Schema, fields, validate
 
 from dispatch.org.principal import check_phone
 from dispatch.tickets.models import Channel, Priority

@@ -161,3 +161,13 @@ def by_token(token):
     if submission is None:
         raise AppError(f"找不到 token「{token}」", status=404)
     return submission
+
+
+def of_ticket(ticket):
+    """The submission a ticket was opened from, or None."""
+    return db.session.scalar(select(Open311Submission).where(Open311Submission.ticket_id == ticket.id))
+
+
+def key_name(submission):
+    """The name of the key a submission came with."""
+    return db.session.scalar(select(ApiToken.name).where(ApiToken.id == submission.key_id))

@@ -6,8 +6,10 @@ from dispatch.extensions import csrf, db
 from dispatch.open311 import answers, services, submissions
 from dispatch.open311.formats import FORMATS, render
 from dispatch.open311.params import bad
+from dispatch.org.principal import mask_email, sees_contacts_of
 from dispatch.storage import storage
-from dispatch.tickets.models import TicketPhoto
+from dispatch.tickets.models import Channel, TicketPhoto
+from dispatch.tickets.views import door_facts
 from dispatch.timeutil import now
 
 bp = Blueprint("open311", __name__, url_prefix="/open311")
@@ -130,3 +132,18 @@ def media(key):
     if path is None or not answers.signature_matches(key, signature):
         raise NotFound("找不到该文件")
     return send_file(path, mimetype=photo.content_type_of(key), max_age=3600)
+
+
+@door_facts
+def _console_facts(principal, ticket):
+    """On the console's ticket page: which key sent it, and the contacts and links the client gave."""
+    submission = submissions.of_ticket(ticket) if ticket.channel is Channel.OPEN311 else None
+    if submission is None:
+        return []
+    email = submission.email
+    if email and not sees_contacts_of(principal, ticket.community_id):
+        email = mask_email(email)
+    rows = [("Open311 来源", submissions.key_name(submission)), ("电子邮箱", email),
+            ("客户端账号", submission.account_id), ("设备编号", submission.device_id),
+            ("地址编号", submission.address_id), ("图片链接", submission.media_url)]
+    return [(label, text) for label, text in rows if text]

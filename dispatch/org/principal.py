@@ -75,9 +75,13 @@ def mask_phone(phone):
     return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
 
 
+def sees_contacts_of(principal, community_id):
+    """Phones and emails are shown whole only to the staff of the community they belong to."""
+    return principal.is_community_staff and principal.community_id == community_id
+
+
 def phone_for(principal, resident):
     """A resident's phone as this caller may see it: whole only for their own community's staff."""
     if resident is None or not resident.phone:
         return None
-    own = principal.is_community_staff and principal.community_id == resident.community_id
-    return resident.phone if own else mask_phone(resident.phone)
+    return resident.phone if sees_contacts_of(principal, resident.community_id) else mask_phone(resident.phone)

@@ -31,6 +31,17 @@ from dispatch.timeutil import now
 
 bp = Blueprint("tickets", __name__)
 
+# Functions (principal, ticket) → [(label, text)]: what a door kept about a request (Open311's key, email…),
+# registered by the door so that tickets need not import it.
+DOOR_FACTS = []
+
+
+def door_facts(function):
+    """Register a function that adds rows to the ticket page's facts (decorator)."""
+    DOOR_FACTS.append(function)
+    return function
+
+
 CHANGE_ERRORS = (AppError, IllegalTransition, ActionNotPermitted, StaleDataError)
 FILTER_LABELS = {"status": "状态", "community": "社区", "street": "街道", "category": "分类", "channel": "渠道",
                  "created_from": "起始日期", "created_to": "截止日期", "overdue": "仅看超时", "q": "关键词",
@@ -154,7 +165,8 @@ def _detail_page(number, callback_form=None):
         notice_labels=notify_services.STATUS_LABELS, notice_events=EVENT_NAMES, audiences=AUDIENCE_LABELS,
         can_chase=principal.role in SUPERVISORS and queries.is_overdue(ticket, at),
         can_call_back=callbacks.can_call_back(principal, ticket), ratings=RATINGS, reached_labels=callbacks.REACHED,
-        callback_form=callback_form or {}, callback_max=callbacks.MAX_NOTE)
+        callback_form=callback_form or {}, callback_max=callbacks.MAX_NOTE,
+        door_facts=[row for facts in DOOR_FACTS for row in facts(principal, ticket)])
 
 
 def _reason(exc):
