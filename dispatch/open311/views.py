@@ -4,7 +4,7 @@ from flask import Blueprint, current_app, request, send_file
 from dispatch.errors import NotFound, render_errors_under
 from dispatch.extensions import csrf, db
 from dispatch.open311 import answers, services, submissions
-from dispatch.open311.formats import FORMATS, render
+from dispatch.open311.formats import FORMATS, NOT_XML, render
 from dispatch.open311.params import bad
 from dispatch.org.principal import mask_email, sees_contacts_of
 from dispatch.storage import storage
@@ -35,6 +35,14 @@ def errors(status, message, fields):
     fmt = "json" if request.path.endswith(".json") else "xml"
     text, content_type = render(fmt, "errors", [{"code": status, "description": d} for d in described])
     return text, status, {"Content-Type": content_type}
+
+
+@bp.before_request
+def refuse_control_characters():
+    """Arguments with control characters (NUL…) are refused: the database and XML cannot carry them."""
+    for name, value in [*request.values.items(multi=True), *(request.view_args or {}).items()]:
+        if NOT_XML.search(name) or NOT_XML.search(str(value)):
+            raise bad(f"参数「{NOT_XML.sub('', name)[:40]}」含有控制字符，请删除后重试")
 
 
 def _place():
