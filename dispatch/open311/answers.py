@@ -31,6 +31,7 @@ NOTES = {
 }
 # States whose latest note (why it was returned, how it was resolved, why it is invalid) the reporter should read.
 NOTE_WORTHY = (Status.RETURNED, Status.RESOLVED, Status.CLOSED, Status.INVALID, Status.WAITING_RESIDENT)
+MAX_DESCRIPTION = 4000
 LOADS = (selectinload(Ticket.category), selectinload(Ticket.community), selectinload(Ticket.department),
          selectinload(Ticket.assignee), selectinload(Ticket.photos))
 
@@ -99,6 +100,11 @@ def _latest_notes(tickets):
     return {ticket_id: note for ticket_id, to_status, note in rows if to_status == status[ticket_id] and note}
 
 
+def _at_most(text, limit):
+    """GeoReport caps a description at 4,000 characters; the answers appended to a full one may pass it."""
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
 def _view(ticket, submission, merged_number, note):
     """One GeoReport request."""
     agency = agency_of(ticket)
@@ -112,7 +118,7 @@ def _view(ticket, submission, merged_number, note):
         "status_notes": status_notes,
         "service_name": category.name if category else "待分类",
         "service_code": category.code if category else "unclassified",
-        "description": None if ticket.description_pending else ticket.description,
+        "description": None if ticket.description_pending else _at_most(ticket.description, MAX_DESCRIPTION),
         "agency_responsible": agency,
         "service_notice": service_notice(ticket),
         "requested_datetime": iso(ticket.created_at),

@@ -94,14 +94,14 @@ def create_request(fmt):
     principal = services.caller(request.values.get("api_key", "").strip(), required=True)
     submission = submissions.receive(principal, request.values, now())
     ticket = submissions.process(principal, submission, now())
-    account = submission.params.get("account_id", [None])[0] or None
     if ticket is None:
-        body = [{"token": submission.token, "service_notice": "已收到，正在登记，请稍后用 token 查询编号",
-                 "account_id": account}]
+        body = {"token": submission.token, "service_notice": "已收到，正在登记，请稍后用 token 查询编号"}
     else:
-        body = [{"service_request_id": ticket.number, "service_notice": answers.service_notice(ticket),
-                 "account_id": account}]
-    return _answer(fmt, "service_requests", body)
+        body = {"service_request_id": ticket.number, "service_notice": answers.service_notice(ticket)}
+    account = (submission.params.get("account_id") or [""])[0].strip()
+    if account:  # echoed when given; left out rather than null, which the swagger's RequestResponse refuses
+        body["account_id"] = account
+    return _answer(fmt, "service_requests", [body])
 
 
 @bp.get("/v2/requests.<fmt>")
