@@ -90,14 +90,15 @@ def views_of(tickets):
 
 
 def _latest_notes(tickets):
-    """{ticket id: the note of the event that put it in its current state}."""
+    """{ticket id: the note of the event that put it in its current state}, for those whose event has one."""
     if not tickets:
         return {}
     rows = db.session.execute(select(TicketEvent.ticket_id, TicketEvent.to_status, TicketEvent.note).where(
         TicketEvent.ticket_id.in_([t.id for t in tickets]), TicketEvent.to_status.is_not(None))
         .order_by(TicketEvent.id))
     status = {t.id: t.status.value for t in tickets}
-    return {ticket_id: note for ticket_id, to_status, note in rows if to_status == status[ticket_id] and note}
+    latest = {ticket_id: note for ticket_id, to_status, note in rows if to_status == status[ticket_id]}
+    return {ticket_id: note for ticket_id, note in latest.items() if note}
 
 
 def _at_most(text, limit):

@@ -2,9 +2,9 @@
 
 Pure (no database): every problem becomes a 400 (`AppError`) whose message says what to send instead.
 """
-import math
 import re
 from dataclasses import dataclass
+from urllib.parse import urlparse
 from datetime import datetime, timedelta
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
@@ -18,6 +18,9 @@ MAX_PAGE_SIZE = 1000  # GeoReport's default limit: the first 1,000 requests
 MAX_IDS = 200
 ATTRIBUTE_KEY = re.compile(r"^attribute\[([^\[\]]+)\](\[\])?$")
 STATUSES = ("open", "closed")
+FIRST_YEAR, LAST_YEAR = 1970, 2200
+DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+NUMBER = re.compile(r"^[+-]?[0-9]{1,9}(\.[0-9]{1,6})?$")  # a floor or a count: plain digits, no 1e308 or 1_000
 
 
 def bad(message):
@@ -25,12 +28,17 @@ def bad(message):
     return AppError(message, status=400)
 
 
-def parse_time(text, name):
-    """An ISO 8601 time (a date alone is its local midnight; no offset means Asia/Shanghai) as aware UTC."""
+def parse_time(text, name, day_end=False):
+    """An ISO 8601 time as aware UTC: no offset means Asia/Shanghai; a date alone is its local midnight, or with
+    day_end the midnight after it (so end_date=2026-11-20 includes that day)."""
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
         raise bad(f"{name} 应为 ISO 8601 时间，如 2026-11-01T00:00:00+08:00 或 2026-11-01T00:00:00Z") from None
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:  # also keeps the 90-day arithmetic inside datetime's range
+        raise bad(f"{name} 的年份应在 {FIRST_YEAR} 到 {LAST_YEAR} 之间")
+    if day_end and DATE_ONLY.match(text.strip()):
+        moment += timedelta(days=1)
     return as_utc(moment if moment.tzinfo else moment.replace(tzinfo=SHANGHAI))
 
 
@@ -42,7 +50,7 @@ def listed(text):
 def window(args, now):
     """(start, end) of requested_datetime: at most 90 days; by default the 90 days up to now."""
     start = parse_time(args["start_date"], "start_date") if args.get("start_date") else None
-    end = parse_time(args["end_date"], "end_date") if args.get("end_date") else None
+    end = parse_time(args["end_date"], "end_date", day_end=True) if args.get("end_date") else None
     if start and end and start > end:
         raise bad("start_date 不能晚于 end_date")
     if start and end and end - start > MAX_SPAN:
@@ -83,14 +91,18 @@ def positive(args, name, default, ceiling=None):
 
 
 def _http_url(value):
-    if not re.match(r"^https?://", value, re.IGNORECASE):
-        raise ValidationError("只接受 http:// 或 https:// 开头的链接")
+    parts = urlparse(value)
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        raise ValidationError("只接受 http:// 或 https:// 开头、带主机名的链接")
 
 
 def _text(maximum, required=False, **kw):
     """A string field of at most `maximum` characters, with a Chinese message."""
     return fields.String(required=required, validate=[validate.Length(max=maximum, error=f"不超过 {maximum} 个字符"),
                                                       *kw.pop("also", ())], **kw)
+
+
+NUMERIC = {"invalid": "应为数字", "special": "应为数字（不接受 nan 或 inf）", "too_large": "数字过大"}
 
 
 class RequestForm(Schema):
@@ -101,11 +113,12 @@ class RequestForm(Schema):
 
     service_code = _text(32, required=True, error_messages={"required": "缺少 service_code（服务代码，见 services）"})
     jurisdiction_id = _text(32)
-    lat = fields.Float(validate=validate.Range(-90, 90, error="lat 应在 -90 到 90 之间"))
-    long = fields.Float(validate=validate.Range(-180, 180, error="long 应在 -180 到 180 之间"))
+    lat = fields.Float(validate=validate.Range(-90, 90, error="lat 应在 -90 到 90 之间"), error_messages=NUMERIC)
+    long = fields.Float(validate=validate.Range(-180, 180, error="long 应在 -180 到 180 之间"), error_messages=NUMERIC)
     address_string = _text(200)
     address_id = _text(64)
-    email = fields.Email(validate=validate.Length(max=254), error_messages={"invalid": "不是有效的电子邮件地址"})
+    email = fields.Email(validate=validate.Length(max=254, error="不超过 254 个字符"),
+                         error_messages={"invalid": "不是有效的电子邮件地址"})
     device_id = _text(64)
     account_id = _text(64)
     first_name = _text(32)
@@ -128,7 +141,7 @@ FORM = RequestForm()
 
 def request_form(form):
     """The POST form's arguments, checked; blanks count as not sent. Raises ValidationError."""
-    return FORM.load({k: v for k, v in form.items() if v.strip() and not ATTRIBUTE_KEY.match(k)})
+    return FORM.load({k: v.strip() for k, v in form.items() if v.strip() and not ATTRIBUTE_KEY.match(k)})
 
 
 @dataclass(frozen=True)
@@ -183,12 +196,9 @@ def _scalar(question, name, value):
     if question.datatype == "singlevaluelist" and value not in question.names():
         raise bad(f"{name} 只能取 {', '.join(question.names())}，收到：{value}")
     if question.datatype == "number":
-        try:
-            number = float(value)
-        except ValueError:
-            number = math.nan
-        if not math.isfinite(number):
-            raise bad(f"{name} 应为数字")
+        if not NUMBER.match(value):
+            raise bad(f"{name} 应为数字，如 3 或 -1")
+        number = float(value)
         return int(number) if number.is_integer() else number
     if question.datatype == "datetime":
         return parse_time(value, name).isoformat()

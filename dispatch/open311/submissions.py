@@ -7,11 +7,11 @@ from marshmallow import ValidationError
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from dispatch.errors import AppError, Forbidden
+from dispatch.errors import AppError, Forbidden, NotFound
 from dispatch.extensions import db
 from dispatch.open311 import catalog, params
 from dispatch.open311.models import Open311Submission
-from dispatch.open311.services import jurisdiction
+from dispatch.open311.services import jurisdiction, service_category
 from dispatch.org.models import ApiToken
 from dispatch.org.principal import Principal
 from dispatch.org.services import communities_in_scope, community_by_id
@@ -34,29 +34,30 @@ def receive(principal, form, now):
     return submission
 
 
-def process(principal, submission, now):
-    """Open the submission's ticket. A client's mistake is a 400 (kept as rejected); any other failure is kept
-    as failed for the retry job, and None is returned so the client gets a token instead of an id."""
-    submission.attempts += 1
+def process(principal, submission):
+    """Open the submission's ticket, as of when it was received. A client's mistake is a 400 (kept as rejected);
+    any other failure is kept as failed for the retry job, and None is returned so the client gets a token."""
+    tries = submission.attempts + 1  # counted here: a rollback below would forget an increment on the row
     try:
         with tickets.one_transaction():
-            ticket = _open_ticket(principal, submission, now)
+            ticket = _open_ticket(principal, submission, submission.received_at)
             submission.status, submission.ticket_id, submission.error = "processed", ticket.id, None
+            submission.attempts = tries
         return ticket
     except (AppError, ValidationError) as exc:
-        _settle(submission, "rejected", _message(exc))
+        _settle(submission, "rejected", _message(exc), tries)
         raise
     except Exception as exc:  # the database or a bug, not the client: keep it and try again later
         log.exception("Open311 submission %s failed", submission.token)
-        _settle(submission, "failed", f"{type(exc).__name__}: {exc}"[:1000])
+        _settle(submission, "failed", f"{type(exc).__name__}: {exc}"[:1000], tries)
         return None
 
 
-def _settle(submission, status, error):
+def _settle(submission, status, error, tries):
     """Record how a submission ended, in its own transaction (the ticket's was rolled back)."""
     db.session.rollback()
     submission = db.session.merge(submission)
-    submission.status, submission.error = status, error
+    submission.status, submission.error, submission.attempts = status, error, tries
     db.session.commit()
 
 
@@ -72,7 +73,7 @@ def _open_ticket(principal, submission, now):
     form = MultiDict([(k, v) for k, values in submission.params.items() for v in values])
     data = params.request_form(form)
     place = jurisdiction(data.get("jurisdiction_id"))
-    category = tickets.category_named(data["service_code"])
+    category = _category(data["service_code"])
     answers = params.answers(form, catalog.attributes_of(category.code))
     community = community_for(principal, place, data.get("address_string"))
     columns = {"latitude": data["lat"], "longitude": data["long"]} if "lat" in data else {}
@@ -85,6 +86,14 @@ def _open_ticket(principal, submission, now):
         setattr(submission, name, data.get(name))
     submission.attributes = answers.values
     return ticket
+
+
+def _category(code):
+    """The category a service_code names; a 400 naming the code when there is none."""
+    try:
+        return service_category(code)
+    except NotFound as exc:
+        raise params.bad(f"service_code：{exc.message}") from None
 
 
 def _description(text, category, answers):
@@ -122,6 +131,8 @@ def community_for(principal, place, address):
         raise params.bad("无法确定诉求所属社区：请用 jurisdiction_id 指定社区代码（见 discovery 的 jurisdictions），"
                          "或在 address_string 中写明道路名")
     if place is not None and not place.holds(community):
+        if principal.community_id:  # the key's own community is the only place it may post
+            raise Forbidden(f"此 api_key 只能在「{community.name}」提交诉求，不能在「{place.name}」")
         raise params.bad(f"社区「{community.name}」不在 jurisdiction_id「{place.code}」之内")
     if not community_in_scope(principal, community):
         raise Forbidden(f"此 api_key 不能在「{community.name}」提交诉求")
@@ -146,10 +157,10 @@ def run_retries(now):
     for submission in waiting:
         key = db.session.get(ApiToken, submission.key_id)
         if key is None or key.revoked_at is not None:
-            _settle(submission, "rejected", "api_key 已被撤销，未处理")
+            _settle(submission, "rejected", "api_key 已被撤销，未处理", submission.attempts)
             continue
         try:
-            done += process(Principal.from_token(key), submission, now) is not None
+            done += process(Principal.from_token(key), submission) is not None
         except (AppError, ValidationError):
             continue  # kept as rejected with the reason
     return done

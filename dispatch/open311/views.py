@@ -93,7 +93,7 @@ def create_request(fmt):
         raise bad(f"不支持的格式「{fmt}」：请用 .json 或 .xml")
     principal = services.caller(request.values.get("api_key", "").strip(), required=True)
     submission = submissions.receive(principal, request.values, now())
-    ticket = submissions.process(principal, submission, now())
+    ticket = submissions.process(principal, submission)
     if ticket is None:
         body = {"token": submission.token, "service_notice": "已收到，正在登记，请稍后用 token 查询编号"}
     else:
