@@ -4,6 +4,8 @@ from dataclasses import dataclass
 
 from marshmallow import ValidationError
 
+LABEL_LENGTH = 64  # ticket_events.actor_label
+
 from dispatch.org.roles import COMMUNITY_ROLES, Role
 
 
@@ -36,8 +38,9 @@ class Principal:
         else:
             role = Role.DISTRICT_ADMIN
         door = "Open311" if token.kind == "open311" else "接口"
-        return cls(label=f"{door}：{token.name}", role=role, token_id=token.id, street_id=token.street_id,
-                   community_id=token.community_id)
+        # The label is the timeline's actor (64 characters at most), and a token's name may take all of them.
+        return cls(label=f"{door}：{token.name}"[:LABEL_LENGTH], role=role, token_id=token.id,
+                   street_id=token.street_id, community_id=token.community_id)
 
     @property
     def is_community_staff(self):
