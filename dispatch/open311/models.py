@@ -17,7 +17,8 @@ class Open311Submission(db.Model):
     token: Mapped[str] = mapped_column(String(40), unique=True)  # GET tokens/{token} finds the request by it
     key_id: Mapped[int] = mapped_column(ForeignKey("api_tokens.id"))
     received_at = mapped_column(UTCDateTime, nullable=False)
-    # received → processed (a ticket), rejected (the client was told why: 4xx) or failed (retried by a job).
+    # received → processed (a ticket), rejected (the client was told why: 4xx) or failed (on our side: retried by
+    # a job, then abandoned and logged after the last try).
     status: Mapped[str] = mapped_column(String(16), default="received")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     params: Mapped[dict] = mapped_column(JSON, default=dict)  # {name: [values]} as posted

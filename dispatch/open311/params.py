@@ -5,7 +5,7 @@ Pure (no database): every problem becomes a 400 (`AppError`) whose message says 
 import re
 from dataclasses import dataclass
 from urllib.parse import urlparse
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
@@ -19,7 +19,7 @@ MAX_IDS = 200
 ATTRIBUTE_KEY = re.compile(r"^attribute\[([^\[\]]+)\](\[\])?$")
 STATUSES = ("open", "closed")
 FIRST_YEAR, LAST_YEAR = 1970, 2200
-DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+NOT_IN_URI = re.compile(r"[\s\"<>\\^`{|}]")
 NUMBER = re.compile(r"^[+-]?[0-9]{1,9}(\.[0-9]{1,6})?$")  # a floor or a count: plain digits, no 1e308 or 1_000
 
 
@@ -37,9 +37,18 @@ def parse_time(text, name, day_end=False):
         raise bad(f"{name} 应为 ISO 8601 时间，如 2026-11-01T00:00:00+08:00 或 2026-11-01T00:00:00Z") from None
     if not FIRST_YEAR <= moment.year <= LAST_YEAR:  # also keeps the 90-day arithmetic inside datetime's range
         raise bad(f"{name} 的年份应在 {FIRST_YEAR} 到 {LAST_YEAR} 之间")
-    if day_end and DATE_ONLY.match(text.strip()):
+    if day_end and _is_date(text.strip()):
         moment += timedelta(days=1)
     return as_utc(moment if moment.tzinfo else moment.replace(tzinfo=SHANGHAI))
+
+
+def _is_date(text):
+    """Is this a date alone (2026-11-20, 20261120, 2026-W47-5), with no time of day?"""
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def listed(text):
@@ -91,9 +100,10 @@ def positive(args, name, default, ceiling=None):
 
 
 def _http_url(value):
+    """A link readers may follow: http or https, a host, and nothing that is not allowed in a URI."""
     parts = urlparse(value)
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        raise ValidationError("只接受 http:// 或 https:// 开头、带主机名的链接")
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname or NOT_IN_URI.search(value):
+        raise ValidationError("只接受 http:// 或 https:// 开头、带主机名、不含空格和引号的链接")
 
 
 def _text(maximum, required=False, **kw):

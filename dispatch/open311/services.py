@@ -2,20 +2,26 @@
 from dataclasses import dataclass
 
 from flask import current_app
-from sqlalchemy import select, true
+from sqlalchemy import or_, select, true
+from sqlalchemy.orm import selectinload
 
 from dispatch.errors import AppError, NotFound
 from dispatch.extensions import db
 from dispatch.open311 import catalog
-from dispatch.open311.answers import CLOSED, LOADS
 from dispatch.open311.params import MAX_PAGE_SIZE, listed, positive, request_ids, statuses, window
 from dispatch.org.models import Community, District, Street
 from dispatch.org.services import principal_for_bearer
+from dispatch.tickets.lifecycle import Status
 from dispatch.tickets.models import Category, Channel, Ticket
 from dispatch.tickets.scopes import visible
 from dispatch.tickets.services import active_categories
 
 KEY_KIND = "open311"
+# GeoReport knows only open and closed: a ticket is closed once the work is done (办结) or it will not be done.
+CLOSED = {Status.RESOLVED, Status.CLOSED, Status.INVALID, Status.MERGED}
+# What answering a request reads besides the ticket.
+LOADS = (selectinload(Ticket.category), selectinload(Ticket.community), selectinload(Ticket.department),
+         selectinload(Ticket.assignee), selectinload(Ticket.photos))
 
 
 @dataclass(frozen=True)
@@ -39,7 +45,7 @@ class Jurisdiction:
     def holds(self, community):
         """Is this community inside it?"""
         return (self.kind == "district" or (self.kind == "street" and community.street_id == self.id)
-                or community.id == self.id)
+                or (self.kind == "community" and community.id == self.id))
 
 
 def jurisdictions():
@@ -78,15 +84,14 @@ def caller(raw_key, required=False):
 
 
 def readable(principal):
-    """The tickets a reader may see: a key's scope, or without a key what OPEN311_PUBLIC_READ allows."""
-    if principal is not None:
-        return visible(principal)
+    """The tickets a reader may see: what OPEN311_PUBLIC_READ shows everyone, and a key's scope besides."""
     policy = current_app.config["OPEN311_PUBLIC_READ"]
-    if policy == "all":
-        return true()
-    if policy == "open311":
-        return Ticket.channel == Channel.OPEN311
-    raise AppError("查询诉求需要 api_key", status=403)
+    public = {"all": true(), "open311": Ticket.channel == Channel.OPEN311}.get(policy)
+    if principal is not None:
+        return visible(principal) if public is None else or_(visible(principal), public)
+    if public is None:
+        raise AppError("查询诉求需要 api_key", status=403)
+    return public
 
 
 def service_list():

@@ -2,6 +2,7 @@
 import logging
 import re
 import secrets
+from datetime import timedelta
 
 from marshmallow import ValidationError
 from sqlalchemy import select
@@ -21,6 +22,9 @@ from dispatch.tickets.scopes import community_in_scope
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
+# A submission still "received" this long after it came was cut off mid-way (a killed worker, a lost database);
+# after a failure the pause doubles: 2, 6, 14, 30 minutes after it came.
+RETRY_AFTER = timedelta(minutes=2)
 SECRET_FIELDS = ("api_key",)
 
 
@@ -49,16 +53,22 @@ def process(principal, submission):
         raise
     except Exception as exc:  # the database or a bug, not the client: keep it and try again later
         log.exception("Open311 submission %s failed", submission.token)
-        _settle(submission, "failed", f"{type(exc).__name__}: {exc}"[:1000], tries)
+        _settle(submission, "failed", _failure(exc), tries)
         return None
 
 
 def _settle(submission, status, error, tries):
     """Record how a submission ended, in its own transaction (the ticket's was rolled back)."""
     db.session.rollback()
-    submission = db.session.merge(submission)
     submission.status, submission.error, submission.attempts = status, error, tries
     db.session.commit()
+
+
+def _failure(exc):
+    """What went wrong on our side, in a line: the database's own message, never the statement's parameters
+    (they hold the reporter's phone and words)."""
+    text = str(getattr(exc, "orig", None) or exc).splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}"[:300]
 
 
 def _message(exc):
@@ -79,8 +89,9 @@ def _open_ticket(principal, submission, now):
     columns = {"latitude": data["lat"], "longitude": data["long"]} if "lat" in data else {}
     ticket = tickets.create_ticket(principal, tickets.NewTicket(
         description=_description(data.get("description"), category, answers), community=community,
+        # No resident_name: the phone may be a resident's already, and a client must not rename them.
         channel=Channel.OPEN311, category=category, address=_address(data), resident_phone=data.get("phone"),
-        resident_name=_name(data.get("first_name"), data.get("last_name")), columns=columns,
+        columns=columns,
         extra={"open311": submission.token, **({"attributes": answers.values} if answers.values else {})}), now)
     for name in ("email", "account_id", "device_id", "address_id", "media_url"):
         setattr(submission, name, data.get(name))
@@ -109,8 +120,9 @@ def _address(data):
     return f"地址编号 {data['address_id']}" if data.get("address_id") else None
 
 
-def _name(first, last):
-    """A reporter's name: 姓 then 名 for Chinese names, "first last" otherwise."""
+def reporter_name(submission):
+    """The name the client gave: 姓 then 名 for Chinese names, "first last" otherwise; None when none."""
+    first, last = ((submission.params.get(k) or [""])[0].strip() for k in ("first_name", "last_name"))
     if not (first or last):
         return None
     if re.search(r"[\u4e00-\u9fff]", f"{first or ''}{last or ''}"):
@@ -149,21 +161,29 @@ def _by_address(principal, place, address):
 
 
 def run_retries(now):
-    """Scheduler job: try failed submissions again (up to MAX_ATTEMPTS); returns how many became tickets."""
+    """Scheduler job: try again what failed on our side or was cut off mid-way, pausing longer after each try
+    (MAX_ATTEMPTS in all, then it is given up and logged); returns how many became tickets."""
     waiting = db.session.scalars(select(Open311Submission).where(
-        Open311Submission.status == "failed", Open311Submission.attempts < MAX_ATTEMPTS)
+        Open311Submission.status.in_(("received", "failed")), Open311Submission.received_at <= now - RETRY_AFTER)
         .order_by(Open311Submission.id).limit(100)).all()
     done = 0
     for submission in waiting:
-        key = db.session.get(ApiToken, submission.key_id)
-        if key is None or key.revoked_at is not None:
-            _settle(submission, "rejected", "api_key 已被撤销，未处理", submission.attempts)
-            continue
-        try:
-            done += process(Principal.from_token(key), submission) is not None
-        except (AppError, ValidationError):
-            continue  # kept as rejected with the reason
+        if submission.attempts >= MAX_ATTEMPTS:
+            log.error("Open311 submission %s given up after %s attempts: %s", submission.token, submission.attempts,
+                      submission.error)
+            _settle(submission, "abandoned", submission.error, submission.attempts)
+        elif now - submission.received_at >= RETRY_AFTER * (2 ** submission.attempts - 1 or 1):
+            done += _retry(submission)
     return done
+
+
+def _retry(submission):
+    """Process a submission again with its key, even one revoked since: it was accepted while the key was live."""
+    principal = Principal.from_token(db.session.get(ApiToken, submission.key_id))
+    try:
+        return process(principal, submission) is not None
+    except (AppError, ValidationError):
+        return False  # kept as rejected, with the reason
 
 
 def by_token(token):

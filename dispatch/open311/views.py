@@ -3,7 +3,7 @@ from flask import Blueprint, current_app, request, send_file
 
 from dispatch.errors import NotFound, render_errors_under
 from dispatch.extensions import csrf, db
-from dispatch.open311 import answers, services, submissions
+from dispatch.open311 import representation, services, submissions
 from dispatch.open311.formats import FORMATS, NOT_XML, render
 from dispatch.open311.params import bad
 from dispatch.org.principal import mask_email, sees_contacts_of
@@ -38,8 +38,10 @@ def errors(status, message, fields):
 
 
 @bp.before_request
-def refuse_control_characters():
-    """Arguments with control characters (NUL…) are refused: the database and XML cannot carry them."""
+def check_arguments():
+    """A form is small (it is stored as sent); arguments with control characters (NUL…) are refused: the
+    database and XML cannot carry them."""
+    request.max_content_length = current_app.config["MAX_JSON_BYTES"]
     for name, value in [*request.values.items(multi=True), *(request.view_args or {}).items()]:
         if NOT_XML.search(name) or NOT_XML.search(str(value)):
             raise bad(f"参数「{NOT_XML.sub('', name)[:40]}」含有控制字符，请删除后重试")
@@ -97,7 +99,7 @@ def create_request(fmt):
     if ticket is None:
         body = {"token": submission.token, "service_notice": "已收到，正在登记，请稍后用 token 查询编号"}
     else:
-        body = {"service_request_id": ticket.number, "service_notice": answers.service_notice(ticket)}
+        body = {"service_request_id": ticket.number, "service_notice": representation.service_notice(ticket)}
     account = (submission.params.get("account_id") or [""])[0].strip()
     if account:  # echoed when given; left out rather than null, which the swagger's RequestResponse refuses
         body["account_id"] = account
@@ -108,19 +110,20 @@ def create_request(fmt):
 def list_requests(fmt):
     """Requests by id, or by service, status and time (90 days at most), newest first; page and page_size too."""
     tickets = services.find_requests(_reader(), _place(), request.args, now())
-    return _answer(fmt, "service_requests", answers.views_of(tickets))
+    return _answer(fmt, "service_requests", representation.views_of(tickets))
 
 
 @bp.get("/v2/requests/<number>.<fmt>")
 def get_request(number, fmt):
     """One request, as a list of one (as GeoReport answers it)."""
     ticket = services.find_request(_reader(), _place(), number)
-    return _answer(fmt, "service_requests", answers.views_of([ticket]))
+    return _answer(fmt, "service_requests", representation.views_of([ticket]))
 
 
 @bp.get("/v2/tokens/<token>.<fmt>")
 def get_token(token, fmt):
     """The request id a token stands for, once the request is registered."""
+    services.readable(_reader())  # where reading needs a key, so does this
     submission = submissions.by_token(token)
     body = {"token": submission.token}
     if submission.ticket_id:
@@ -128,18 +131,23 @@ def get_token(token, fmt):
         body = {"service_request_id": number, "token": submission.token}
     elif submission.status == "rejected":
         raise NotFound(f"token「{token}」的提交未被受理：{submission.error}")
+    elif submission.status == "abandoned":
+        raise NotFound(f"token「{token}」的提交因系统故障未能登记，请重新提交")
     return _answer(fmt, "service_requests", [body])
 
 
 @bp.get("/v2/media/<path:key>")
 def media(key):
-    """A request's photo, by the signed link in its media_url."""
+    """A request's photo, by the signed link in its media_url (until the link expires)."""
+    if not representation.signature_matches(key, request.args.get("exp"), request.args.get("sig")):
+        raise NotFound("找不到该文件，或链接已过期：请重新查询该诉求获取新链接")
     photo = db.session.scalar(db.select(TicketPhoto).where(TicketPhoto.stored_as(key)))
-    signature = request.args.get("sig", "")
     path = storage(current_app).path(key) if photo is not None else None
-    if path is None or not answers.signature_matches(key, signature):
+    if path is None:
         raise NotFound("找不到该文件")
-    return send_file(path, mimetype=photo.content_type_of(key), max_age=3600)
+    response = send_file(path, mimetype=photo.content_type_of(key), max_age=3600)
+    response.cache_control.public, response.cache_control.private = False, True  # not for shared caches
+    return response
 
 
 @door_facts
@@ -151,7 +159,8 @@ def _console_facts(principal, ticket):
     email = submission.email
     if email and not sees_contacts_of(principal, ticket.community_id):
         email = mask_email(email)
-    rows = [("Open311 来源", submissions.key_name(submission)), ("电子邮箱", email),
+    rows = [("Open311 来源", submissions.key_name(submission)), ("反映人", submissions.reporter_name(submission)),
+            ("电子邮箱", email),
             ("客户端账号", submission.account_id), ("设备编号", submission.device_id),
             ("地址编号", submission.address_id), ("图片链接", submission.media_url)]
     return [(label, text) for label, text in rows if text]

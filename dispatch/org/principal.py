@@ -4,9 +4,9 @@ from dataclasses import dataclass
 
 from marshmallow import ValidationError
 
-LABEL_LENGTH = 64  # ticket_events.actor_label
-
 from dispatch.org.roles import COMMUNITY_ROLES, Role
+
+LABEL_LENGTH = 64  # ticket_events.actor_label
 
 
 @dataclass(frozen=True)

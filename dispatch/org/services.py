@@ -18,6 +18,7 @@ from dispatch.timeutil import now as clock_now
 TOKEN_PREFIX = "dsp_"
 # Each kind of secret has its own prefix, so a value shows which door it opens (and a leaked one is easy to grep).
 PREFIXES = {"api": TOKEN_PREFIX, "open311": "o311_"}
+MAX_TOKEN_NAME = 50  # with its door's prefix, a name fits the timeline's actor column (64)
 
 
 def by_code(model, code, what):
@@ -94,6 +95,8 @@ def parse_scope(scope):
 
 def create_token(name, scope, kind="api"):
     """Issue a token (or an Open311 key): the raw value is returned once, only its hash is kept."""
+    if not 1 <= len(name) <= MAX_TOKEN_NAME:
+        raise Invalid(f"令牌名称应为 1 到 {MAX_TOKEN_NAME} 个字符")
     if db.session.scalar(select(ApiToken).where(ApiToken.name == name)):
         raise Invalid(f"令牌「{name}」已存在；先撤销或换一个名字")
     street, community = parse_scope(scope)

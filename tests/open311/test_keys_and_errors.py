@@ -201,10 +201,16 @@ def test_i_very_long_values_are_answered_not_500(client, org, args):
         json_error(response, response.status_code)
 
 
-def test_i_a_very_long_form_value_is_a_400(post_request):
-    """A 100,000-character address is a 400, kept as rejected."""
-    json_error(post_request(address_string="路" * 100_000), 400)
+def test_i_a_long_form_value_is_a_400_kept_as_rejected(post_request):
+    """A 1,000-character address (over 200) is a 400, kept as rejected."""
+    json_error(post_request(address_string="路" * 1_000), 400)
     assert db.session.scalar(select(Open311Submission.status)) == "rejected"
+
+
+def test_i_a_form_over_the_size_limit_is_a_400_and_not_stored(post_request):
+    """A form bigger than MAX_JSON_BYTES (64 KiB) is refused before anything is read or stored."""
+    json_error(post_request(address_string="路" * 100_000), 400)
+    assert db.session.scalar(select(Open311Submission.status)) is None
 
 
 @pytest.mark.parametrize("args", [{"start_date": "0001-01-01"}, {"end_date": "9999-12-31T23:59:59-08:00"},

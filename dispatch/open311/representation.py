@@ -1,19 +1,19 @@
 """Tickets as GeoReport requests: open or closed, notes in Chinese, who is responsible, when it is due."""
 import hashlib
 import hmac
+from datetime import timedelta
 
 from flask import current_app, url_for
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from dispatch.extensions import db
 from dispatch.open311.formats import iso
 from dispatch.open311.models import Open311Submission
+from dispatch.open311.services import CLOSED
 from dispatch.tickets.lifecycle import Status
 from dispatch.tickets.models import Ticket, TicketEvent
+from dispatch.timeutil import now
 
-# GeoReport knows only open and closed: a ticket is closed once the work is done (办结) or it will not be done.
-CLOSED = {Status.RESOLVED, Status.CLOSED, Status.INVALID, Status.MERGED}
 NOTES = {
     Status.NEW: "已收到，等待社区受理",
     Status.ACCEPTED: "社区已受理，正在安排处理",
@@ -29,11 +29,11 @@ NOTES = {
     Status.INVALID: "经核实不予受理",
     Status.MERGED: "与工单 {into} 反映的是同一问题，已合并办理",
 }
-# States whose latest note (why it was returned, how it was resolved, why it is invalid) the reporter should read.
-NOTE_WORTHY = (Status.RETURNED, Status.RESOLVED, Status.CLOSED, Status.INVALID, Status.WAITING_RESIDENT)
+# States whose note was written for the reporter (how it was resolved, why it is invalid, what to add), as the
+# resident's WeChat messages carry it; a return's reason is between staff and stays inside.
+NOTE_WORTHY = (Status.RESOLVED, Status.CLOSED, Status.INVALID, Status.WAITING_RESIDENT)
 MAX_DESCRIPTION = 4000
-LOADS = (selectinload(Ticket.category), selectinload(Ticket.community), selectinload(Ticket.department),
-         selectinload(Ticket.assignee), selectinload(Ticket.photos))
+MEDIA_LINK_DAYS = 7  # a media_url works this long (rounded to whole days, so a link is stable within a day)
 
 
 def agency_of(ticket):
@@ -57,24 +57,42 @@ def service_notice(ticket):
     return "，".join(parts)
 
 
-def media_signature(key):
-    """The signature that lets a media_url be opened without a key (it is only handed to readers of the ticket)."""
+def media_signature(key, expires):
+    """The signature that lets a media_url be opened without a key until `expires` (a day number)."""
     secret = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(secret, f"open311-media:{key}".encode(), hashlib.sha256).hexdigest()[:32]
+    return hmac.new(secret, f"open311-media:{key}|{expires}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
-def signature_matches(key, signature):
-    """Is this the signature of that media key?"""
-    return hmac.compare_digest(media_signature(key), signature or "")
+def _day_number(moment):
+    return int(moment.timestamp() // 86400)
+
+
+def signature_matches(key, expires, signature):
+    """Is this a signature of that media key, and has its day not passed?"""
+    if not (expires or "").isdigit() or int(expires) < _day_number(now()):
+        return False
+    return hmac.compare_digest(media_signature(key, int(expires)), signature or "")
 
 
 def _media_url(ticket, submission):
-    """The ticket's first photo (a signed link), else the link the client sent."""
+    """The ticket's first photo (a signed link that expires), else the link the client sent."""
     if ticket.photos:
         key = ticket.photos[0].storage_key
+        expires = _day_number(now() + timedelta(days=MEDIA_LINK_DAYS))
         base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-        return base + url_for("open311.media", key=key, sig=media_signature(key))
+        return base + url_for("open311.media", key=key, exp=expires, sig=media_signature(key, expires))
     return submission.media_url if submission else None
+
+
+def _description(ticket, submission):
+    """What the reporter wrote: a request that came through Open311 shows the client's own words, without the
+    attribute answers appended for staff (who lives alone, when nobody is home are not for publishing)."""
+    if ticket.description_pending:
+        return None
+    if submission is not None:
+        text = (submission.params.get("description") or [""])[0].strip()
+        return text or None
+    return _at_most(ticket.description, MAX_DESCRIPTION)
 
 
 def views_of(tickets):
@@ -119,7 +137,7 @@ def _view(ticket, submission, merged_number, note):
         "status_notes": status_notes,
         "service_name": category.name if category else "待分类",
         "service_code": category.code if category else "unclassified",
-        "description": None if ticket.description_pending else _at_most(ticket.description, MAX_DESCRIPTION),
+        "description": _description(ticket, submission),
         "agency_responsible": agency,
         "service_notice": service_notice(ticket),
         "requested_datetime": iso(ticket.created_at),
