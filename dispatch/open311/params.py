@@ -101,8 +101,12 @@ def positive(args, name, default, ceiling=None):
 
 def _http_url(value):
     """A link readers may follow: http or https, a host, and nothing that is not allowed in a URI."""
-    parts = urlparse(value)
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname or NOT_IN_URI.search(value):
+    try:
+        parts = urlparse(value)
+        host = parts.hostname
+    except ValueError:  # e.g. an unclosed [ of an IPv6 address
+        host = None
+    if not host or parts.scheme.lower() not in ("http", "https") or NOT_IN_URI.search(value):
         raise ValidationError("只接受 http:// 或 https:// 开头、带主机名、不含空格和引号的链接")
 
 

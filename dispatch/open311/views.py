@@ -43,6 +43,8 @@ def check_arguments():
     database and XML cannot carry them."""
     request.max_content_length = current_app.config["MAX_JSON_BYTES"]
     for name, value in [*request.values.items(multi=True), *(request.view_args or {}).items()]:
+        if not name:  # a multipart part without a name
+            raise bad("表单中有没有名称的字段，请检查 Content-Disposition 的 name")
         if NOT_XML.search(name) or NOT_XML.search(str(value)):
             raise bad(f"参数「{NOT_XML.sub('', name)[:40]}」含有控制字符，请删除后重试")
 
