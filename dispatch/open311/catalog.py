@@ -5,9 +5,6 @@ group 其他 and with no attributes (metadata false).
 """
 from dataclasses import dataclass, field
 
-DATATYPES = ("string", "number", "datetime", "text", "singlevaluelist", "multivaluelist")
-
-
 @dataclass(frozen=True)
 class Attribute:
     """One question of a service definition; `variable` False means information shown, not asked."""

@@ -31,3 +31,7 @@ class Open311Submission(db.Model):
     address_id: Mapped[str | None] = mapped_column(String(64))
     media_url: Mapped[str | None] = mapped_column(String(500))
     attributes: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    def sent(self, name):
+        """The first value the client sent for an argument, trimmed; "" when it sent none."""
+        return (self.params.get(name) or [""])[0].strip()

@@ -28,6 +28,11 @@ def bad(message):
     return AppError(message, status=400)
 
 
+def field_lines(fields):
+    """Messages per field ({field: [messages]}) as lines a person reads: "lat：lat 应在 -90 到 90 之间"."""
+    return [f"{name}：{'，'.join(map(str, msgs)) if isinstance(msgs, list) else msgs}" for name, msgs in fields.items()]
+
+
 def parse_time(text, name, day_end=False):
     """An ISO 8601 time as aware UTC: no offset means Asia/Shanghai; a date alone is its local midnight, or with
     day_end the midnight after it (so end_date=2026-11-20 includes that day)."""

@@ -12,7 +12,7 @@ from dispatch.open311.models import Open311Submission
 from dispatch.open311.services import CLOSED
 from dispatch.tickets.lifecycle import Status
 from dispatch.tickets.models import Ticket, TicketEvent
-from dispatch.timeutil import now
+from dispatch.timeutil import local, now
 
 NOTES = {
     Status.NEW: "已收到，等待社区受理",
@@ -51,9 +51,9 @@ def service_notice(ticket):
         return None
     parts = [f"工单编号 {ticket.number}"]
     if ticket.response_due_at and not ticket.responded_at:
-        parts.append(f"社区将在 {iso(ticket.response_due_at)[:16].replace('T', ' ')} 前答复")
+        parts.append(f"社区将在 {local(ticket.response_due_at):%Y-%m-%d %H:%M} 前答复")
     if ticket.resolution_due_at:
-        parts.append(f"预计 {iso(ticket.resolution_due_at)[:16].replace('T', ' ')} 前办结")
+        parts.append(f"预计 {local(ticket.resolution_due_at):%Y-%m-%d %H:%M} 前办结")
     return "，".join(parts)
 
 
@@ -90,8 +90,7 @@ def _description(ticket, submission):
     if ticket.description_pending:
         return None
     if submission is not None:
-        text = (submission.params.get("description") or [""])[0].strip()
-        return text or None
+        return submission.sent("description") or None
     return _at_most(ticket.description, MAX_DESCRIPTION)
 
 
@@ -120,7 +119,7 @@ def _latest_notes(tickets):
 
 
 def _at_most(text, limit):
-    """GeoReport caps a description at 4,000 characters; the answers appended to a full one may pass it."""
+    """GeoReport caps a description at 4,000 characters; another door's ticket may hold more."""
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
 

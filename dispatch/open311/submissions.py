@@ -74,7 +74,7 @@ def _failure(exc):
 def _message(exc):
     """A validation error's messages as one line."""
     if isinstance(exc, ValidationError) and isinstance(exc.messages, dict):
-        return "；".join(f"{field}：{'，'.join(map(str, msgs))}" for field, msgs in exc.messages.items())
+        return "；".join(params.field_lines(exc.messages))
     return str(getattr(exc, "message", exc))
 
 
@@ -122,17 +122,16 @@ def _address(data):
 
 def reporter_name(submission):
     """The name the client gave: 姓 then 名 for Chinese names, "first last" otherwise; None when none."""
-    first, last = ((submission.params.get(k) or [""])[0].strip() for k in ("first_name", "last_name"))
+    first, last = submission.sent("first_name"), submission.sent("last_name")
     if not (first or last):
         return None
-    if re.search(r"[\u4e00-\u9fff]", f"{first or ''}{last or ''}"):
-        return f"{last or ''}{first or ''}"
+    if re.search(r"[\u4e00-\u9fff]", first + last):
+        return last + first
     return " ".join(part for part in (first, last) if part)
 
 
 def community_for(principal, place, address):
     """The community a new request belongs to: the jurisdiction's, the key's, or the one its address names."""
-    community = None
     if place is not None and place.kind == "community":
         community = community_by_id(place.id)
     elif principal.community_id:
@@ -190,7 +189,7 @@ def by_token(token):
     """The submission a token names; 404 when none."""
     submission = db.session.scalar(select(Open311Submission).where(Open311Submission.token == token))
     if submission is None:
-        raise AppError(f"找不到 token「{token}」", status=404)
+        raise NotFound(f"找不到 token「{token}」")
     return submission
 
 

@@ -5,7 +5,7 @@ from dispatch.errors import NotFound, render_errors_under
 from dispatch.extensions import csrf, db
 from dispatch.open311 import representation, services, submissions
 from dispatch.open311.formats import FORMATS, NOT_XML, render
-from dispatch.open311.params import bad
+from dispatch.open311.params import bad, field_lines
 from dispatch.org.principal import mask_email, sees_contacts_of
 from dispatch.storage import storage
 from dispatch.tickets.models import Channel, TicketPhoto
@@ -18,23 +18,31 @@ SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 CHANGESET = "2026-11-21T00:00:00+08:00"  # when the endpoints last changed in a way clients should know
 
 
-def _answer(fmt, root, body, status=200):
-    """Render a body in the format the path asked for."""
+def _check_format(fmt):
+    """Only the two formats GeoReport speaks."""
     if fmt not in FORMATS:
         raise bad(f"不支持的格式「{fmt}」：请用 .json 或 .xml")
+
+
+def _rendered(fmt, root, body, status=200):
+    """A Flask answer: the body in that format, with its content type."""
     text, content_type = render(fmt, root, body)
     return text, status, {"Content-Type": content_type}
+
+
+def _answer(fmt, root, body):
+    """Render a body in the format the path asked for."""
+    _check_format(fmt)
+    return _rendered(fmt, root, body)
 
 
 @render_errors_under("/open311/")
 def errors(status, message, fields):
     """GeoReport's errors: a list of {code, description}; 403 and 404 as they are, any other mistake a 400."""
     status = status if status in (403, 404) or status >= 500 else 400
-    described = [f"{name}：{'，'.join(map(str, msgs)) if isinstance(msgs, list) else msgs}"
-                 for name, msgs in fields.items()] or [message]
     fmt = "json" if request.path.endswith(".json") else "xml"
-    text, content_type = render(fmt, "errors", [{"code": status, "description": d} for d in described])
-    return text, status, {"Content-Type": content_type}
+    described = field_lines(fields) or [message]
+    return _rendered(fmt, "errors", [{"code": status, "description": d} for d in described], status)
 
 
 @bp.before_request
@@ -53,9 +61,9 @@ def _place():
     return services.jurisdiction(request.values.get("jurisdiction_id", "").strip())
 
 
-def _reader():
-    """The api_key's principal when one is given (403 if it is wrong); None for an anonymous reader."""
-    return services.caller(request.values.get("api_key", "").strip())
+def _caller(required=False):
+    """The api_key's principal when one is given (403 if it is wrong, or missing where required); else None."""
+    return services.caller(request.values.get("api_key", "").strip(), required)
 
 
 @bp.get("/discovery.<fmt>")
@@ -93,16 +101,15 @@ def service_definition(code, fmt):
 @bp.post("/v2/requests.<fmt>")
 def create_request(fmt):
     """Open a request: store it, then make it an ordinary ticket; answer its id (or a token if that must wait)."""
-    if fmt not in FORMATS:
-        raise bad(f"不支持的格式「{fmt}」：请用 .json 或 .xml")
-    principal = services.caller(request.values.get("api_key", "").strip(), required=True)
+    _check_format(fmt)  # before anything is stored
+    principal = _caller(required=True)
     submission = submissions.receive(principal, request.values, now())
     ticket = submissions.process(principal, submission)
     if ticket is None:
         body = {"token": submission.token, "service_notice": "已收到，正在登记，请稍后用 token 查询编号"}
     else:
         body = {"service_request_id": ticket.number, "service_notice": representation.service_notice(ticket)}
-    account = (submission.params.get("account_id") or [""])[0].strip()
+    account = submission.sent("account_id")
     if account:  # echoed when given; left out rather than null, which the swagger's RequestResponse refuses
         body["account_id"] = account
     return _answer(fmt, "service_requests", [body])
@@ -111,21 +118,21 @@ def create_request(fmt):
 @bp.get("/v2/requests.<fmt>")
 def list_requests(fmt):
     """Requests by id, or by service, status and time (90 days at most), newest first; page and page_size too."""
-    tickets = services.find_requests(_reader(), _place(), request.args, now())
+    tickets = services.find_requests(_caller(), _place(), request.args, now())
     return _answer(fmt, "service_requests", representation.views_of(tickets))
 
 
 @bp.get("/v2/requests/<number>.<fmt>")
 def get_request(number, fmt):
     """One request, as a list of one (as GeoReport answers it)."""
-    ticket = services.find_request(_reader(), _place(), number)
+    ticket = services.find_request(_caller(), _place(), number)
     return _answer(fmt, "service_requests", representation.views_of([ticket]))
 
 
 @bp.get("/v2/tokens/<token>.<fmt>")
 def get_token(token, fmt):
     """The request id a token stands for, once the request is registered."""
-    services.readable(_reader())  # where reading needs a key, so does this
+    services.readable(_caller())  # where reading needs a key, so does this
     submission = submissions.by_token(token)
     body = {"token": submission.token}
     if submission.ticket_id:
