@@ -11,13 +11,12 @@ from dispatch.sla.calendar import CalendarUnknown
 from dispatch.sla.calendars import calendar_for
 from dispatch.sla.models import SlaPolicy, SlaSchedule
 from dispatch.sla.policies import choose
-from dispatch.tickets.lifecycle import OPEN_STATUSES
+from dispatch.tickets.lifecycle import ANSWERING as STOPS_RESPONSE, OPEN_STATUSES
 from dispatch.tickets.models import Ticket
 from dispatch.timeutil import as_utc
 
 CLOCKS = ("response", "resolution")
 CLOCK_LABELS = {"response": "响应", "resolution": "办结"}
-STOPS_RESPONSE = frozenset({"accept", "resolve", "invalidate", "merge"})  # the community has answered
 
 
 @dataclass(frozen=True)

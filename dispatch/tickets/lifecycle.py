@@ -57,15 +57,16 @@ class Action:
     target: object
     roles: frozenset
     needs_note: bool = False
+    answers: bool = False  # the community has answered the resident: the response clock stops
 
 
-def _action(name, label, sources, target, roles, needs_note=False):
-    return Action(name, label, frozenset(sources), target, frozenset(roles), needs_note)
+def _action(name, label, sources, target, roles, needs_note=False, answers=False):
+    return Action(name, label, frozenset(sources), target, frozenset(roles), needs_note, answers)
 
 
 S = Status
 ACTIONS = {a.name: a for a in (
-    _action("accept", "受理", [S.NEW], S.ACCEPTED, MANAGERS),
+    _action("accept", "受理", [S.NEW], S.ACCEPTED, MANAGERS, answers=True),
     _action("dispatch", "派单", [S.ACCEPTED, S.RETURNED, S.REOPENED], S.DISPATCHED, MANAGERS),
     _action("sign", "签收", [S.DISPATCHED], S.SIGNED, HANDLERS),
     _action("withdraw", "撤回派单", [S.DISPATCHED, S.SIGNED], S.ACCEPTED, MANAGERS, needs_note=True),
@@ -81,13 +82,16 @@ ACTIONS = {a.name: a for a in (
     _action("approve_extension", "批准延期", [S.EXTENSION_REQUESTED], PREVIOUS, SUPERVISORS),
     _action("refuse_extension", "驳回延期", [S.EXTENSION_REQUESTED], PREVIOUS, SUPERVISORS, needs_note=True),
     _action("resolve", "办结", [S.ACCEPTED, S.SIGNED, S.IN_PROGRESS, S.REOPENED], S.RESOLVED, HANDLERS,
-            needs_note=True),
+            needs_note=True, answers=True),
     _action("close", "关闭", [S.RESOLVED], S.CLOSED, MANAGERS),
     _action("reopen", "重办", [S.RESOLVED, S.CLOSED], S.REOPENED, MANAGERS, needs_note=True),
     _action("invalidate", "作废", [S.NEW, S.ACCEPTED, S.RETURNED, S.REOPENED], S.INVALID, MANAGERS,
-            needs_note=True),
-    _action("merge", "合并重复", [S.NEW, S.ACCEPTED, S.RETURNED], S.MERGED, MANAGERS),
+            needs_note=True, answers=True),
+    _action("merge", "合并重复", [S.NEW, S.ACCEPTED, S.RETURNED], S.MERGED, MANAGERS, answers=True),
 )}
+
+# The timeline kinds that answer the resident (the first one stops the response clock and is the 响应).
+ANSWERING = frozenset(a.name for a in ACTIONS.values() if a.answers)
 
 
 class IllegalTransition(Exception):
