@@ -31,15 +31,15 @@ RESULTS = Path(__file__).resolve().parent / "results"
 STEPS = (
     ("whole request (Flask wsgi_app)", "flask/app.py", "wsgi_app"),
     ("  auth: token look-up (before_request)", "dispatch/apiutil.py", "authenticate_bearer"),
-    ("  view api.create_ticket", "dispatch/tickets/api.py", "create_ticket"),
-    ("    _community look-up", "dispatch/tickets/api.py", "_community"),
+    ("  view api.create_ticket", "dispatch/api/tickets.py", "create_ticket"),
+    ("    _community look-up", "dispatch/api/tickets.py", "_community"),
     ("    services.create_ticket", "dispatch/tickets/services.py", "create_ticket"),
     ("      _category_by_code (SELECT)", "dispatch/tickets/services.py", "_category_by_code"),
     ("      suggest (classifier, jieba)", "dispatch/tickets/services.py", "suggest"),
     ("      _next_number (sequence upsert)", "dispatch/tickets/services.py", "_next_number"),
     ("      _resident", "dispatch/tickets/services.py", "_resident"),
     ("      session.commit (INSERTs + COMMIT)", "sqlalchemy/orm/scoping.py", "commit"),
-    ("    _detail (serialise: reload + lazy loads)", "dispatch/tickets/api.py", "_detail"),
+    ("    _detail (serialise: reload + lazy loads)", "dispatch/api/tickets.py", "_detail"),
     ("  teardown (session.remove)", "flask_sqlalchemy/extension.py", "_teardown_session"),
 )
 PACKAGES = ("jieba", "dispatch", "sqlalchemy", "psycopg", "marshmallow", "flask_sqlalchemy", "flask", "werkzeug")

@@ -17,9 +17,10 @@ def create_app(config=None):
     from dispatch import cli, errors, extensions, health, openapi, templating
     from dispatch.intake import calls, simulator, views as intake_views, wechat_views
     from dispatch.wechat import stub
-    from dispatch.org import api as org_api, auth
+    from dispatch.org import auth
+    from dispatch.api import media, org as org_api, tickets as tickets_api
+    from dispatch.console import tickets as ticket_views
     from dispatch.resident import views as resident_views
-    from dispatch.tickets import api as tickets_api, media, views as ticket_views
     from dispatch.intake import models as _intake_models  # noqa: F401  (tables for migrations)
     from dispatch.wechat import models as _wechat_models  # noqa: F401
     from dispatch.sla import models as _sla_models, views as sla_views  # noqa: F401

@@ -2,10 +2,10 @@
 from flask import Blueprint
 from marshmallow import fields
 
-from dispatch.apiutil import API_PREFIX
+from dispatch.api.common import API_PREFIX
 from dispatch.intake import calls
-from dispatch.org.schemas import CommunityOut
-from dispatch.tickets import schemas as ts
+from dispatch.api.org_schemas import CommunityOut
+from dispatch.api import schemas as ts
 
 bp = Blueprint("openapi", __name__, url_prefix=API_PREFIX)
 

@@ -4,14 +4,14 @@ from marshmallow import Schema, fields, validate
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from dispatch.apiutil import API_PREFIX, authenticate_bearer, json_body
+from dispatch.api.common import API_PREFIX, authenticate_bearer, json_body
 from dispatch.errors import NotFound
 from dispatch.extensions import csrf, db
 from dispatch.intake.models import PhoneCall
 from dispatch.org.services import requested_community
 from dispatch.tickets import services
 from dispatch.tickets.models import Channel, Ticket
-from dispatch.tickets.schemas import CODE, PHONE
+from dispatch.api.schemas import CODE, PHONE
 from dispatch.timeutil import now as clock_now
 
 bp = Blueprint("calls_api", __name__, url_prefix=API_PREFIX)

@@ -9,7 +9,7 @@ from dispatch.open311.params import bad, field_lines
 from dispatch.org.principal import mask_email, sees_contacts_of
 from dispatch.storage import storage
 from dispatch.tickets.models import Channel, TicketPhoto
-from dispatch.tickets.views import door_facts
+from dispatch.console.tickets import door_facts
 from dispatch.timeutil import now
 
 bp = Blueprint("open311", __name__, url_prefix="/open311")

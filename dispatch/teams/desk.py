@@ -15,7 +15,7 @@ from dispatch.teams import desk_services as desk
 from dispatch.teams.skills import RETURN_REASONS
 from dispatch.tickets import services
 from dispatch.tickets.lifecycle import MANAGERS, ActionNotPermitted, IllegalTransition
-from dispatch.tickets.views import CHANGE_ERRORS, EVENT_LABELS, clean_note
+from dispatch.console.tickets import CHANGE_ERRORS, EVENT_LABELS, clean_note
 from dispatch.timeutil import now
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")

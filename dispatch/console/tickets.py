@@ -26,7 +26,7 @@ from dispatch.tickets.lifecycle import (ACTIONS, MANAGERS, SUPERVISORS, ActionNo
                                         IllegalTransition, Status, allowed_actions)
 from dispatch.tickets.models import PRIORITY_LABELS, Channel, Priority
 from dispatch.tickets.ratings import RATINGS
-from dispatch.tickets.schemas import TicketListIn
+from dispatch.api.schemas import TicketListIn
 from dispatch.timeutil import now
 
 bp = Blueprint("tickets", __name__)

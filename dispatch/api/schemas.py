@@ -5,7 +5,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, val
 from marshmallow.experimental.context import Context
 
 from dispatch.org.principal import phone_for
-from dispatch.org.schemas import CodeName
+from dispatch.api.org_schemas import CodeName
 from dispatch.tickets.lifecycle import ACTIONS, Status, allowed_actions
 from dispatch.tickets.models import Channel, Priority
 from dispatch.tickets.ratings import RATINGS

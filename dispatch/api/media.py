@@ -3,7 +3,7 @@ from flask import Blueprint, current_app, g, send_file
 from flask_login import current_user
 from sqlalchemy import select
 
-from dispatch.apiutil import authenticate_bearer
+from dispatch.api.common import authenticate_bearer
 from dispatch.errors import NotFound
 from dispatch.extensions import db
 from dispatch.org.principal import Principal

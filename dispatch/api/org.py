@@ -1,10 +1,10 @@
 """The organisation's JSON API: the communities a caller may work in."""
 from flask import Blueprint, g
 
-from dispatch.apiutil import API_PREFIX, authenticate_bearer
+from dispatch.api.common import API_PREFIX, authenticate_bearer
 from dispatch.extensions import csrf
 from dispatch.org.services import communities_in_scope
-from dispatch.org.schemas import CommunityOut
+from dispatch.api.org_schemas import CommunityOut
 
 bp = Blueprint("org_api", __name__, url_prefix=API_PREFIX)
 csrf.exempt(bp)

@@ -2,12 +2,12 @@
 from flask import Blueprint, g, request, url_for
 from marshmallow.experimental.context import Context
 
-from dispatch.apiutil import API_PREFIX, authenticate_bearer, json_body
+from dispatch.api.common import API_PREFIX, authenticate_bearer, json_body
 from dispatch.extensions import csrf
 from dispatch.org.services import requested_community
 from dispatch.tickets import callbacks, queries, services
 from dispatch.tickets.models import Channel, Priority
-from dispatch.tickets.schemas import (AcceptIn, CallbackIn, CategoryOut, ClassifyIn, CommentIn, PageOut,
+from dispatch.api.schemas import (AcceptIn, CallbackIn, CategoryOut, ClassifyIn, CommentIn, PageOut,
                                       TicketCreateIn, TicketDetailOut, TicketListIn, TransitionIn)
 from dispatch.timeutil import now
 

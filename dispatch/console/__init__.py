@@ -1,0 +1,1 @@
+"""The console: staff pages for tickets (list, detail, actions), over tickets.services."""
