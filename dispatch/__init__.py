@@ -33,6 +33,7 @@ def create_app(config=None):
     from dispatch.teams import admin as team_admin
     from dispatch.teams import views as team_views
 
+    _wire_consequences()
     extensions.db.init_app(app)
     extensions.migrate.init_app(app, extensions.db, directory=str(Path(__file__).parent.parent / "migrations"))
     extensions.csrf.init_app(app)
@@ -62,3 +63,12 @@ def create_app(config=None):
     app.register_blueprint(stub.bp)
     app.register_blueprint(simulator.bp)
     return app
+
+
+def _wire_consequences():
+    """Import the packages whose steps fill the consequences table; refuse to start if a step has no owner."""
+    from dispatch.tickets import consequences, effects, news, tasks  # noqa: F401  (their steps register)
+    from dispatch.sla import services as _sla_steps  # noqa: F401
+    missing = consequences.missing_steps()
+    if missing:
+        raise RuntimeError(f"steps named in tickets/consequences.py that no package registers: {missing}")

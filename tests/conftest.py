@@ -17,7 +17,7 @@ from dispatch.extensions import db as _db
 from dispatch.org.models import Community, Department, District, Street
 from dispatch.org.principal import Principal
 from dispatch.org.services import create_token, create_user
-from dispatch.tickets import services
+from dispatch.tickets import pipeline, store
 from dispatch.tickets.models import Channel
 from dispatch.wechat import stub
 from dispatch.wechat.accounts import add_account
@@ -178,9 +178,9 @@ def csrf_from(client, url):
 def make_ticket(org):
     """make_ticket(**overrides) → a ticket opened through the service, as a phone call in 盐城路社区."""
     def make(description="3号楼2单元走廊灯坏了", community=None, principal=None, **overrides):
-        data = services.NewTicket(description=description, community=community or org.c1,
+        data = store.NewTicket(description=description, community=community or org.c1,
                                   channel=overrides.pop("channel", Channel.PHONE), **overrides)
-        return services.create_ticket(principal or Principal.from_user(org.admin), data)
+        return pipeline.open_ticket(principal or Principal.from_user(org.admin), data)
     return make
 
 

@@ -5,7 +5,9 @@ from marshmallow.experimental.context import Context
 from dispatch.api.common import API_PREFIX, authenticate_bearer, json_body
 from dispatch.extensions import csrf
 from dispatch.org.services import requested_community
-from dispatch.tickets import callbacks, queries, services
+from dispatch.tickets import callbacks, pipeline, queries, services
+from dispatch.tickets.categories import active_categories, category_named
+from dispatch.tickets.store import NewTicket
 from dispatch.tickets.models import Channel, Priority
 from dispatch.api.schemas import (AcceptIn, CallbackIn, CategoryOut, ClassifyIn, CommentIn, PageOut,
                                       TicketCreateIn, TicketDetailOut, TicketListIn, TransitionIn)
@@ -42,9 +44,9 @@ def create_ticket():
     """Open a ticket; without a category the classifier suggests one."""
     data = CREATE_IN.load(json_body())
     resident = data["resident"] or {}
-    ticket = services.create_ticket(g.principal, services.NewTicket(
+    ticket = pipeline.open_ticket(g.principal, NewTicket(
         description=data["description"], community=requested_community(g.principal, data["community"]),
-        channel=Channel(data["channel"]), category=services.category_named(data["category"]),
+        channel=Channel(data["channel"]), category=category_named(data["category"]),
         priority=Priority(data["priority"]) if data["priority"] else None, address=data["address"],
         resident_phone=resident.get("phone"), resident_name=resident.get("name")))
     body, status, headers = _detail(ticket, 201)
@@ -63,7 +65,7 @@ def accept(number):
     """Accept (受理) a new ticket."""
     ticket = services.get_visible(g.principal, number)
     data = ACCEPT_IN.load(json_body())
-    return _detail(services.transition(g.principal, ticket, "accept", **data))
+    return _detail(pipeline.act(g.principal, ticket, "accept", **data))
 
 
 @bp.post("/tickets/<number>/classify")
@@ -72,8 +74,8 @@ def classify(number):
     ticket = services.get_visible(g.principal, number)
     data = CLASSIFY_IN.load(json_body())
     priority = Priority(data["priority"]) if data["priority"] else None
-    return _detail(services.classify_ticket(g.principal, ticket, services.category_named(data["category"]), priority,
-                                            note=data["note"], version=data["version"]))
+    return _detail(pipeline.act(g.principal, ticket, "classify", note=data["note"], version=data["version"],
+                                category=category_named(data["category"]), priority=priority))
 
 
 @bp.post("/tickets/<number>/comments")
@@ -81,7 +83,7 @@ def add_comment(number):
     """Add a note to the timeline."""
     ticket = services.get_visible(g.principal, number)
     data = COMMENT_IN.load(json_body())
-    return _detail(services.comment(g.principal, ticket, data["note"]), 201)
+    return _detail(pipeline.act(g.principal, ticket, "comment", data["note"]), 201)
 
 
 @bp.post("/tickets/<number>/callbacks")
@@ -99,10 +101,10 @@ def change_status(number):
     """Take any lifecycle action (dispatch, resolve, return, …)."""
     ticket = services.get_visible(g.principal, number)
     data = TRANSITION_IN.load(json_body())
-    return _detail(services.transition(g.principal, ticket, data.pop("action"), **data))
+    return _detail(pipeline.act(g.principal, ticket, data.pop("action"), **data))
 
 
 @bp.get("/categories")
 def categories():
     """The active categories, in display order."""
-    return {"items": CATEGORIES_OUT.dump(services.active_categories())}
+    return {"items": CATEGORIES_OUT.dump(active_categories())}

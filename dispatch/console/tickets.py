@@ -20,9 +20,10 @@ from dispatch.org.services import communities_in_scope
 from dispatch.sla import display as sla_display, services as sla
 from dispatch.sla.calendars import calendar_for
 from dispatch.storage import storage
-from dispatch.tickets.lifecycle import check_role
-from dispatch.tickets import callbacks, duplicates, queries, services
-from dispatch.tickets.lifecycle import (ACTIONS, MANAGERS, SUPERVISORS, ActionNotPermitted,
+from dispatch.tickets import callbacks, duplicates, pipeline, queries, services
+from dispatch.tickets.categories import active_categories, category_named
+from dispatch.tickets.effects import holder_name
+from dispatch.tickets.lifecycle import (ACTIONS, CHASES, MANAGERS, SUPERVISORS, TRANSITIONS, ActionNotPermitted,
                                         IllegalTransition, Status, allowed_actions)
 from dispatch.tickets.models import PRIORITY_LABELS, Channel, Priority
 from dispatch.tickets.ratings import RATINGS
@@ -50,7 +51,7 @@ EVENT_LABELS = {"created": "创建工单", "classified": "调整分类", "commen
                 "merged_in": "重复工单并入", "described": "补充内容", "located": "记录位置",
                 "photo_received": "居民补充照片", "voice_received": "收到语音", "voice_saved": "语音已保存",
                 "media_refused": "文件未能保存", "rated": "居民评价", "urge": "催办", "supervise": "督办",
-                "callback": "回访"} | {name: action.label for name, action in ACTIONS.items()}
+                "callback": "回访"} | {name: action.label for name, action in TRANSITIONS.items()}
 
 
 # ---- queue ----
@@ -112,7 +113,7 @@ def queue():
         "tickets/queue.html", result=result, clocks=_queue_clocks(result.items, at),
         counts=queries.counts_by_status(principal, filters, at), problems=problems, args=kept,
         tab_args=_without(kept, "status", "page"), page_args=_without(kept, "page"),
-        communities=communities_in_scope(principal), categories=services.active_categories(),
+        communities=communities_in_scope(principal), categories=active_categories(),
         channels=list(Channel), sorts=queries.SORT_LABELS, at=at, is_late=queries.is_overdue,
         can_intake=principal.role in MANAGERS)
 
@@ -149,7 +150,7 @@ def _detail_page(number, callback_form=None):
     ticket = services.get_visible(principal, number)
     actions = allowed_actions(ticket.status, principal.role)
     volunteers, departments = _dispatch_targets(ticket) if ACTIONS["dispatch"] in actions else ([], [])
-    categories = services.active_categories()
+    categories = active_categories()
     at = now()
     can_merge = principal.role in ACTIONS["merge"].roles and ticket.status in ACTIONS["merge"].sources
     alike = duplicates.likely_duplicates(ticket, current_app.config["DUPLICATE_WINDOW_DAYS"]) if can_merge else []
@@ -240,8 +241,10 @@ def act(number, name):
     form = request.form
 
     def change(principal, ticket):
+        if name not in TRANSITIONS:
+            raise Invalid(f"未知的操作「{name}」")
         params = _action_params(name, form)
-        services.transition(principal, ticket, name, note=_note(form), version=_version(form), **params)
+        pipeline.act(principal, ticket, name, note=_note(form), version=_version(form), **params)
         return f"已执行「{ACTIONS[name].label}」，工单当前状态：{ticket.status.label}"
     return _perform(number, change)
 
@@ -262,11 +265,11 @@ def classify(number):
     form = request.form
 
     def change(principal, ticket):
-        category, priority = services.category_named(form.get("category")), _priority(form.get("priority"))
+        category, priority = category_named(form.get("category")), _priority(form.get("priority"))
         if not category and not priority:
             raise Invalid("请选择分类或紧急程度")
-        services.classify_ticket(principal, ticket, category, priority, note=_note(form),
-                                 version=_version(form))
+        pipeline.act(principal, ticket, "classify", note=_note(form), version=_version(form), category=category,
+                     priority=priority)
         return "已更新分类和紧急程度"
     return _perform(number, change)
 
@@ -276,7 +279,7 @@ def classify(number):
 def add_comment(number):
     """Add a note to the ticket's timeline."""
     def change(principal, ticket):
-        services.comment(principal, ticket, _note(request.form, required="请填写备注内容"))
+        pipeline.act(principal, ticket, "comment", _note(request.form, required="请填写备注内容"))
         return "已添加备注"
     return _perform(number, change)
 
@@ -286,8 +289,10 @@ def add_comment(number):
 def chase(number, kind):
     """Urge (催办) or supervise (督办) a late ticket from its page."""
     def change(principal, ticket):
-        holder = services.chase(principal, ticket, kind, _note(request.form, required="请写明要求"))
-        return f"已{services.CHASES.get(kind, kind)}，{holder}会在工单上看到"
+        if kind not in CHASES:
+            raise Invalid(f"未知的操作「{kind}」")
+        pipeline.act(principal, ticket, kind, _note(request.form, required="请写明要求"))
+        return f"已{ACTIONS[kind].label}，{holder_name(ticket)}会在工单上看到"
     return _perform(number, change)
 
 
@@ -296,14 +301,13 @@ def chase(number, kind):
 def describe(number):
     """Write down what a photo, a voice or a call was about (a ticket opened without words)."""
     def change(principal, ticket):
-        check_role("accept", principal.role)  # the people who accept tickets complete them
         text = (request.form.get("description") or "").strip()
         if not text:
             raise Invalid("请填写诉求内容", fields={"description": ["必填"]})
         if len(text) > 4000:
             raise Invalid("诉求内容不能超过 4000 字", fields={"description": ["过长"]})
         address = (request.form.get("address") or "").strip()[:200] or None
-        services.describe(principal, ticket, text, address=address, version=_version(request.form))
+        pipeline.act(principal, ticket, "describe", note=text, version=_version(request.form), address=address)
         return "已补充诉求内容"
     return _perform(number, change)
 
@@ -317,7 +321,8 @@ def upload_photo(number):
         if upload is None or not upload.filename:
             raise Invalid("请选择要上传的照片")
         limit = current_app.config["MAX_PHOTO_BYTES"]
-        services.add_photo(principal, ticket, upload.read(limit + 1), storage(current_app), limit)
+        pipeline.act(principal, ticket, "photo", note="添加照片", data=upload.read(limit + 1),
+                     storage=storage(current_app), max_bytes=limit)
         return "照片已上传"
     return _perform(number, change)
 

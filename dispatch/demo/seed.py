@@ -26,7 +26,7 @@ from dispatch.org.models import Community, Department, District, Street, User
 from dispatch.org.principal import SYSTEM, Principal
 from dispatch.org.roles import Role
 from dispatch.org.services import create_user
-from dispatch.tickets import ratings, services
+from dispatch.tickets import pipeline, ratings, store
 from dispatch.tickets.lifecycle import OPEN_STATUSES, TERMINAL_STATUSES, Status
 from dispatch.teams.models import Volunteer
 from dispatch.teams.skills import SKILLS
@@ -646,11 +646,11 @@ class World:
         """Create the tickets and take their steps through the services, all in time order."""
         agenda = sorted([(plan.created, i, 0) for i, plan in enumerate(plans)]
                         + [(step.at, i, j) for i, plan in enumerate(plans) for j, step in enumerate(plan.steps, 1)])
-        with services.one_transaction():
+        with pipeline.unit():
             for at, i, j in agenda:
                 plan = plans[i]
                 if j == 0:
-                    plan.ticket = services.create_ticket(self._opener(plan), self._new_ticket(plan), now=at)
+                    plan.ticket = pipeline.open_ticket(self._opener(plan), self._new_ticket(plan), now=at)
                 else:
                     self._take(plan, plan.steps[j - 1], at)
 
@@ -667,29 +667,28 @@ class World:
             phone = f"1381234{self.rng.randrange(10000):04d}"
             name = self.rng.choice(data.RESIDENT_SURNAMES) + self.rng.choice(RESIDENT_TITLES)
         community = self.org["communities"][spec["code"]]
-        return services.NewTicket(description=text, community=community, channel=plan.channel,
-                                  category=self.categories[category], priority=Priority(priority),
-                                  address=address, resident_phone=phone, resident_name=name,
-                                  extra={"demo": True})
+        return store.NewTicket(description=text, community=community, channel=plan.channel,
+                               category=self.categories[category], priority=Priority(priority),
+                               address=address, resident_phone=phone, resident_name=name, extra={"demo": True})
 
     def _take(self, plan, step, at):
         ticket = plan.ticket
         if step.name == "comment":
-            services.comment(step.who, ticket, step.note, now=at)
+            pipeline.act(step.who, ticket, "comment", step.note, now=at)
             return
         if step.name == "rated":
             rating = step.params["rating"]
-            ratings.keep_rating(step.who, ticket, rating, at, note=ratings.RATINGS[rating])
+            pipeline.act(step.who, ticket, "rate", note=ratings.RATINGS[rating], now=at, rating=rating)
             return
         params = step.params
         if step.params.get("duplicate"):
             target = plan.duplicate_of.ticket
             if target.status in TERMINAL_STATUSES:
-                services.transition(step.who, ticket, "invalidate", now=at,
-                                    note=f"与工单 {target.number} 重复，该工单已{target.status.label}")
+                pipeline.act(step.who, ticket, "invalidate", now=at,
+                             note=f"与工单 {target.number} 重复，该工单已{target.status.label}")
                 return
             params = {"into": target.number}
-        services.transition(step.who, ticket, step.name, note=step.note, now=at, **params)
+        pipeline.act(step.who, ticket, step.name, note=step.note, now=at, **params)
 
 
 def _working(at, hours, start):

@@ -9,7 +9,7 @@ from dispatch.errors import NotFound
 from dispatch.extensions import csrf, db
 from dispatch.intake.models import PhoneCall
 from dispatch.org.services import requested_community
-from dispatch.tickets import services
+from dispatch.tickets import pipeline, services, store
 from dispatch.tickets.models import Channel, Ticket
 from dispatch.api.schemas import CODE, PHONE
 from dispatch.timeutil import now as clock_now
@@ -49,8 +49,8 @@ def record_call(principal, data, community, now):
     """Log a call and open its draft ticket; a call id seen before returns the first record (created=False)."""
     called_at = data["called_at"] or now
     try:
-        with services.one_transaction():
-            ticket = services.create_ticket(principal, services.NewTicket(
+        with pipeline.unit():
+            ticket = pipeline.open_ticket(principal, store.NewTicket(
                 description=CALL_PLACEHOLDER, community=community, channel=Channel.PHONE,
                 resident_phone=data["caller"], columns={"description_pending": True},
                 extra={"call_id": data["call_id"], "recording_url": data["recording_url"]}), now=now)

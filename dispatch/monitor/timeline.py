@@ -13,7 +13,7 @@ from dispatch.monitor.facts import (DAILY_COUNTS, NOT_COUNTED, RESOLVED, SATISFI
 from dispatch.monitor.metrics import GROUPS, HOUR_SOURCES, labels_for, row_of
 from dispatch.monitor.refresh import calendars
 from dispatch.org.models import Community
-from dispatch.sla.services import STOPS_RESPONSE
+from dispatch.tickets.lifecycle import ANSWERING as STOPS_RESPONSE
 from dispatch.tickets.models import Ticket, TicketEvent
 
 TICKET_KEYS = {"street_id": Community.street_id, "community_id": Ticket.community_id,

@@ -13,7 +13,7 @@ from dispatch.org.principal import phone_for
 from dispatch.org.roles import Role
 from dispatch.teams import desk_services as desk
 from dispatch.teams.skills import RETURN_REASONS
-from dispatch.tickets import services
+from dispatch.tickets import pipeline, services
 from dispatch.tickets.lifecycle import MANAGERS, ActionNotPermitted, IllegalTransition
 from dispatch.console.tickets import CHANGE_ERRORS, EVENT_LABELS, clean_note
 from dispatch.timeutil import now
@@ -171,7 +171,7 @@ def _transition(name, done, required=None, **params):
     """A view body for a plain lifecycle action with an optional note."""
     def change(principal, ticket):
         note = _form_note(required)
-        services.transition(principal, ticket, name, note=note, version=_form_version(), **params)
+        pipeline.act(principal, ticket, name, note=note, version=_form_version(), **params)
         return done
     return change
 
@@ -200,8 +200,7 @@ def decline(number):
 def add_comment(number):
     """添加备注 while the task is the caller's."""
     def change(principal, ticket):
-        desk.check_holding(principal, ticket)
-        services.comment(principal, ticket, _form_note("请填写备注内容"))
+        pipeline.act(principal, ticket, "comment", _form_note("请填写备注内容"))
         return "已添加备注"
     return _perform(number, change)
 
@@ -232,7 +231,7 @@ def return_ticket(number):
     """退单: a reason from the list plus free text; the ticket goes back to the community."""
     def change(principal, ticket):
         note = desk.return_note(request.form.get("reason"), _form_note())
-        services.transition(principal, ticket, "return", note=note, version=_form_version())
+        pipeline.act(principal, ticket, "return", note=note, version=_form_version())
         return f"工单 {number} 已退回社区"
     return _perform(number, change)
 

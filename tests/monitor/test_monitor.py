@@ -14,7 +14,7 @@ from dispatch.monitor.models import DailyRollup, MonitorMark, TicketFact
 from dispatch.org.principal import Principal
 from dispatch.resident import services as resident
 from dispatch.sla import policies
-from dispatch.tickets import services
+from dispatch.tickets import pipeline
 from tests.conftest import login
 
 PERIOD = "from=2026-11-01&to=2026-11-30"
@@ -33,17 +33,17 @@ def story(org, clock, make_ticket):
     invalid = make_ticket("测试", community=org.c3)
     returned = make_ticket("楼道堆物")
     clock.advance(minutes=20)
-    services.transition(admin, on_time, "accept", now=clock())
-    services.transition(admin, returned, "accept", now=clock())
-    services.transition(admin, returned, "dispatch", now=clock(), assignee="volunteer")
-    services.transition(Principal.from_user(org.volunteer), returned, "return", note="不在我的片区", now=clock())
-    services.transition(admin, invalid, "invalidate", note="测试单", now=clock())
+    pipeline.act(admin, on_time, "accept", now=clock())
+    pipeline.act(admin, returned, "accept", now=clock())
+    pipeline.act(admin, returned, "dispatch", now=clock(), assignee="volunteer")
+    pipeline.act(Principal.from_user(org.volunteer), returned, "return", note="不在我的片区", now=clock())
+    pipeline.act(admin, invalid, "invalidate", note="测试单", now=clock())
     clock.advance(minutes=40)
-    services.transition(admin, on_time, "resolve", note="已更换灯泡", now=clock())
+    pipeline.act(admin, on_time, "resolve", note="已更换灯泡", now=clock())
     resident.rate(on_time, "satisfied", "", clock())
     clock.advance(days=4)  # Tuesday: the late one is answered only now, the waiting one never
-    services.transition(admin, late, "accept", now=clock())
-    services.transition(admin, late, "resolve", note="已修好", now=clock())
+    pipeline.act(admin, late, "accept", now=clock())
+    pipeline.act(admin, late, "resolve", note="已修好", now=clock())
     resident.rate(late, "unsatisfied", "还是不亮", clock())
     refresh.run_refresh(clock())
     return {"on_time": on_time, "late": late, "waiting": waiting, "invalid": invalid, "returned": returned}
@@ -200,7 +200,7 @@ def test_the_monthly_report_has_the_three_rates_per_community(client, org, story
 
 def test_the_refresher_follows_new_entries_and_catches_late_commits(org, story, clock):
     admin = Principal.from_user(org.admin)
-    services.transition(admin, story["waiting"], "accept", now=clock())
+    pipeline.act(admin, story["waiting"], "accept", now=clock())
     assert refresh.run_refresh(clock()) == 1
     assert db.session.get(TicketFact, story["waiting"].id).responded
     # A transaction that committed after a later id was read: its ticket's fact has not read its entry.
