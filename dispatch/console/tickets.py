@@ -24,7 +24,7 @@ from dispatch.tickets import callbacks, duplicates, pipeline, queries, services
 from dispatch.tickets.categories import active_categories, category_named
 from dispatch.tickets.effects import holder_name
 from dispatch.tickets.lifecycle import (ACTIONS, CHASES, MANAGERS, SUPERVISORS, TRANSITIONS, ActionNotPermitted,
-                                        IllegalTransition, Status, allowed_actions)
+                                        IllegalTransition, NotHolder, Status, allowed_actions)
 from dispatch.tickets.models import PRIORITY_LABELS, Channel, Priority
 from dispatch.tickets.ratings import RATINGS
 from dispatch.api.schemas import TicketListIn
@@ -177,10 +177,11 @@ def _reason(exc):
     return STALE_MESSAGE if isinstance(exc, StaleDataError) else str(exc)
 
 
-def _refreshed(number):
-    """The ticket page after a lost race, with 409; a ticket the race took out of the caller's hands says so."""
+def _refreshed(number, status=409):
+    """The ticket page after a lost race (409) or a refused holder's action (403); a ticket the race took out
+    of the caller's hands says so."""
     try:
-        return detail(number), 409
+        return detail(number), status
     except NotFound:
         raise Conflict(f"工单 {number} 已被他人处理（撤回或改派），不再由您办理") from None
 
@@ -196,6 +197,8 @@ def _perform(number, change):
         flash(_reason(exc), "error")
         if isinstance(exc, (StaleDataError, Conflict)):  # someone else changed it first: show it as it is now
             return _refreshed(number)
+        if isinstance(exc, NotHolder):  # the page, with who holds the ticket, for someone who does not
+            return _refreshed(number, 403)
     return redirect(url_for(".detail", number=number))
 
 

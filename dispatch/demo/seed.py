@@ -27,7 +27,7 @@ from dispatch.org.principal import SYSTEM, Principal
 from dispatch.org.roles import Role
 from dispatch.org.services import create_user
 from dispatch.tickets import pipeline, ratings, store
-from dispatch.tickets.lifecycle import OPEN_STATUSES, TERMINAL_STATUSES, Status
+from dispatch.tickets.lifecycle import MANAGERS, OPEN_STATUSES, TERMINAL_STATUSES, Status
 from dispatch.teams.models import Volunteer
 from dispatch.teams.skills import SKILLS
 from dispatch.tickets.models import Category, Channel, Priority, Ticket, TicketEvent
@@ -107,6 +107,9 @@ RATING_WEIGHTS = {"satisfied": 75, "basically_satisfied": 18, "unsatisfied": 7}
 REOPEN_NOTES = ("回访时居民反映问题仍未解决", "居民再次来电，同一问题又出现了", "回访不满意，要求重新处理")
 INVALID_NOTES = ("居民误操作发送的空白消息", "重复提交，已在电话中答复", "非本社区辖区，已告知居民向所在社区反映",
                  "经核实为测试消息", "无法联系到居民，内容无法核实")
+
+
+ENDS_TASK = ("resolve", "return")  # a handler's comment after these is no longer theirs to write
 
 
 @dataclass
@@ -638,7 +641,10 @@ class World:
         if end - start < timedelta(minutes=4):
             return
         at = (start + (end - start) * rng.uniform(0.2, 0.8)).replace(microsecond=0)
-        steps.insert(i + 1, Step("comment", steps[i].who, None, note=rng.choice(data.COMMENTS), at=at))
+        who = steps[i].who
+        if steps[i].name in ENDS_TASK and who.role not in MANAGERS:  # their task is over: staff write the note
+            who = self.principals[f"{plan.community['code']}-staff"]
+        steps.insert(i + 1, Step("comment", who, None, note=rng.choice(data.COMMENTS), at=at))
 
     # -- replaying ------------------------------------------------------------------------
 
