@@ -10,8 +10,8 @@ from dispatch.org.principal import SYSTEM
 from dispatch.tickets import services
 from dispatch.tickets.lifecycle import IllegalTransition, Status
 from dispatch.tickets.models import Ticket
+from dispatch.tickets.rating_scale import RATINGS  # noqa: F401 (callers read the names here)
 
-RATINGS = {"satisfied": "满意", "basically_satisfied": "基本满意", "unsatisfied": "不满意"}
 AUTO_CLOSE_BATCH = 200
 
 
