@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from dispatch.sla.calendar import working_minutes_between
-from dispatch.sla.services import STOPS_RESPONSE
+from dispatch.tickets.lifecycle import ANSWERING
 from dispatch.timeutil import SHANGHAI, as_utc
 
 SATISFIED = frozenset({"satisfied", "basically_satisfied"})
@@ -91,7 +91,7 @@ def value_of(member):
 
 def fact_of(ticket, entries, calendar):
     """The fact row of one ticket from its timeline entries (in id order) and its community's calendar."""
-    first_response = next((e.at for e in entries if e.kind in STOPS_RESPONSE), None)
+    first_response = next((e.at for e in entries if e.kind in ANSWERING), None)
     resolved = ticket.status in RESOLVED
     last_resolve = max((e.at for e in entries if e.kind == "resolve"), default=None) if resolved else None
     rating = next((e.rating for e in reversed(entries) if e.kind == "rated" and e.rating), None)

@@ -13,7 +13,7 @@ from dispatch.monitor.facts import (DAILY_COUNTS, NOT_COUNTED, RESOLVED, SATISFI
 from dispatch.monitor.metrics import GROUPS, HOUR_SOURCES, labels_for, row_of
 from dispatch.monitor.refresh import calendars
 from dispatch.org.models import Community
-from dispatch.sla.services import STOPS_RESPONSE
+from dispatch.tickets.lifecycle import ANSWERING
 from dispatch.tickets.models import Ticket, TicketEvent
 
 TICKET_KEYS = {"street_id": Community.street_id, "community_id": Ticket.community_id,
@@ -32,7 +32,7 @@ def _per_ticket(selection):
     query = select(
         Ticket.id, Ticket.status, Ticket.created_at, Ticket.response_due_at, Ticket.resolution_due_at,
         Ticket.community_id, *(column.label(name) for name, column in TICKET_KEYS.items() if name != "community_id"),
-        func.min(_when(kind.in_(STOPS_RESPONSE), TicketEvent.at)).label("first_response"),
+        func.min(_when(kind.in_(ANSWERING), TicketEvent.at)).label("first_response"),
         func.max(_when(kind == "resolve", TicketEvent.at)).label("last_resolve"),
         func.max(_when(kind == "rated", TicketEvent.id)).label("last_rated_id"),
         *(func.sum(_when(kind == k, 1)).label(k) for k in ("return", "request_extension", "reopen")),
