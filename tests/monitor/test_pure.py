@@ -3,7 +3,8 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from dispatch.monitor.facts import Entry, TicketRow, counts_of, fact_of, percentile, rates
+from dispatch.monitor.counters import counts_of, rates
+from dispatch.monitor.facts import Entry, TicketRow, fact_of, percentile
 from dispatch.sla.calendar import WorkingCalendar
 
 CREATED = datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)  # Friday 10:00 in Shanghai
