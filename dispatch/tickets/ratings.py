@@ -11,8 +11,8 @@ from dispatch.tickets import pipeline
 from dispatch.tickets.lifecycle import IllegalTransition, Status
 from dispatch.tickets.models import Ticket
 from dispatch.tickets.pipeline import Command
+from dispatch.tickets.rating_scale import RATINGS  # noqa: F401 (callers read the names here)
 
-RATINGS = {"satisfied": "满意", "basically_satisfied": "基本满意", "unsatisfied": "不满意"}
 AUTO_CLOSE_BATCH = 200
 
 
