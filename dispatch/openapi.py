@@ -120,5 +120,7 @@ def document(app):
 
 @bp.get("/openapi.json")
 def openapi():
-    """The OpenAPI document of this API (no token needed to read it)."""
-    return document(current_app)
+    """The OpenAPI document of this API (no token needed to read it), built once per app: routes are fixed."""
+    if "openapi" not in current_app.extensions:
+        current_app.extensions["openapi"] = document(current_app)
+    return current_app.extensions["openapi"]
