@@ -14,11 +14,11 @@ def create_app(config=None):
     urls.init_app(app)
     Path(app.instance_path).mkdir(exist_ok=True)
 
-    from dispatch import cli, errors, extensions, health, openapi, templating
+    from dispatch import cli, errors, extensions, health, templating
     from dispatch.intake import calls, simulator, views as intake_views, wechat_views
     from dispatch.wechat import stub
     from dispatch.org import auth
-    from dispatch.api import media, org as org_api, tickets as tickets_api
+    from dispatch.api import media, openapi, org as org_api, tickets as tickets_api
     from dispatch.console import tickets as ticket_views
     from dispatch.resident import views as resident_views
     from dispatch.intake import models as _intake_models  # noqa: F401  (tables for migrations)

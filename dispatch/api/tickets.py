@@ -4,6 +4,7 @@ from marshmallow.experimental.context import Context
 
 from dispatch.api.common import API_PREFIX, authenticate_bearer, json_body
 from dispatch.extensions import csrf
+from dispatch.api.openapi import documented, listing
 from dispatch.org.services import requested_community
 from dispatch.tickets import callbacks, pipeline, queries, services
 from dispatch.tickets.categories import active_categories, category_named
@@ -31,6 +32,7 @@ def _detail(ticket, status=200):
 
 
 @bp.get("/tickets")
+@documented("工单列表（筛选、分页）", PageOut, query=TicketListIn)
 def list_tickets():
     """List the caller's tickets with filters, newest first, paginated."""
     args = LIST_IN.load(request.args.to_dict())
@@ -40,6 +42,7 @@ def list_tickets():
 
 
 @bp.post("/tickets")
+@documented("新建工单", TicketDetailOut, status=201, body=TicketCreateIn)
 def create_ticket():
     """Open a ticket; without a category the classifier suggests one."""
     data = CREATE_IN.load(json_body())
@@ -55,12 +58,14 @@ def create_ticket():
 
 
 @bp.get("/tickets/<number>")
+@documented("工单详情（含时间线）", TicketDetailOut)
 def get_ticket(number):
     """One ticket with its timeline."""
     return _detail(services.get_visible(g.principal, number))
 
 
 @bp.post("/tickets/<number>/accept")
+@documented("受理", TicketDetailOut, body=AcceptIn)
 def accept(number):
     """Accept (受理) a new ticket."""
     ticket = services.get_visible(g.principal, number)
@@ -69,6 +74,7 @@ def accept(number):
 
 
 @bp.post("/tickets/<number>/classify")
+@documented("改分类/优先级", TicketDetailOut, body=ClassifyIn)
 def classify(number):
     """Override the category and/or priority."""
     ticket = services.get_visible(g.principal, number)
@@ -79,6 +85,7 @@ def classify(number):
 
 
 @bp.post("/tickets/<number>/comments")
+@documented("添加备注", TicketDetailOut, status=201, body=CommentIn)
 def add_comment(number):
     """Add a note to the timeline."""
     ticket = services.get_visible(g.principal, number)
@@ -87,6 +94,7 @@ def add_comment(number):
 
 
 @bp.post("/tickets/<number>/callbacks")
+@documented("记录回访（已办结或已关闭的工单）", TicketDetailOut, status=201, body=CallbackIn)
 def call_back(number):
     """Record a call-back (回访); its satisfaction may become the rating and close the ticket."""
     ticket = services.get_visible(g.principal, number)
@@ -97,6 +105,7 @@ def call_back(number):
 
 
 @bp.post("/tickets/<number>/transitions")
+@documented("状态操作", TicketDetailOut, body=TransitionIn)
 def change_status(number):
     """Take any lifecycle action (dispatch, resolve, return, …)."""
     ticket = services.get_visible(g.principal, number)
@@ -105,6 +114,7 @@ def change_status(number):
 
 
 @bp.get("/categories")
+@documented("分类", listing(CategoryOut))
 def categories():
     """The active categories, in display order."""
     return {"items": CATEGORIES_OUT.dump(active_categories())}

@@ -8,6 +8,7 @@ from dispatch.api.common import API_PREFIX, authenticate_bearer, json_body
 from dispatch.errors import NotFound
 from dispatch.extensions import csrf, db
 from dispatch.intake.models import PhoneCall
+from dispatch.api.openapi import documented
 from dispatch.org.services import requested_community
 from dispatch.tickets import pipeline, services, store
 from dispatch.tickets.models import Channel, Ticket
@@ -71,6 +72,8 @@ def _find(call_id, principal):
 
 
 @bp.post("/calls")
+@documented("记录来电（一键拨号），开出待补充的电话工单", CallOut, status=201, body=CallIn,
+            also={200: "已记录过（同一 call_id），返回同一工单"})
 def create_call():
     """Record a call from the phone system; a repeated call_id answers 200 with the same ticket."""
     data = CALL_IN.load(json_body())
