@@ -8,7 +8,7 @@ from datetime import datetime
 
 from dispatch.sla.calendar import working_minutes_between
 from dispatch.sla.services import STOPS_RESPONSE
-from dispatch.timeutil import SHANGHAI, as_utc
+from dispatch.localtime import SHANGHAI, as_utc
 
 SATISFIED = frozenset({"satisfied", "basically_satisfied"})
 NOT_COUNTED = frozenset({"invalid", "merged"})  # 作废 and 合并 tickets are no one's work: outside every rate
