@@ -20,6 +20,7 @@ def create_app(config=None):
     from dispatch.org import auth
     from dispatch.api import media, org as org_api, tickets as tickets_api
     from dispatch.console import tickets as ticket_views
+    from dispatch.tickets import refusals
     from dispatch.resident import views as resident_views
     from dispatch.intake import models as _intake_models  # noqa: F401  (tables for migrations)
     from dispatch.wechat import models as _wechat_models  # noqa: F401
@@ -38,6 +39,7 @@ def create_app(config=None):
     extensions.csrf.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
+    refusals.init_app(app)
     templating.init_app(app)
     cli.init_app(app)
     app.register_blueprint(health.bp)
