@@ -12,11 +12,11 @@ from sqlalchemy import text
 
 from config import TestingConfig
 from dispatch import create_app
-from dispatch.cli import load_categories
 from dispatch.extensions import db as _db
 from dispatch.org.models import Community, Department, District, Street
 from dispatch.org.principal import Principal
 from dispatch.org.services import create_token, create_user
+from dispatch.teams.categories import load_categories
 from dispatch.tickets import services
 from dispatch.tickets.models import Channel
 from dispatch.wechat import stub
