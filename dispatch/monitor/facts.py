@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from dispatch.sla.calendar import working_minutes_between
-from dispatch.sla.services import STOPS_RESPONSE
+from dispatch.tickets.lifecycle import ANSWERING as STOPS_RESPONSE
 from dispatch.localtime import SHANGHAI, as_utc
 
 SATISFIED = frozenset({"satisfied", "basically_satisfied"})
