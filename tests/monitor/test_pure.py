@@ -6,6 +6,8 @@ import pytest
 from dispatch.monitor.facts import Entry, TicketRow, counts_of, fact_of, percentile, rates
 from dispatch.sla.calendar import WorkingCalendar
 
+pytestmark = pytest.mark.pure
+
 CREATED = datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)  # Friday 10:00 in Shanghai
 WEEKDAYS = WorkingCalendar(is_workday=lambda day: day.weekday() < 5)
 

@@ -12,6 +12,8 @@ from dispatch.sla.calendar import (CalendarUnknown, WorkingCalendar, add_working
 from dispatch.sla.calendars import workday_rule
 from dispatch.localtime import SHANGHAI
 
+pytestmark = pytest.mark.pure
+
 CHINA = WorkingCalendar(is_workday=workday_rule({}, frozenset(), None))
 
 
