@@ -38,6 +38,7 @@ from sqlalchemy import event, func, select  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from bench import dataset  # noqa: E402
+from bench.progress import log  # noqa: E402
 from dispatch.cache import clear_all  # noqa: E402
 from dispatch.demo import data as demo  # noqa: E402
 from dispatch.extensions import db  # noqa: E402
@@ -978,8 +979,6 @@ def parse_args(argv):
 
 def main(argv=None):
     """Run only the monitor bench and print its figures; exit 1 on a FAIL or a difference."""
-    from bench.run import log
-
     args = parse_args(argv)
     figures = measure_monitor(args.database_url, log, args.tickets, args.months, args.repeats,
                               args.keep_db or args.reuse_db, args.reuse_db)

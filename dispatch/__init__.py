@@ -20,6 +20,7 @@ def create_app(config=None):
     from dispatch.org import auth
     from dispatch.api import media, openapi, org as org_api, tickets as tickets_api
     from dispatch.console import tickets as ticket_views
+    from dispatch.tickets import refusals
     from dispatch.resident import views as resident_views
     from dispatch.intake import models as _intake_models  # noqa: F401  (tables for migrations)
     from dispatch.wechat import models as _wechat_models  # noqa: F401
@@ -29,7 +30,7 @@ def create_app(config=None):
     from dispatch.notify import models as _notify_models, views as notify_views  # noqa: F401
     from dispatch.monitor import views as monitor_views
     from dispatch.open311 import views as open311_views
-    from dispatch.teams import desk
+    from dispatch.teams import desk, desk_login
     from dispatch.teams import admin as team_admin
     from dispatch.teams import views as team_views
 
@@ -39,6 +40,7 @@ def create_app(config=None):
     extensions.csrf.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
+    refusals.init_app(app)
     templating.init_app(app)
     cli.init_app(app)
     app.register_blueprint(health.bp)
@@ -54,6 +56,7 @@ def create_app(config=None):
     app.register_blueprint(resident_views.bp)
     app.register_blueprint(sla_views.bp)
     app.register_blueprint(desk.bp)
+    app.register_blueprint(desk_login.bp)
     app.register_blueprint(team_admin.bp)
     app.register_blueprint(team_views.bp)
     app.register_blueprint(notify_views.bp)

@@ -14,7 +14,6 @@ from datetime import datetime, time, timedelta
 
 from sqlalchemy import delete, func, select
 
-from dispatch.cli import load_categories
 from dispatch.sla.policies import seed_defaults as seed_sla_policies
 from dispatch.demo import data
 from dispatch.demo.wechat import seed_accounts
@@ -28,6 +27,7 @@ from dispatch.org.roles import Role
 from dispatch.org.services import create_user
 from dispatch.tickets import pipeline, ratings, store
 from dispatch.tickets.lifecycle import MANAGERS, OPEN_STATUSES, TERMINAL_STATUSES, Status
+from dispatch.teams.categories import load_categories
 from dispatch.teams.models import Volunteer
 from dispatch.teams.skills import SKILLS
 from dispatch.tickets.models import Category, Channel, Priority, Ticket, TicketEvent

@@ -9,8 +9,8 @@ from datetime import datetime
 # The pages, the charts and the bench read the rates and formulas here.
 from dispatch.monitor.counters import FORMULAS, RATE_LABELS, RATES, rate  # noqa: F401
 from dispatch.sla.calendar import working_minutes_between
+from dispatch.localtime import SHANGHAI, as_utc
 from dispatch.tickets.lifecycle import ANSWERING
-from dispatch.timeutil import SHANGHAI, as_utc
 
 NOT_COUNTED = frozenset({"invalid", "merged"})  # 作废 and 合并 tickets are no one's work: their facts are not valid
 RESOLVED = frozenset({"resolved", "closed"})

@@ -11,12 +11,12 @@ from werkzeug.serving import make_server
 
 from config import TestingConfig
 from dispatch import create_app
-from dispatch.cli import load_categories
 from dispatch.extensions import db
 from dispatch.org.models import Community, Department, District, Street
 from dispatch.org.principal import Principal
 from dispatch.org.services import create_user
 from dispatch.tickets import categories, pipeline, store
+from dispatch.teams.categories import load_categories
 from dispatch.teams.models import Volunteer
 from dispatch.tickets.models import Category, Channel, Ticket
 

@@ -12,6 +12,8 @@ from dispatch.monitor.facts import Entry, TicketRow, fact_of, percentile
 from dispatch.sla.calendar import WorkingCalendar
 from dispatch.tickets.rating_scale import RATINGS
 
+pytestmark = pytest.mark.pure
+
 CREATED = datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)  # Friday 10:00 in Shanghai
 WEEKDAYS = WorkingCalendar(is_workday=lambda day: day.weekday() < 5)
 

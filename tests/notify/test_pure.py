@@ -8,6 +8,8 @@ from dispatch.notify.rules import News, messages_for
 from dispatch.tickets.consequences import messages_of
 from dispatch.notify.templates import check_fields, field_type, fit, render
 
+pytestmark = pytest.mark.pure
+
 AT = datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)  # 10:00 in Shanghai
 
 
