@@ -160,6 +160,7 @@ def _carry_out(command, now):
             change.before = command.ticket.status
             if target is not None:
                 change.after = command.ticket.status = target
+                command.ticket.updated_at = now
         elif phase == "timeline":
             moved = {"from_status": change.before, "to_status": target} if target is not None else {}
             change.event = record(command.ticket, command.principal, action.kind, now, note=command.note,
