@@ -208,13 +208,19 @@ def holds(principal, holder):
     return principal.role is Role.DEPARTMENT_USER and principal.department_id == holder.department_id
 
 
-def check_holder(action_name, principal, holder):
-    """Raise NotHolder when the action is the holder's and the caller does not hold the ticket's task."""
+def may_hold(action_name, principal, holder):
+    """Whether the caller may take this action as far as holding the ticket goes."""
     action = ACTIONS[action_name]
     if action.holder == ANYONE or holds(principal, holder):
+        return True
+    return action.holder == HANDS_ON and principal.role in MANAGERS
+
+
+def check_holder(action_name, principal, holder):
+    """Raise NotHolder when the action is the holder's and the caller does not hold the ticket's task."""
+    if may_hold(action_name, principal, holder):
         return
-    if action.holder == HANDS_ON and principal.role in MANAGERS:
-        return
+    action = ACTIONS[action_name]
     who = "社区" if holder.is_community else holder.name
     raise NotHolder(f"这张工单现由{who}承办，只有承办人可以{action.label}")
 

@@ -118,8 +118,7 @@ def _holder(change, action):
     """Who holds the ticket's open task, read only when the action's check needs it."""
     if action.holder == ANYONE or (action.holder == HANDS_ON and change.principal.role in MANAGERS):
         return COMMUNITY
-    task = change.task
-    return COMMUNITY if task is None else tasks.holder_of(task)
+    return tasks.holder_of(change.task)
 
 
 def _check(change):
