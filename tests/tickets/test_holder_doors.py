@@ -171,7 +171,6 @@ def test_the_ticket_page_offers_the_holders_buttons_to_the_holder_only(client, o
     page = client.get(f"/tickets/{number}").get_data(as_text=True)
     assert f"/tickets/{number}/actions/start" not in page and f"/tickets/{number}/actions/resolve" not in page
     assert f"/tickets/{number}/actions/withdraw" in page  # the director's own: take it back
-    client.get("/logout")
     login(client, "volunteer")
     page = client.get(f"/tickets/{number}").get_data(as_text=True)
     assert f"/tickets/{number}/actions/start" in page
