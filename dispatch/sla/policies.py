@@ -25,6 +25,12 @@ DEFAULT_POLICIES = (
     ("一般事项", None, None, (1, Unit.WORKING_DAYS), (7, Unit.DAYS)),
 )
 
+# The console's policy form: its fields in the order a refusal names them, with their labels.
+FORM_FIELDS = {"name": "名称", "category": "分类", "priority": "紧急程度", "response_amount": "响应时限",
+               "response_unit": "响应时限单位", "resolution_amount": "办结时限",
+               "resolution_unit": "办结时限单位", "warn_percent": "预警点", "escalation_chain": "升级链",
+               "escalation_step_percent": "升级间隔"}
+
 _active = TtlCache("REFERENCE_CACHE_SECONDS", max_entries=1)
 
 
@@ -61,6 +67,64 @@ def validate(data):
         errors["escalation_chain"] = [f"只能依次选择 {', '.join(CHAIN_ROLES)}，不能重复"]
     if errors:
         raise Invalid("时限规则填写有误：" + "；".join(f"{k}：{v[0]}" for k, v in errors.items()), fields=errors)
+
+
+def _int(form, name, errors):
+    """A whole number from the form; 0 and a reason in errors when it is not one."""
+    value = (form.get(name) or "").strip()
+    try:
+        return int(value)
+    except ValueError:
+        errors[name] = ["请填写整数"]
+        return 0
+
+
+def _choice(form, name, enum, errors, allow_blank=False):
+    """A member of enum from the form; None (and a reason in errors unless blank is allowed) otherwise."""
+    value = (form.get(name) or "").strip()
+    if not value and allow_blank:
+        return None
+    try:
+        return enum(value)
+    except ValueError:
+        errors[name] = ["请从列表中选择"]
+        return None
+
+
+def _form_category(form, errors):
+    """The category the form names, None for any; a reason in errors when the code is unknown."""
+    code = (form.get("category") or "").strip()
+    if not code:
+        return None
+    category = db.session.scalar(select(Category).where(Category.code == code))
+    if category is None:
+        errors["category"] = [f"未知的分类「{code}」"]
+    return category
+
+
+def read_form(form):
+    """The console's policy form as a PolicyInput; what cannot even be read is refused the way validate() refuses."""
+    errors = {}
+    category = _form_category(form, errors)
+    data = PolicyInput(
+        name=(form.get("name") or "").strip(), category=category,
+        priority=_choice(form, "priority", Priority, errors, allow_blank=True),
+        response_amount=_int(form, "response_amount", errors),
+        response_unit=_choice(form, "response_unit", Unit, errors),
+        resolution_amount=_int(form, "resolution_amount", errors),
+        resolution_unit=_choice(form, "resolution_unit", Unit, errors),
+        warn_percent=_int(form, "warn_percent", errors),
+        escalation_chain=tuple(form.getlist("escalation_chain")),
+        escalation_step_percent=_int(form, "escalation_step_percent", errors))
+    if len(data.name) > 64:
+        errors["name"] = ["不超过 64 字"]
+    if errors:
+        try:
+            validate(data)  # name every field that is wrong, not only those that could not be read
+        except Invalid as exc:
+            errors = exc.fields | errors
+        raise Invalid("时限规则填写有误", fields={name: errors[name] for name in FORM_FIELDS if name in errors})
+    return data
 
 
 def _row(data, created_by):
