@@ -6,8 +6,6 @@ from sqlalchemy import func, select
 
 from dispatch.extensions import db
 from dispatch.forms import MAX_NOTE
-from dispatch.org.principal import Principal
-from dispatch.tickets import services
 from dispatch.tickets.lifecycle import Status
 from dispatch.tickets.models import TicketEvent
 from tests.conftest import csrf_from, login
@@ -38,12 +36,12 @@ def new(make_ticket):
 
 
 @pytest.fixture
-def resolved(org, make_ticket):
-    """A ticket accepted and resolved by the director: the call-back form is shown."""
-    ticket = make_ticket()
-    director = Principal.from_user(org.director)
-    services.transition(director, ticket, "accept")
-    return services.transition(director, ticket, "resolve", note="已更换楼道灯泡")
+def resolved(api, make_ticket):
+    """A ticket accepted and resolved: the call-back form is shown."""
+    number = make_ticket().number
+    api.post(f"/api/v1/tickets/{number}/accept", json={})
+    api.post(f"/api/v1/tickets/{number}/transitions", json={"action": "resolve", "note": "已更换楼道灯泡"})
+    return fetch(number)
 
 
 @pytest.fixture
@@ -87,11 +85,11 @@ def test_an_odd_version_is_422_and_changes_nothing(staff, form, version):
     assert fetch(ticket.number).version == before and events_of(ticket) == count
 
 
-def test_a_stale_version_is_409_with_the_page_as_it_is_now(staff, org, form, clock):
+def test_a_stale_version_is_409_with_the_page_as_it_is_now(staff, api, form, clock):
     ticket, path, fields = form
     seen = ticket.version
     clock.advance(minutes=5)
-    services.comment(Principal.from_user(org.director), fetch(ticket.number), "居民又来电了")
+    api.post(f"/api/v1/tickets/{ticket.number}/comments", json={"note": "居民又来电了"})
     count = events_of(ticket)
     response = post(staff, ticket, path, {"version": seen, **fields})
     assert response.status_code == 409 and "已被他人更新" in page(response) and "居民又来电了" in page(response)
