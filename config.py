@@ -48,7 +48,6 @@ class Config:
         self.LOGIN_LOCKOUT_MINUTES = int(os.environ.get("LOGIN_LOCKOUT_MINUTES", 15))
         self.PASSWORD_HASH_METHOD = os.environ.get("PASSWORD_HASH_METHOD", "scrypt")
         self.DEMO_DATA_ALLOWED = _bool("DEMO_DATA_ALLOWED", True)
-        self.TIMEZONE = os.environ.get("TIMEZONE", "Asia/Shanghai")
         self.SQLALCHEMY_ECHO = _bool("SQLALCHEMY_ECHO", False)
         # WeChat: every outbound call starts from these, so tests and the demo use a local stub.
         self.WECHAT_API_BASE_URL = os.environ.get("WECHAT_API_BASE_URL", "https://api.weixin.qq.com")

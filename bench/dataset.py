@@ -12,11 +12,11 @@ from sqlalchemy import select
 
 from config import DevelopmentConfig, normalise_database_url
 from dispatch import create_app
-from dispatch.cli import load_categories
 from dispatch.demo import data as demo
 from dispatch.extensions import db
 from dispatch.org.models import Community, Department, District, Street
 from dispatch.org.services import create_token
+from dispatch.teams.categories import load_categories
 from dispatch.tickets.lifecycle import OPEN_STATUSES
 from dispatch.tickets.models import Category
 from dispatch.timeutil import SHANGHAI

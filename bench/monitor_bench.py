@@ -38,6 +38,7 @@ from sqlalchemy import event, func, select  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from bench import dataset  # noqa: E402
+from bench.progress import log  # noqa: E402
 from dispatch.cache import clear_all  # noqa: E402
 from dispatch.demo import data as demo  # noqa: E402
 from dispatch.extensions import db  # noqa: E402
@@ -50,12 +51,10 @@ from dispatch.org.principal import Principal  # noqa: E402
 from dispatch.org.roles import Role  # noqa: E402
 from dispatch.sla.calendars import package_years  # noqa: E402
 from dispatch.sla.models import CalendarYear  # noqa: E402
-from dispatch.sla.services import STOPS_RESPONSE  # noqa: E402
-from dispatch.tickets.lifecycle import ACTIONS, OPEN_STATUSES, Status, next_status  # noqa: E402
-from dispatch.tickets import services  # noqa: E402
+from dispatch.tickets.lifecycle import ANSWERING as STOPS_RESPONSE, OPEN_STATUSES, TRANSITIONS, Status, next_status  # noqa: E402,E501
+from dispatch.tickets import pipeline  # noqa: E402
 from dispatch.tickets.models import Category, Channel, Priority, Ticket, TicketEvent  # noqa: E402
-from dispatch.tickets.ratings import keep_rating  # noqa: E402
-from dispatch.tickets.services import NewTicket  # noqa: E402
+from dispatch.tickets.store import NewTicket  # noqa: E402
 from dispatch.timeutil import SHANGHAI, system_now  # noqa: E402
 
 TICKETS = 2_000_000
@@ -110,7 +109,7 @@ NEW = Status.NEW.value
 OPEN = frozenset(s.value for s in OPEN_STATUSES)
 NOT_COUNTED = frozenset({Status.INVALID.value, Status.MERGED.value})
 PAUSES = frozenset({Status.WAITING_RESIDENT.value, Status.EXTENSION_REQUESTED.value})
-NEEDED_NOTES = {name: NOTES[name] for name, action in ACTIONS.items() if action.needs_note}
+NEEDED_NOTES = {name: NOTES[name] for name, action in TRANSITIONS.items() if action.needs_note}
 
 
 @functools.cache
@@ -654,17 +653,19 @@ def change_some(app):
         before = db.session.scalar(select(func.max(TicketEvent.id)))
         at = system_now()
         for ticket in _some(Status.NEW, CHANGES):
-            services.transition(principal, ticket, "accept", now=at)
-        for ticket in _some(Status.ACCEPTED, CHANGES // 2) + _some(Status.IN_PROGRESS, CHANGES // 2):
-            services.transition(principal, ticket, "resolve", note=NOTES["resolve"], now=at)
+            pipeline.act(principal, ticket, "accept", now=at)
+        # Tickets the community handles itself: the admin may resolve those (a volunteer's are the volunteer's).
+        for ticket in _some(Status.ACCEPTED, CHANGES):
+            pipeline.act(principal, ticket, "resolve", note=NOTES["resolve"], now=at)
         for ticket in _some(Status.RESOLVED, CHANGES):
             if ticket.rated_at is None or ticket.rated_at < ticket.resolved_at:
-                keep_rating(principal, ticket, "satisfied", at, note="满意（电话回访）", source="callback")
-            services.transition(principal, ticket, "close", note="回访满意，关闭", now=at)
+                pipeline.act(principal, ticket, "rate", note="满意（电话回访）", now=at, rating="satisfied",
+                             source="callback")
+            pipeline.act(principal, ticket, "close", note="回访满意，关闭", now=at)
         communities = db.session.scalars(select(Community).order_by(Community.id)).all()
         category = db.session.scalar(select(Category).where(Category.code == "lighting"))
         for i in range(CHANGES):
-            services.create_ticket(principal, NewTicket(
+            pipeline.open_ticket(principal, NewTicket(
                 description="楼道灯不亮了，晚上上下楼看不见", community=communities[i % len(communities)],
                 channel=Channel.PHONE, category=category, priority=Priority.NORMAL))
         written = db.session.scalar(select(func.max(TicketEvent.id))) - before
@@ -978,8 +979,6 @@ def parse_args(argv):
 
 def main(argv=None):
     """Run only the monitor bench and print its figures; exit 1 on a FAIL or a difference."""
-    from bench.run import log
-
     args = parse_args(argv)
     figures = measure_monitor(args.database_url, log, args.tickets, args.months, args.repeats,
                               args.keep_db or args.reuse_db, args.reuse_db)

@@ -38,6 +38,7 @@ from sqlalchemy import insert, select  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from bench import dataset, servers, wechat_load  # noqa: E402
+from bench.progress import log  # noqa: E402
 from dispatch.cache import clear_all  # noqa: E402
 from dispatch.extensions import db  # noqa: E402
 from dispatch.notify.models import Notification, Status  # noqa: E402
@@ -348,8 +349,6 @@ def summarise(figures):
 
 def main(argv=None):
     """Entry point for running this bench alone."""
-    from bench.run import log
-
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/dispatch_bench")
     parser.add_argument("--messages", type=int, default=MESSAGES)

@@ -24,6 +24,7 @@ from bench import (dataset, monitor_bench, notify_bench, report, routing_bench, 
 from bench.baseline_app import create_baseline_app, create_schema  # noqa: E402
 from bench.load import hammer, in_sequence  # noqa: E402
 from bench.profile_create import create_statements, is_statement, statements_for  # noqa: E402
+from bench.progress import log  # noqa: E402
 from bench.servers import WORKERS, serving_all  # noqa: E402
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/dispatch_bench"
@@ -60,11 +61,6 @@ def parse_args(argv):
     default_sizes = sweep_bench.QUICK_SIZES if args.quick else sweep_bench.SIZES
     args.sweep_sizes = [int(n) for n in args.sweep_sizes.split(",")] if args.sweep_sizes else list(default_sizes)
     return args
-
-
-def log(message):
-    """Progress on stderr, so stdout holds the report."""
-    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
 def prepare(args):

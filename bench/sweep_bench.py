@@ -25,6 +25,7 @@ from sqlalchemy import func, select  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from bench import dataset  # noqa: E402
+from bench.progress import log  # noqa: E402
 from dispatch.cache import clear_all  # noqa: E402
 from dispatch.demo import data as demo  # noqa: E402
 from dispatch.extensions import db  # noqa: E402
@@ -356,7 +357,6 @@ def parse_args(argv):
 def main(argv=None):
     """Run only the sweep bench and print its figures."""
     from bench.report import sweep_lines
-    from bench.run import log
 
     args = parse_args(argv)
     sizes = [int(s) for s in args.sizes.split(",")]

@@ -14,12 +14,13 @@ def create_app(config=None):
     urls.init_app(app)
     Path(app.instance_path).mkdir(exist_ok=True)
 
-    from dispatch import cli, errors, extensions, health, openapi, templating
+    from dispatch import cli, errors, extensions, health, templating
     from dispatch.intake import calls, simulator, views as intake_views, wechat_views
     from dispatch.wechat import stub
     from dispatch.org import auth
-    from dispatch.api import media, org as org_api, tickets as tickets_api
+    from dispatch.api import media, openapi, org as org_api, tickets as tickets_api
     from dispatch.console import tickets as ticket_views
+    from dispatch.tickets import refusals
     from dispatch.resident import views as resident_views
     from dispatch.intake import models as _intake_models  # noqa: F401  (tables for migrations)
     from dispatch.wechat import models as _wechat_models  # noqa: F401
@@ -29,15 +30,17 @@ def create_app(config=None):
     from dispatch.notify import models as _notify_models, views as notify_views  # noqa: F401
     from dispatch.monitor import views as monitor_views
     from dispatch.open311 import views as open311_views
-    from dispatch.teams import desk
+    from dispatch.teams import desk, desk_login
     from dispatch.teams import admin as team_admin
     from dispatch.teams import views as team_views
 
+    _wire_consequences()
     extensions.db.init_app(app)
     extensions.migrate.init_app(app, extensions.db, directory=str(Path(__file__).parent.parent / "migrations"))
     extensions.csrf.init_app(app)
     auth.init_app(app)
     errors.init_app(app)
+    refusals.init_app(app)
     templating.init_app(app)
     cli.init_app(app)
     app.register_blueprint(health.bp)
@@ -53,6 +56,7 @@ def create_app(config=None):
     app.register_blueprint(resident_views.bp)
     app.register_blueprint(sla_views.bp)
     app.register_blueprint(desk.bp)
+    app.register_blueprint(desk_login.bp)
     app.register_blueprint(team_admin.bp)
     app.register_blueprint(team_views.bp)
     app.register_blueprint(notify_views.bp)
@@ -62,3 +66,12 @@ def create_app(config=None):
     app.register_blueprint(stub.bp)
     app.register_blueprint(simulator.bp)
     return app
+
+
+def _wire_consequences():
+    """Import the packages whose steps fill the consequences table; refuse to start if a step has no owner."""
+    from dispatch.tickets import consequences, effects, news, tasks  # noqa: F401  (their steps register)
+    from dispatch.sla import services as _sla_steps  # noqa: F401
+    missing = consequences.missing_steps()
+    if missing:
+        raise RuntimeError(f"steps named in tickets/consequences.py that no package registers: {missing}")

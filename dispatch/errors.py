@@ -7,8 +7,6 @@ from marshmallow import ValidationError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
-from dispatch.tickets.lifecycle import ActionNotPermitted, IllegalTransition
-
 log = logging.getLogger(__name__)
 
 HTTP_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
@@ -66,6 +64,15 @@ class Invalid(AppError):
 # (path prefix, render(status, message, fields)): a door with its own error format (Open311) registers here.
 RENDERERS = []
 
+# Exception class → status, for a package's own errors that are not AppErrors (the lifecycle's refusals):
+# the package registers them when the app is built, so this module imports nothing above it.
+ANSWERS = {}
+
+
+def answer_with(exception_class, status):
+    """Answer an exception of this class with this status and its own text as the message."""
+    ANSWERS[exception_class] = status
+
 
 def render_errors_under(prefix):
     """Register a function that renders the errors of every path under prefix (decorator)."""
@@ -98,10 +105,9 @@ def _classify(exc):
     if isinstance(exc, ValidationError):
         fields = exc.messages if isinstance(exc.messages, dict) else {"_schema": exc.messages}
         return 422, HTTP_MESSAGES[422], fields
-    if isinstance(exc, IllegalTransition):
-        return 409, str(exc), {}
-    if isinstance(exc, ActionNotPermitted):
-        return 403, str(exc), {}
+    for exception_class, status in ANSWERS.items():
+        if isinstance(exc, exception_class):
+            return status, str(exc), {}
     if isinstance(exc, StaleDataError):
         return 409, STALE_MESSAGE, {}
     if isinstance(exc, CSRFError):

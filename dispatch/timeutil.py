@@ -1,37 +1,23 @@
-"""Time in one place: UTC in the database, Asia/Shanghai on screen, an injectable clock."""
-from datetime import datetime, timezone
-from zoneinfo import ZoneInfo
+"""Time with the app: the injectable clock (Flask config) and the UTC column type (SQLAlchemy).
+
+The pure names live in dispatch.localtime; they are re-exported here for the callers that already import them
+from timeutil. Pure modules import localtime, so they never pull Flask or SQLAlchemy in.
+"""
+from datetime import timezone
 
 from flask import current_app
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
+from dispatch.localtime import SHANGHAI, as_utc, local, system_now
 
-
-def system_now():
-    """The real current time, aware, in UTC."""
-    return datetime.now(timezone.utc)
+__all__ = ["SHANGHAI", "UTCDateTime", "as_utc", "local", "now", "system_now"]
 
 
 def now():
     """The app's clock: tests freeze it by setting config['CLOCK'] to a callable."""
     clock = current_app.config.get("CLOCK") if current_app else None
     return clock() if clock else system_now()
-
-
-def as_utc(value):
-    """Treat a naive datetime as UTC and convert an aware one to UTC."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
-
-
-def local(value):
-    """Show a stored instant in Asia/Shanghai."""
-    return as_utc(value).astimezone(SHANGHAI) if value else None
 
 
 class UTCDateTime(TypeDecorator):

@@ -7,7 +7,7 @@ from marshmallow.experimental.context import Context
 from dispatch.org.principal import phone_for
 from dispatch.api.org_schemas import CodeName
 from dispatch.forms import MaxLength, Version
-from dispatch.tickets.lifecycle import ACTIONS, Status, allowed_actions
+from dispatch.tickets.lifecycle import TRANSITIONS, Status, allowed_actions
 from dispatch.tickets.models import Channel, Priority
 from dispatch.tickets.ratings import RATINGS
 from dispatch.tickets.callbacks import MAX_NOTE as CALLBACK_NOTE
@@ -107,7 +107,7 @@ class VersionedIn(Schema):
 class TransitionIn(VersionedIn):
     """POST /tickets/{number}/transitions."""
 
-    action = fields.String(required=True, validate=_choice(list(ACTIONS)))
+    action = fields.String(required=True, validate=_choice(list(TRANSITIONS)))
     assignee = fields.String(validate=validate.Length(max=64), load_default=None)
     department = fields.String(validate=CODE, load_default=None)
     into = fields.String(validate=validate.Length(max=24), load_default=None)
@@ -171,9 +171,6 @@ class EventOut(Schema):
     data = fields.Dict()
 
 
-EVENTS_OUT = EventOut(many=True)
-
-
 def _iso(value):
     return value.isoformat() if value else None
 
@@ -181,6 +178,19 @@ def _iso(value):
 def _clock(view):
     return {"due_at": _iso(view.due_at), "state": view.state, "working_time": view.working,
             "minutes_left": round(view.minutes_left, 1) if view.minutes_left is not None else None}
+
+
+# What Function fields return, for the OpenAPI document (a Function field without a type is a string there).
+NULLABLE_STRING = {"type": ["string", "null"]}
+STRINGS = {"type": "array", "items": {"type": "string"}}
+CLOCK_SHAPE = {"type": ["object", "null"], "properties": {
+    "due_at": NULLABLE_STRING, "working_time": {"type": "boolean"},
+    "state": {"enum": ["running", "warning", "overdue", "paused", "met", "missed"]},
+    "minutes_left": {"type": ["number", "null"]}}}
+SLA_SHAPE = {"type": "object", "description": "Both SLA clocks (null when the ticket has none).", "properties": {
+    "policy_id": {"type": ["integer", "null"]}, "deadline_at": NULLABLE_STRING, "paused_at": NULLABLE_STRING,
+    "paused_seconds": {"type": "integer"}, "error": NULLABLE_STRING,
+    "response": CLOCK_SHAPE, "resolution": CLOCK_SHAPE}}
 
 
 def _sla(ticket):
@@ -207,7 +217,7 @@ class TicketOut(Schema):
     updated_at = fields.Function(lambda t: _iso(t.updated_at))
     response_due_at = fields.Function(lambda t: _iso(t.response_due_at), allow_none=True)
     resolution_due_at = fields.Function(lambda t: _iso(t.resolution_due_at), allow_none=True)
-    sla = fields.Function(_sla)
+    sla = fields.Function(_sla, metadata=SLA_SHAPE)
     version = fields.Integer()
 
 
@@ -215,16 +225,18 @@ class TicketDetailOut(TicketOut):
     """A ticket with its resident (phone masked unless the caller is their community's staff) and timeline."""
 
     resident = fields.Function(lambda t: {"name": t.resident.name if t.resident else None,
-                                          "phone": phone_for(_principal(), t.resident)})
+                                          "phone": phone_for(_principal(), t.resident)},
+                               metadata={"type": "object", "properties": {"name": NULLABLE_STRING,
+                                                                          "phone": NULLABLE_STRING}})
     assignee = fields.Function(lambda t: t.assignee.username if t.assignee else None, allow_none=True)
     department = fields.Function(lambda t: t.department.code if t.department else None, allow_none=True)
-    photos = fields.Function(lambda t: [f"/media/{p.storage_key}" for p in t.photos])
+    photos = fields.Function(lambda t: [f"/media/{p.storage_key}" for p in t.photos], metadata=STRINGS)
     allowed_actions = fields.Function(
-        lambda t: [a.name for a in allowed_actions(t.status, _principal().role)])
+        lambda t: [a.name for a in allowed_actions(t.status, _principal().role)], metadata=STRINGS)
     accepted_at = fields.Function(lambda t: _iso(t.accepted_at), allow_none=True)
     resolved_at = fields.Function(lambda t: _iso(t.resolved_at), allow_none=True)
     closed_at = fields.Function(lambda t: _iso(t.closed_at), allow_none=True)
-    timeline = fields.Function(lambda t: EVENTS_OUT.dump(t.events))
+    timeline = fields.List(fields.Nested(EventOut), attribute="events")
 
 
 class PageOut(Schema):

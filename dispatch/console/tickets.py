@@ -20,10 +20,11 @@ from dispatch.org.services import communities_in_scope
 from dispatch.sla import display as sla_display, services as sla
 from dispatch.sla.calendars import calendar_for
 from dispatch.storage import storage
-from dispatch.tickets.lifecycle import check_role
-from dispatch.tickets import callbacks, duplicates, queries, services
-from dispatch.tickets.lifecycle import (ACTIONS, MANAGERS, SUPERVISORS, ActionNotPermitted,
-                                        IllegalTransition, Status, allowed_actions)
+from dispatch.tickets import callbacks, duplicates, pipeline, queries, services
+from dispatch.tickets.categories import active_categories, category_named
+from dispatch.tickets.effects import holder_name
+from dispatch.tickets.lifecycle import (ACTIONS, CHASES, MANAGERS, SUPERVISORS, TRANSITIONS, ActionNotPermitted,
+                                        IllegalTransition, NotHolder, Status, allowed_actions)
 from dispatch.tickets.models import PRIORITY_LABELS, Channel, Priority
 from dispatch.tickets.ratings import RATINGS
 from dispatch.api.schemas import TicketListIn
@@ -52,7 +53,7 @@ EVENT_LABELS = {"created": "创建工单", "classified": "调整分类", "commen
                 "merged_in": "重复工单并入", "described": "补充内容", "located": "记录位置",
                 "photo_received": "居民补充照片", "voice_received": "收到语音", "voice_saved": "语音已保存",
                 "media_refused": "文件未能保存", "rated": "居民评价", "urge": "催办", "supervise": "督办",
-                "callback": "回访"} | {name: action.label for name, action in ACTIONS.items()}
+                "callback": "回访"} | {name: action.label for name, action in TRANSITIONS.items()}
 
 
 # ---- queue ----
@@ -114,7 +115,7 @@ def queue():
         "tickets/queue.html", result=result, clocks=_queue_clocks(result.items, at),
         counts=queries.counts_by_status(principal, filters, at), problems=problems, args=kept,
         tab_args=_without(kept, "status", "page"), page_args=_without(kept, "page"),
-        communities=communities_in_scope(principal), categories=services.active_categories(),
+        communities=communities_in_scope(principal), categories=active_categories(),
         channels=list(Channel), sorts=queries.SORT_LABELS, at=at, is_late=queries.is_overdue,
         can_intake=principal.role in MANAGERS)
 
@@ -151,7 +152,7 @@ def _detail_page(number, typed=None):
     ticket = services.get_visible(principal, number)
     actions = allowed_actions(ticket.status, principal.role)
     volunteers, departments = _dispatch_targets(ticket) if ACTIONS["dispatch"] in actions else ([], [])
-    categories = services.active_categories()
+    categories = active_categories()
     at = now()
     can_merge = principal.role in ACTIONS["merge"].roles and ticket.status in ACTIONS["merge"].sources
     alike = duplicates.likely_duplicates(ticket, current_app.config["DUPLICATE_WINDOW_DAYS"]) if can_merge else []
@@ -178,10 +179,11 @@ def _reason(exc):
     return STALE_MESSAGE if isinstance(exc, StaleDataError) else str(exc)
 
 
-def _refreshed(number):
-    """The ticket page after a lost race, with 409; a ticket the race took out of the caller's hands says so."""
+def _refreshed(number, status=409):
+    """The ticket page after a lost race (409) or a refused holder's action (403); a ticket the race took out
+    of the caller's hands says so."""
     try:
-        return detail(number), 409
+        return detail(number), status
     except NotFound:
         raise Conflict(f"工单 {number} 已被他人处理（撤回或改派），不再由您办理") from None
 
@@ -200,6 +202,8 @@ def _perform(number, change, form_name=None):
         flash(_reason(exc), "error")
         if isinstance(exc, (StaleDataError, Conflict)):  # someone else changed it first: show it as it is now
             return _refreshed(number)
+        if isinstance(exc, NotHolder):  # the page, with who holds the ticket, for someone who does not
+            return _refreshed(number, 403)
         if isinstance(exc, Invalid) and form_name:
             return _detail_page(number, typed=(form_name, request.form.to_dict())), 422
     return redirect(url_for(".detail", number=number))
@@ -224,9 +228,11 @@ def _action_params(name, data):
 def act(number, name):
     """Take a lifecycle action (受理、派单、办结…) from the ticket page."""
     def change(principal, ticket):
+        if name not in TRANSITIONS:
+            raise Invalid(f"未知的操作「{name}」")
         data = load_form(ActionForm(), request.form)
         params = _action_params(name, data)
-        services.transition(principal, ticket, name, note=data["note"], version=data["version"], **params)
+        pipeline.act(principal, ticket, name, note=data["note"], version=data["version"], **params)
         return f"已执行「{ACTIONS[name].label}」，工单当前状态：{ticket.status.label}"
     return _perform(number, change, name)
 
@@ -237,11 +243,11 @@ def classify(number):
     """Change a ticket's category and priority."""
     def change(principal, ticket):
         data = load_form(ClassifyForm(), request.form)
-        category, priority = services.category_named(data["category"]), data["priority"]
+        category, priority = category_named(data["category"]), data["priority"]
         if not category and not priority:
             raise Invalid("请选择分类或紧急程度")
-        services.classify_ticket(principal, ticket, category, Priority(priority) if priority else None,
-                                 note=data["note"], version=data["version"])
+        pipeline.act(principal, ticket, "classify", note=data["note"], version=data["version"], category=category,
+                     priority=Priority(priority) if priority else None)
         return "已更新分类和紧急程度"
     return _perform(number, change, "classify")
 
@@ -251,7 +257,7 @@ def classify(number):
 def add_comment(number):
     """Add a note to the ticket's timeline."""
     def change(principal, ticket):
-        services.comment(principal, ticket, load_form(CommentForm(), request.form)["note"])
+        pipeline.act(principal, ticket, "comment", load_form(CommentForm(), request.form)["note"])
         return "已添加备注"
     return _perform(number, change, "comment")
 
@@ -261,8 +267,10 @@ def add_comment(number):
 def chase(number, kind):
     """Urge (催办) or supervise (督办) a late ticket from its page."""
     def change(principal, ticket):
-        holder = services.chase(principal, ticket, kind, load_form(ChaseForm(), request.form)["note"])
-        return f"已{services.CHASES.get(kind, kind)}，{holder}会在工单上看到"
+        if kind not in CHASES:
+            raise Invalid(f"未知的操作「{kind}」")
+        pipeline.act(principal, ticket, kind, load_form(ChaseForm(), request.form)["note"])
+        return f"已{ACTIONS[kind].label}，{holder_name(ticket)}会在工单上看到"
     return _perform(number, change, kind)
 
 
@@ -271,10 +279,9 @@ def chase(number, kind):
 def describe(number):
     """Write down what a photo, a voice or a call was about (a ticket opened without words)."""
     def change(principal, ticket):
-        check_role("accept", principal.role)  # the people who accept tickets complete them
         data = load_form(DescribeForm(), request.form)
-        services.describe(principal, ticket, data["description"], address=data["address"] or None,
-                          version=data["version"])
+        pipeline.act(principal, ticket, "describe", note=data["description"], version=data["version"],
+                     address=data["address"] or None)
         return "已补充诉求内容"
     return _perform(number, change, "describe")
 
@@ -288,7 +295,8 @@ def upload_photo(number):
         if upload is None or not upload.filename:
             raise Invalid("请选择要上传的照片")
         limit = current_app.config["MAX_PHOTO_BYTES"]
-        services.add_photo(principal, ticket, upload.read(limit + 1), storage(current_app), limit)
+        pipeline.act(principal, ticket, "photo", note="添加照片", data=upload.read(limit + 1),
+                     storage=storage(current_app), max_bytes=limit)
         return "照片已上传"
     return _perform(number, change)
 

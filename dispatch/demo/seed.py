@@ -14,7 +14,6 @@ from datetime import datetime, time, timedelta
 
 from sqlalchemy import delete, func, select
 
-from dispatch.cli import load_categories
 from dispatch.sla.policies import seed_defaults as seed_sla_policies
 from dispatch.demo import data
 from dispatch.demo.wechat import seed_accounts
@@ -26,8 +25,9 @@ from dispatch.org.models import Community, Department, District, Street, User
 from dispatch.org.principal import SYSTEM, Principal
 from dispatch.org.roles import Role
 from dispatch.org.services import create_user
-from dispatch.tickets import ratings, services
-from dispatch.tickets.lifecycle import OPEN_STATUSES, TERMINAL_STATUSES, Status
+from dispatch.tickets import pipeline, ratings, store
+from dispatch.tickets.lifecycle import MANAGERS, OPEN_STATUSES, TERMINAL_STATUSES, Status
+from dispatch.teams.categories import load_categories
 from dispatch.teams.models import Volunteer
 from dispatch.teams.skills import SKILLS
 from dispatch.tickets.models import Category, Channel, Priority, Ticket, TicketEvent
@@ -107,6 +107,9 @@ RATING_WEIGHTS = {"satisfied": 75, "basically_satisfied": 18, "unsatisfied": 7}
 REOPEN_NOTES = ("回访时居民反映问题仍未解决", "居民再次来电，同一问题又出现了", "回访不满意，要求重新处理")
 INVALID_NOTES = ("居民误操作发送的空白消息", "重复提交，已在电话中答复", "非本社区辖区，已告知居民向所在社区反映",
                  "经核实为测试消息", "无法联系到居民，内容无法核实")
+
+
+ENDS_TASK = ("resolve", "return")  # a handler's comment after these is no longer theirs to write
 
 
 @dataclass
@@ -638,7 +641,10 @@ class World:
         if end - start < timedelta(minutes=4):
             return
         at = (start + (end - start) * rng.uniform(0.2, 0.8)).replace(microsecond=0)
-        steps.insert(i + 1, Step("comment", steps[i].who, None, note=rng.choice(data.COMMENTS), at=at))
+        who = steps[i].who
+        if steps[i].name in ENDS_TASK and who.role not in MANAGERS:  # their task is over: staff write the note
+            who = self.principals[f"{plan.community['code']}-staff"]
+        steps.insert(i + 1, Step("comment", who, None, note=rng.choice(data.COMMENTS), at=at))
 
     # -- replaying ------------------------------------------------------------------------
 
@@ -646,11 +652,11 @@ class World:
         """Create the tickets and take their steps through the services, all in time order."""
         agenda = sorted([(plan.created, i, 0) for i, plan in enumerate(plans)]
                         + [(step.at, i, j) for i, plan in enumerate(plans) for j, step in enumerate(plan.steps, 1)])
-        with services.one_transaction():
+        with pipeline.unit():
             for at, i, j in agenda:
                 plan = plans[i]
                 if j == 0:
-                    plan.ticket = services.create_ticket(self._opener(plan), self._new_ticket(plan), now=at)
+                    plan.ticket = pipeline.open_ticket(self._opener(plan), self._new_ticket(plan), now=at)
                 else:
                     self._take(plan, plan.steps[j - 1], at)
 
@@ -667,29 +673,28 @@ class World:
             phone = f"1381234{self.rng.randrange(10000):04d}"
             name = self.rng.choice(data.RESIDENT_SURNAMES) + self.rng.choice(RESIDENT_TITLES)
         community = self.org["communities"][spec["code"]]
-        return services.NewTicket(description=text, community=community, channel=plan.channel,
-                                  category=self.categories[category], priority=Priority(priority),
-                                  address=address, resident_phone=phone, resident_name=name,
-                                  extra={"demo": True})
+        return store.NewTicket(description=text, community=community, channel=plan.channel,
+                               category=self.categories[category], priority=Priority(priority),
+                               address=address, resident_phone=phone, resident_name=name, extra={"demo": True})
 
     def _take(self, plan, step, at):
         ticket = plan.ticket
         if step.name == "comment":
-            services.comment(step.who, ticket, step.note, now=at)
+            pipeline.act(step.who, ticket, "comment", step.note, now=at)
             return
         if step.name == "rated":
             rating = step.params["rating"]
-            ratings.keep_rating(step.who, ticket, rating, at, note=ratings.RATINGS[rating])
+            pipeline.act(step.who, ticket, "rate", note=ratings.RATINGS[rating], now=at, rating=rating)
             return
         params = step.params
         if step.params.get("duplicate"):
             target = plan.duplicate_of.ticket
             if target.status in TERMINAL_STATUSES:
-                services.transition(step.who, ticket, "invalidate", now=at,
-                                    note=f"与工单 {target.number} 重复，该工单已{target.status.label}")
+                pipeline.act(step.who, ticket, "invalidate", now=at,
+                             note=f"与工单 {target.number} 重复，该工单已{target.status.label}")
                 return
             params = {"into": target.number}
-        services.transition(step.who, ticket, step.name, note=step.note, now=at, **params)
+        pipeline.act(step.who, ticket, step.name, note=step.note, now=at, **params)
 
 
 def _working(at, hours, start):

@@ -8,8 +8,9 @@ from dispatch.api.common import API_PREFIX, authenticate_bearer, json_body
 from dispatch.errors import NotFound
 from dispatch.extensions import csrf, db
 from dispatch.intake.models import PhoneCall
+from dispatch.api.openapi import documented
 from dispatch.org.services import requested_community
-from dispatch.tickets import services
+from dispatch.tickets import pipeline, services, store
 from dispatch.tickets.models import Channel, Ticket
 from dispatch.api.schemas import CODE, PHONE
 from dispatch.timeutil import now as clock_now
@@ -49,8 +50,8 @@ def record_call(principal, data, community, now):
     """Log a call and open its draft ticket; a call id seen before returns the first record (created=False)."""
     called_at = data["called_at"] or now
     try:
-        with services.one_transaction():
-            ticket = services.create_ticket(principal, services.NewTicket(
+        with pipeline.unit():
+            ticket = pipeline.open_ticket(principal, store.NewTicket(
                 description=CALL_PLACEHOLDER, community=community, channel=Channel.PHONE,
                 resident_phone=data["caller"], columns={"description_pending": True},
                 extra={"call_id": data["call_id"], "recording_url": data["recording_url"]}), now=now)
@@ -71,6 +72,8 @@ def _find(call_id, principal):
 
 
 @bp.post("/calls")
+@documented("记录来电（一键拨号），开出待补充的电话工单", CallOut, status=201, body=CallIn,
+            also={200: "已记录过（同一 call_id），返回同一工单"})
 def create_call():
     """Record a call from the phone system; a repeated call_id answers 200 with the same ticket."""
     data = CALL_IN.load(json_body())

@@ -14,7 +14,7 @@ from dispatch.images import RejectedPhoto, process_photo
 from dispatch.intake.models import MediaFetch
 from dispatch.org.principal import SYSTEM
 from dispatch.storage import storage
-from dispatch.tickets import services
+from dispatch.tickets import pipeline
 from dispatch.tickets.models import Ticket
 from dispatch.wechat.client import WeChatError, download_media
 from dispatch.wechat.models import WeChatAccount
@@ -38,8 +38,8 @@ def run_media_fetches(now, limit=20):
     """Fetch what is due; returns how many fetches were finished (done or refused)."""
     finished = 0
     for job in due_fetches(now, limit):
-        finished += fetch_one(job, now)
-        db.session.commit()
+        with pipeline.unit():  # the job's row and what it attached commit together
+            finished += fetch_one(job, now)
     db.session.commit()
     return finished
 
@@ -68,7 +68,8 @@ def _attach_photo(job, ticket, data, now):
         photo = process_photo(data, max_bytes=current_app.config["MAX_PHOTO_BYTES"])
     except RejectedPhoto as exc:
         return _refuse(job, ticket, str(exc), now)
-    services.attach_cleaned_photo(SYSTEM, ticket, photo, storage(current_app), "居民通过微信发来的照片", now)
+    pipeline.act(SYSTEM, ticket, "photo", note="居民通过微信发来的照片", now=now, cleaned=photo,
+                 storage=storage(current_app))
     return _done(job, now)
 
 
@@ -76,7 +77,7 @@ def _keep_voice(job, ticket, data, now):
     """Keep the audio for staff to listen to."""
     ext = AUDIO_TYPES.get((job.audio_format or "").lower(), "amr")
     ticket.voice_key = storage(current_app).save(data, ext)
-    services.record(ticket, SYSTEM, "voice_saved", now, note="语音已保存，待工作人员收听")
+    pipeline.act(SYSTEM, ticket, "voice_saved", note="语音已保存，待工作人员收听", now=now)
     return _done(job, now)
 
 
@@ -84,7 +85,7 @@ def _refuse(job, ticket, reason, now):
     """The file could not be used: say so on the timeline; the ticket itself is untouched."""
     job.status, job.error, job.done_at = "failed", reason, now
     what = "语音" if job.kind == "voice" else "照片"
-    services.record(ticket, SYSTEM, "media_refused", now, note=f"居民发来的{what}未能保存：{reason}")
+    pipeline.act(SYSTEM, ticket, "media_refused", note=f"居民发来的{what}未能保存：{reason}", now=now)
     log.warning("media %s for ticket %s refused: %s", job.media_id, ticket.number, reason)
     return 1
 

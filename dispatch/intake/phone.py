@@ -5,7 +5,7 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 
 from dispatch.org.principal import check_phone
 from dispatch.tickets.models import Channel, Priority
-from dispatch.tickets.services import NewTicket
+from dispatch.tickets.store import NewTicket
 
 FIELDS = ("caller_phone", "caller_name", "community", "address", "description", "category", "priority")
 

@@ -7,7 +7,7 @@ from dispatch.errors import Forbidden
 from dispatch.intake import phone
 from dispatch.org.auth import console_principal
 from dispatch.org.services import communities_in_scope
-from dispatch.tickets import services
+from dispatch.tickets import categories as category_store, pipeline
 from dispatch.tickets.lifecycle import MANAGERS
 from dispatch.tickets.models import Priority
 
@@ -33,7 +33,7 @@ def _phone_form(communities, categories, values=None, errors=None):
 def phone_intake():
     """Log a resident's phone call (一键拨号) as a ticket."""
     principal = _intake_principal()
-    communities, categories = communities_in_scope(principal), services.active_categories()
+    communities, categories = communities_in_scope(principal), category_store.active_categories()
     if request.method == "GET":
         return _phone_form(communities, categories)
     try:
@@ -41,7 +41,7 @@ def phone_intake():
     except ValidationError as exc:
         flash("登记未完成，请按提示修改后再提交", "error")
         return _phone_form(communities, categories, phone.cleaned(request.form), exc.messages), 422
-    ticket = services.create_ticket(principal, data)
+    ticket = pipeline.open_ticket(principal, data)
     flash(f"已创建工单 {ticket.number}", "success")
     return redirect(url_for("tickets.detail", number=ticket.number))
 
@@ -54,8 +54,8 @@ def phone_suggest():
     if not text:
         return {"category": None, "category_name": None, "priority": None, "priority_label": None,
                 "urgent_terms": [], "matched": []}
-    categories = services.active_categories()
-    found = services.suggest(text)
+    categories = category_store.active_categories()
+    found = category_store.suggest(text)
     names = {c.code: c.name for c in categories}
     return {"category": found.category_code, "category_name": names.get(found.category_code),
             "priority": found.priority, "priority_label": Priority(found.priority).label,

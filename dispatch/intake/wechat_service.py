@@ -18,7 +18,7 @@ from dispatch.org.roles import Role
 from dispatch.org.services import community_by_code, community_by_id
 from dispatch.rows import merged
 from dispatch.statements import dialect, typed
-from dispatch.tickets import news, services
+from dispatch.tickets import pipeline, store
 from dispatch.tickets.lifecycle import Status
 from dispatch.tickets.models import Channel, Ticket
 from dispatch.wechat.models import InboundMessage, TemplateResult
@@ -38,7 +38,8 @@ class Outcome:
 
     reply: str | None
     ticket: Ticket | None = None
-    stamped: bool = False  # the ticket's insert already marked the message (see _opened_stamp)
+    opened: bool = False   # the message opened the ticket: its reply is made again from it, not stored
+    stored: bool = False   # the message's row already says so (written in the ticket's own statement)
 
 
 OPENED = "opened"  # processed, and it opened the ticket it names; its reply is made again from that ticket
@@ -82,16 +83,14 @@ def _arrival_postgresql():
 NOTE_RAW_KEYS = tuple(key for key in RAW_KEYS if key not in ("status", "error"))
 
 
-@functools.cache
-def _note_arrival_postgresql(ticket_keys, event_keys):
-    """A plain note in one round trip: store it, upsert its sender and, when nothing of theirs waits for words
-    (no draft inside its window, no location kept), open its ticket too. Otherwise act() does the rest."""
+def _note_arrival_ctes():
+    """The door's part of a plain note's one statement (PostgreSQL): store it, upsert its sender and, when nothing
+    of theirs waits for words (no draft inside its window, no location kept), draw its ticket's id."""
     residents, inbound = Resident.__table__, InboundMessage.__table__
     sender = _resident_upsert(postgresql).cte("sender")
     now = bindparam("now", type_=residents.c.draft_until.type)
     # The ticket's id is drawn first, so the message row can name its ticket as it is inserted.
-    ticket_id = func.nextval(func.pg_get_serial_sequence(Ticket.__tablename__, "id"))
-    free = select(ticket_id.label("ticket_id")).select_from(sender).where(
+    free = select(store.next_ticket_id().label("ticket_id")).select_from(sender).where(
         or_(sender.c.draft_until.is_(None), sender.c.draft_until <= now), sender.c.pending_latitude.is_(None))
     free = free.cte("free")
     status = func.coalesce(select(literal(OPENED)).select_from(free).scalar_subquery(), "received")
@@ -102,18 +101,28 @@ def _note_arrival_postgresql(ticket_keys, event_keys):
         .returning(inbound.c.id, inbound.c.ticket_id).cte("raw"))
     guard = select(raw.c.ticket_id, sender.c.id.label("resident_id")).select_from(raw.join(sender, true())).where(
         raw.c.ticket_id.is_not(None)).cte("guard")
-    new_ticket, event = services.numbered_insert_ctes(ticket_keys, event_keys, guard)
-    return select(raw.c.id.label("inbound_id"), new_ticket.c.id.label("new_ticket_id"),
-                  new_ticket.c.number.label("new_ticket_number"), event.c.id.label("new_event_id"), *sender.c
-                  ).select_from(sender.outerjoin(raw, true()).outerjoin(new_ticket, true()).outerjoin(event, true()))
+    # The sender outer-joined to the message: a retry or a held-back note still hands back its row.
+    source = sender.outerjoin(raw, true())
+    return store.DoorPart(guard, source, (raw.c.id.label("inbound_id"), *sender.c))
+
+
+def _note_along(account, inbound, now):
+    """The raw message and its sender, written in the same statement as the ticket they open (PostgreSQL)."""
+    params = {**_raw_values(account, inbound, now), **_resident_values(account, inbound.openid, now), "now": now}
+    return store.Along(key="wechat-note", build=_note_arrival_ctes, params=params, resident_of=_sender_of)
+
+
+def _sender_of(row):
+    """The sender as this session's object, from the columns the arrival statement handed back."""
+    return merged(Resident, {k: v for k, v in row.items() if k != "inbound_id"})
 
 
 @functools.cache
 def _mark_processed():
-    """Record the reply given and the ticket touched, for WeChat's retries."""
+    """Record the outcome, the reply given and the ticket touched, for WeChat's retries."""
     table = InboundMessage.__table__
     return update(table).where(table.c.id == bindparam("row_id")).values(
-        status="processed", reply=bindparam("reply", type_=table.c.reply.type),
+        status=bindparam("status", type_=table.c.status.type), reply=bindparam("reply", type_=table.c.reply.type),
         ticket_id=bindparam("ticket_id", type_=table.c.ticket_id.type))
 
 
@@ -148,11 +157,6 @@ def _arrive(account, inbound, now):
     return values.pop("inbound_id"), merged(Resident, values)
 
 
-def _opened_stamp(row_id):
-    """Mark the message as the one that opened the ticket, in the ticket's own INSERT (one round trip fewer)."""
-    return services.Stamp(InboundMessage.__table__, row_id, {"status": OPENED})
-
-
 def reply_given(account, row, now):
     """What the account answered a stored message: as stored, or for an opening note, made again from its ticket."""
     if row.status == OPENED:
@@ -170,20 +174,13 @@ def _plain_note(account, inbound):
 def _arrive_with_ticket(account, inbound, text, now):
     """_arrive for a plain note, opening its ticket in the same statement when the sender has nothing pending:
     (row id, sender, Outcome or None when act() must still run); (None, None, None) for a retry."""
-    opening = services.prepare_ticket(RESIDENT, _new_ticket(account, community_by_id(account.community_id), None,
-                                                            text, Channel.WECHAT_TEXT, {}), now)
-    stmt = _note_arrival_postgresql(tuple(opening.ticket_values), tuple(opening.event_values))
-    params = {**_raw_values(account, inbound, now), **_resident_values(account, inbound.openid, now), "now": now,
-              **services.insert_params(opening, now)}
-    values = dict(db.session.connection().execute(stmt, params).mappings().one())
-    row_id, ticket_id = values.pop("inbound_id"), values.pop("new_ticket_id")
-    number, event_id = values.pop("new_ticket_number"), values.pop("new_event_id")
-    resident = merged(Resident, values)
-    if ticket_id is None:  # a retry (no row id), or something of the sender's waits for this note
-        return row_id, resident, None
-    ticket = services.opened(opening, ticket_id, number, event_id, resident)
-    news.announce(ticket, "created", now)
-    return row_id, resident, Outcome(replies.ticket_opened(account, ticket, now), ticket, stamped=True)
+    data = _new_ticket(account, community_by_id(account.community_id), None, text, Channel.WECHAT_TEXT, {})
+    ticket, row = pipeline.open_ticket(RESIDENT, data, now, along=_note_along(account, inbound, now))
+    resident = _sender_of(row)
+    if ticket is None:  # a retry (no row id), or something of the sender's waits for this note
+        return row["inbound_id"], resident, None
+    return row["inbound_id"], resident, Outcome(replies.ticket_opened(account, ticket, now), ticket, opened=True,
+                                                stored=True)
 
 
 def _earlier_reply(account, inbound, now):
@@ -198,7 +195,7 @@ def _earlier_reply(account, inbound, now):
 def receive(account, inbound, now):
     """Store, deduplicate and act on one inbound message; returns the reply text, None for 'success'."""
     try:
-        with services.one_transaction():
+        with pipeline.unit():
             text, outcome = _plain_note(account, inbound), None
             if text is not None:
                 row_id, resident, outcome = _arrive_with_ticket(account, inbound, text, now)
@@ -206,16 +203,17 @@ def receive(account, inbound, now):
                 row_id, resident = _arrive(account, inbound, now)
             if row_id is None:
                 return _earlier_reply(account, inbound, now)
-            outcome = outcome or act(account, resident, inbound, now, row_id)
+            outcome = outcome or act(account, resident, inbound, now)
             db.session.flush()
-            if not outcome.stamped:
+            if not outcome.stored:
                 db.session.connection().execute(_mark_processed(), {
-                    "row_id": row_id, "reply": outcome.reply,
+                    "row_id": row_id, "status": OPENED if outcome.opened else "processed",
+                    "reply": None if outcome.opened else outcome.reply,
                     "ticket_id": outcome.ticket.id if outcome.ticket else None})
         return outcome.reply
     except Exception as exc:  # nothing is lost: keep the raw message for staff, tell the resident it arrived
         log.exception("wechat message %s of %s could not be processed", inbound.dedup_key, account.code)
-        with services.one_transaction():
+        with pipeline.unit():
             _store_raw(account, inbound, now, status="failed", error=f"{exc.__class__.__name__}: {exc}"[:2000])
         return replies.RECEIVED
 
@@ -269,14 +267,14 @@ def community_for(account, resident):
     return community_by_code(triage) if triage else None
 
 
-def _new_ticket(account, community, resident, description, channel, columns, stamp=None):
+def _new_ticket(account, community, resident, description, channel, columns):
     """What a message of this account tells about a new ticket (the address read from its words)."""
     address = None if columns.get("description_pending") else extract_address(description)
-    return services.NewTicket(description=description, community=community, channel=channel, address=address,
-                              resident=resident, columns=columns, extra={"wechat_account": account.code}, stamp=stamp)
+    return store.NewTicket(description=description, community=community, channel=channel, address=address,
+                           resident=resident, columns=columns, extra={"wechat_account": account.code})
 
 
-def open_ticket(account, resident, now, description, channel, stamp=None, **columns):
+def open_ticket(account, resident, now, description, channel, **columns):
     """Open a ticket for a resident of an account; None when no community can be told."""
     community = community_for(account, resident)
     if community is None:
@@ -286,8 +284,8 @@ def open_ticket(account, resident, now, description, channel, stamp=None, **colu
             columns.update(latitude=resident.pending_latitude, longitude=resident.pending_longitude,
                            location_label=resident.pending_location_label)
         resident.pending_latitude = resident.pending_longitude = resident.pending_location_label = None
-    ticket = services.create_ticket(RESIDENT, _new_ticket(account, community, resident, description, channel, columns,
-                                                          stamp), now=now)
+    ticket = pipeline.open_ticket(RESIDENT, _new_ticket(account, community, resident, description, channel, columns),
+                                  now=now)
     if columns.get("description_pending"):
         _keep_open(resident, ticket, now)  # the note that follows completes it (see _awaiting_words)
     return ticket
@@ -299,21 +297,20 @@ def _fetch_later(account, ticket, media_id, kind, now, audio_format=None):
                               audio_format=audio_format, created_at=now, next_attempt_at=now))
 
 
-def on_text(account, resident, text, now, channel=Channel.WECHAT_TEXT, row_id=None):
+def on_text(account, resident, text, now, channel=Channel.WECHAT_TEXT):
     """A note (便民纸条): the words a photo draft was waiting for, or a new ticket."""
     text = (text or "").strip()
     if not text:
         return Outcome(replies.EMPTY_TEXT)
     draft = _awaiting_words(resident, now)
     if draft is not None:
-        services.describe(RESIDENT, draft, text, address=extract_address(text), now=now)
+        pipeline.act(RESIDENT, draft, "describe", note=text, now=now, address=extract_address(text))
         _keep_open(resident, draft, now)
         return Outcome(replies.ticket_updated(account, draft, now), draft)
-    stamp = _opened_stamp(row_id) if row_id is not None else None
-    ticket = open_ticket(account, resident, now, text, channel, stamp=stamp)
+    ticket = open_ticket(account, resident, now, text, channel)
     if ticket is None:
         return Outcome(replies.choose_community(account))
-    return Outcome(replies.ticket_opened(account, ticket, now), ticket, stamped=stamp is not None)
+    return Outcome(replies.ticket_opened(account, ticket, now), ticket, opened=True)
 
 
 def on_image(account, resident, inbound, now):
@@ -322,7 +319,7 @@ def on_image(account, resident, inbound, now):
         return Outcome(replies.BAD_MEDIA)
     draft = _draft(resident, now)
     if draft is not None:
-        services.record(draft, RESIDENT, "photo_received", now, note="居民补充照片")
+        pipeline.act(RESIDENT, draft, "photo_received", note="居民补充照片", now=now)
         _fetch_later(account, draft, inbound.get("MediaId"), "image", now)
         _keep_open(resident, draft, now)
         return Outcome(replies.photo_joined(account, draft), draft)
@@ -333,11 +330,11 @@ def on_image(account, resident, inbound, now):
     return Outcome(replies.photo_opened(account, ticket), ticket)
 
 
-def on_voice(account, resident, inbound, now, row_id=None):
+def on_voice(account, resident, inbound, now):
     """A voice message: WeChat's recognised text when there is some, else the audio for staff to hear."""
     recognition = (inbound.get("Recognition") or "").strip()
     if recognition:
-        return on_text(account, resident, recognition, now, channel=Channel.WECHAT_VOICE, row_id=row_id)
+        return on_text(account, resident, recognition, now, channel=Channel.WECHAT_VOICE)
     if not inbound.get("MediaId"):
         return Outcome(replies.BAD_MEDIA)
     draft = _draft(resident, now)
@@ -345,8 +342,7 @@ def on_voice(account, resident, inbound, now, row_id=None):
                                   description_pending=True, needs_listening=True)
     if ticket is None:
         return Outcome(replies.choose_community(account))
-    ticket.needs_listening = True
-    services.record(ticket, RESIDENT, "voice_received", now, note="语音未能识别，待工作人员收听")
+    pipeline.act(RESIDENT, ticket, "voice_received", note="语音未能识别，待工作人员收听", now=now)
     _fetch_later(account, ticket, inbound.get("MediaId"), "voice", now, audio_format=inbound.get("Format"))
     _keep_open(resident, ticket, now)
     return Outcome(replies.voice_received(account, ticket), ticket)
@@ -361,7 +357,7 @@ def on_location(account, resident, inbound, now):
     label = (inbound.get("Label") or "").strip()[:200] or None
     draft = _draft(resident, now)
     if draft is not None:
-        services.locate(RESIDENT, draft, latitude, longitude, label, now=now)
+        pipeline.act(RESIDENT, draft, "locate", note=label, now=now, latitude=latitude, longitude=longitude)
         _keep_open(resident, draft, now)
         return Outcome(replies.location_joined(draft, label), draft)
     resident.pending_latitude, resident.pending_longitude, resident.pending_location_label = latitude, longitude, label
@@ -403,15 +399,15 @@ def _record_template_result(account, inbound, now):
         .on_conflict_do_nothing(index_elements=["account_id", "msgid"]))
 
 
-def act(account, resident, inbound, now, row_id=None):
-    """Do what one message (stored as row_id) from this resident asks, by its type."""
+def act(account, resident, inbound, now):
+    """Do what one message from this resident asks, by its type."""
     kind = inbound.msg_type
     if kind == "text":
-        return on_text(account, resident, inbound.get("Content"), now, row_id=row_id)
+        return on_text(account, resident, inbound.get("Content"), now)
     if kind == "image":
         return on_image(account, resident, inbound, now)
     if kind == "voice":
-        return on_voice(account, resident, inbound, now, row_id)
+        return on_voice(account, resident, inbound, now)
     if kind == "location":
         return on_location(account, resident, inbound, now)
     if kind == "event":

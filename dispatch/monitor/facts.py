@@ -1,45 +1,19 @@
-"""Pure: one ticket's fact row read off its timeline, and the figures over many (rates, percentiles).
+"""Pure: one ticket's fact row read off its timeline, and the percentiles of many.
 
 No Flask and no database here: the refresher feeds it rows, the timeline check feeds it the same, tests feed
-it lists. The formulas are stated once, in FORMULAS, and the pages print them.
+it lists. What a fact counts for, and the rates and formulas, are defined once in monitor/counters.py.
 """
 from dataclasses import dataclass
 from datetime import datetime
 
+# The pages, the charts and the bench read the rates and formulas here.
+from dispatch.monitor.counters import FORMULAS, RATE_LABELS, RATES, rate  # noqa: F401
 from dispatch.sla.calendar import working_minutes_between
-from dispatch.sla.services import STOPS_RESPONSE
-from dispatch.timeutil import SHANGHAI, as_utc
+from dispatch.localtime import SHANGHAI, as_utc
+from dispatch.tickets.lifecycle import ANSWERING
 
-SATISFIED = frozenset({"satisfied", "basically_satisfied"})
-NOT_COUNTED = frozenset({"invalid", "merged"})  # 作废 and 合并 tickets are no one's work: outside every rate
+NOT_COUNTED = frozenset({"invalid", "merged"})  # 作废 and 合并 tickets are no one's work: their facts are not valid
 RESOLVED = frozenset({"resolved", "closed"})
-# The counters of a set of tickets (and of the daily rollup), each a number of tickets with that property.
-DAILY_COUNTS = ("created", "valid", "responded", "responded_on_time", "resolved", "resolved_on_time", "rated",
-                "satisfied", "reopened", "returned", "extended")
-
-# name → (numerator, denominator): both are counts of tickets, so each side links to its list.
-RATES = {
-    "response_rate": ("responded_on_time", "valid"),
-    "resolution_rate": ("resolved", "valid"),
-    "satisfaction_rate": ("satisfied", "rated"),
-    "on_time_resolution_rate": ("resolved_on_time", "valid"),
-    "reopen_rate": ("reopened", "valid"),
-}
-RATE_LABELS = {"response_rate": "响应率", "resolution_rate": "解决率", "satisfaction_rate": "满意率",
-               "on_time_resolution_rate": "按时办结率", "reopen_rate": "重办率"}
-FORMULAS = {
-    "response_rate": "响应率 = 按时响应的工单 ÷ 有效工单。响应指第一次受理、办结、作废或合并，"
-                     "按时指不晚于工单的响应时限（暂停和批准的延期已计入时限）；没有时限的工单，响应即算按时。",
-    "resolution_rate": "解决率 = 现在已办结或已关闭的工单 ÷ 有效工单。重办后尚未再次办结的不算解决。",
-    "satisfaction_rate": "满意率 =（满意 + 基本满意）÷ 已评价的有效工单。评价取最近一次：居民自评，"
-                         "或回访时记录的满意度。",
-    "on_time_resolution_rate": "按时办结率 = 最近一次办结不晚于办结时限、现在仍为已办结或已关闭的工单 ÷ 有效工单。",
-    "reopen_rate": "重办率 = 至少重办过一次的工单 ÷ 有效工单；重办计入工单所在社区。",
-    "valid": "有效工单 = 统计期内（按北京时间的创建日期）创建、未作废也未合并的工单。",
-    "hours": "响应用时、办结用时按工作时间计（社区办公时间和法定工作日），从创建到第一次响应、到最近一次办结；"
-             "中位数和 90 分位数只计有该时间的工单。",
-    "overdue": "当前超时 = 现在未办结、未暂停，且已过办结时限，或已过响应时限仍未响应的工单（不限统计期）。",
-}
 
 
 @dataclass(frozen=True)
@@ -91,7 +65,7 @@ def value_of(member):
 
 def fact_of(ticket, entries, calendar):
     """The fact row of one ticket from its timeline entries (in id order) and its community's calendar."""
-    first_response = next((e.at for e in entries if e.kind in STOPS_RESPONSE), None)
+    first_response = next((e.at for e in entries if e.kind in ANSWERING), None)
     resolved = ticket.status in RESOLVED
     last_resolve = max((e.at for e in entries if e.kind == "resolve"), default=None) if resolved else None
     rating = next((e.rating for e in reversed(entries) if e.kind == "rated" and e.rating), None)
@@ -110,33 +84,6 @@ def fact_of(ticket, entries, calendar):
         "returns": count("return"), "extensions": count("request_extension"), "reopenings": count("reopen"),
         "rating": rating, "last_event_id": max((e.id for e in entries), default=0),
     }
-
-
-def counts_of(fact):
-    """What one fact adds to each counter of the rollup (and of any figure)."""
-    valid = fact["valid"]
-    return {
-        "created": 1, "valid": int(valid),
-        "responded": int(valid and fact["responded"]),
-        "responded_on_time": int(valid and fact["responded_on_time"]),
-        "resolved": int(valid and fact["resolved"]),
-        "resolved_on_time": int(valid and fact["resolved_on_time"]),
-        "rated": int(valid and fact["rating"] is not None),
-        "satisfied": int(valid and fact["rating"] in SATISFIED),
-        "reopened": int(valid and fact["reopenings"] > 0),
-        "returned": int(valid and fact["returns"] > 0),
-        "extended": int(valid and fact["extensions"] > 0),
-    }
-
-
-def rate(numerator, denominator):
-    """A percentage with one decimal, or None when there is nothing to divide by."""
-    return round(100 * numerator / denominator, 1) if denominator else None
-
-
-def rates(counts):
-    """The rates of a set of counters."""
-    return {name: rate(counts.get(top, 0), counts.get(bottom, 0)) for name, (top, bottom) in RATES.items()}
 
 
 def percentile(values, fraction):

@@ -9,13 +9,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import and_, func, literal, select, text
+from sqlalchemy import func, literal, select, text
 from sqlalchemy.orm import joinedload
 
 from dispatch.extensions import db
-from dispatch.monitor.facts import DAILY_COUNTS, percentile, rates
+from dispatch.monitor.counters import DAILY_COUNTS, LISTED, rates
+from dispatch.monitor.facts import percentile
 from dispatch.monitor.models import DailyRollup, TicketFact
-from dispatch.monitor.refresh import daily_columns
+from dispatch.monitor.refresh import daily_columns, fact_condition
 from dispatch.org.models import Community, Department, Street, User
 from dispatch.tickets.lifecycle import STATUS_LABELS, Status
 from dispatch.tickets.models import CHANNEL_LABELS, Category, Channel, Ticket
@@ -288,35 +289,13 @@ def overdue_tickets(selection, now, limit=None):
 
 # ---- the tickets behind a figure ----
 
-def _measures():
-    valid = TicketFact.valid.is_(True)
-    return {
-        "created": None, "valid": valid, "invalid": TicketFact.valid.is_(False),
-        "responded_on_time": and_(valid, TicketFact.responded_on_time.is_(True)),
-        "not_responded_on_time": and_(valid, TicketFact.responded_on_time.is_(False)),
-        "resolved": and_(valid, TicketFact.resolved.is_(True)),
-        "unresolved": and_(valid, TicketFact.resolved.is_(False)),
-        "resolved_on_time": and_(valid, TicketFact.resolved_on_time.is_(True)),
-        "rated": and_(valid, TicketFact.rating.is_not(None)),
-        "satisfied": and_(valid, TicketFact.rating.in_(("satisfied", "basically_satisfied"))),
-        "unsatisfied": and_(valid, TicketFact.rating == "unsatisfied"),
-        "reopened": and_(valid, TicketFact.reopenings > 0),
-        "returned": and_(valid, TicketFact.returns > 0),
-        "extended": and_(valid, TicketFact.extensions > 0),
-    }
-
-
-MEASURE_LABELS = {
-    "created": "全部工单", "valid": "有效工单", "invalid": "作废或合并", "responded_on_time": "按时响应",
-    "not_responded_on_time": "未按时响应", "resolved": "已解决", "unresolved": "未解决",
-    "resolved_on_time": "按时办结", "rated": "已评价", "satisfied": "满意或基本满意", "unsatisfied": "不满意",
-    "reopened": "重办过", "returned": "退单过", "extended": "申请过延期",
-}
+# The lists a figure links to: counters.MEASURES, with their names.
+MEASURE_LABELS = {name: measure.label for name, measure in LISTED.items()}
 
 
 def behind(selection, measure, limit=None, offset=0):
     """The tickets a figure counts, newest first, with their facts: [(ticket, fact)], and how many in all."""
-    condition = _measures()[measure]
+    condition = fact_condition(LISTED[measure])
     where = fact_conditions(selection) + ([condition] if condition is not None else [])
     total = db.session.scalar(select(func.count()).select_from(TicketFact).where(*where))
     query = select(Ticket, TicketFact).join(TicketFact, TicketFact.ticket_id == Ticket.id).where(*where) \

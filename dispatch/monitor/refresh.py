@@ -8,10 +8,11 @@ caught, and nothing is read twice for nothing.
 import logging
 from collections import defaultdict
 
-from sqlalchemy import case, delete, func, insert, select, text, tuple_
+from sqlalchemy import and_, case, delete, func, insert, select, text, tuple_
 
 from dispatch.extensions import db
-from dispatch.monitor.facts import SATISFIED, Entry, TicketRow, fact_of, value_of
+from dispatch.monitor.counters import COUNTERS
+from dispatch.monitor.facts import Entry, TicketRow, fact_of, value_of
 from dispatch.monitor.models import DailyRollup, MonitorMark, TicketFact
 from dispatch.org.models import Community
 from dispatch.org.services import community_by_id
@@ -24,6 +25,13 @@ MARK = "facts"
 OVERLAP = 5000  # timeline ids looked at again each run, for transactions that commit late
 STEP = 20000  # timeline ids read per batch
 FACT_KEYS = [c.key for c in TicketFact.__table__.columns]
+# counters.OPERATORS in SQL: a measure's conditions read the same over ticket_facts as over a fact in Python.
+SQL_OPERATORS = {
+    "is": lambda column, value: column.is_(value),
+    "is not": lambda column, value: column.is_not(value),
+    "in": lambda column, value: column.in_(value),
+    ">": lambda column, value: column > value,
+}
 
 
 def run_refresh(now):
@@ -126,24 +134,21 @@ def _upsert(facts):
     db.session.connection().execute(statement, facts)
 
 
-def daily_columns():
-    """The rollup's counters as SQL over ticket_facts (the same rules as facts.counts_of)."""
-    valid = TicketFact.valid.is_(True)
+def fact_condition(measure):
+    """A measure's conditions as SQL over ticket_facts, or None when it takes every ticket."""
+    tests = [SQL_OPERATORS[operator](getattr(TicketFact, field), value)
+             for field, operator, value in measure.conditions]
+    return and_(*tests) if tests else None
 
-    def count(condition):
-        return func.sum(case((condition, 1), else_=0))
-    return {
-        "created": func.count(), "valid": count(valid),
-        "responded": count(valid & TicketFact.responded.is_(True)),
-        "responded_on_time": count(valid & TicketFact.responded_on_time.is_(True)),
-        "resolved": count(valid & TicketFact.resolved.is_(True)),
-        "resolved_on_time": count(valid & TicketFact.resolved_on_time.is_(True)),
-        "rated": count(valid & TicketFact.rating.is_not(None)),
-        "satisfied": count(valid & TicketFact.rating.in_(SATISFIED)),
-        "reopened": count(valid & (TicketFact.reopenings > 0)),
-        "returned": count(valid & (TicketFact.returns > 0)),
-        "extended": count(valid & (TicketFact.extensions > 0)),
-    }
+
+def counted(condition):
+    """SQL: how many facts meet a condition (all of them for None)."""
+    return func.count() if condition is None else func.sum(case((condition, 1), else_=0))
+
+
+def daily_columns():
+    """The rollup's counters as SQL over ticket_facts: counters.COUNTERS, as counts_of adds them up in Python."""
+    return {name: counted(fact_condition(counter)) for name, counter in COUNTERS.items()}
 
 
 def refresh_days(days):

@@ -8,12 +8,12 @@ from collections import defaultdict
 from sqlalchemy import case, func, select
 
 from dispatch.extensions import db
-from dispatch.monitor.facts import (DAILY_COUNTS, NOT_COUNTED, RESOLVED, SATISFIED, local_day, on_time, percentile,
-                                    value_of, working_hours)
+from dispatch.monitor.counters import DAILY_COUNTS, counts_of
+from dispatch.monitor.facts import NOT_COUNTED, RESOLVED, local_day, on_time, percentile, value_of, working_hours
 from dispatch.monitor.metrics import GROUPS, HOUR_SOURCES, labels_for, row_of
 from dispatch.monitor.refresh import calendars
 from dispatch.org.models import Community
-from dispatch.sla.services import STOPS_RESPONSE
+from dispatch.tickets.lifecycle import ANSWERING
 from dispatch.tickets.models import Ticket, TicketEvent
 
 TICKET_KEYS = {"street_id": Community.street_id, "community_id": Ticket.community_id,
@@ -32,7 +32,7 @@ def _per_ticket(selection):
     query = select(
         Ticket.id, Ticket.status, Ticket.created_at, Ticket.response_due_at, Ticket.resolution_due_at,
         Ticket.community_id, *(column.label(name) for name, column in TICKET_KEYS.items() if name != "community_id"),
-        func.min(_when(kind.in_(STOPS_RESPONSE), TicketEvent.at)).label("first_response"),
+        func.min(_when(kind.in_(ANSWERING), TicketEvent.at)).label("first_response"),
         func.max(_when(kind == "resolve", TicketEvent.at)).label("last_resolve"),
         func.max(_when(kind == "rated", TicketEvent.id)).label("last_rated_id"),
         *(func.sum(_when(kind == k, 1)).label(k) for k in ("return", "request_extension", "reopen")),
@@ -53,18 +53,15 @@ def _ratings(event_ids):
     return found
 
 
-def _counted(ticket, rating):
-    """The counters one ticket adds, worked out from its summed-up timeline."""
+def _fact_fields(ticket, rating):
+    """The fact fields the counters read, worked out from one ticket's summed-up timeline (not from its fact)."""
     status = value_of(ticket.status)
-    valid = status not in NOT_COUNTED
     resolved = status in RESOLVED
-    flags = {"created": True, "valid": valid, "responded": ticket.first_response is not None,
-             "responded_on_time": on_time(ticket.first_response, ticket.response_due_at),
-             "resolved": resolved, "resolved_on_time": resolved and on_time(ticket.last_resolve,
-                                                                                ticket.resolution_due_at),
-             "rated": rating is not None, "satisfied": rating in SATISFIED, "reopened": bool(ticket.reopen),
-             "returned": bool(getattr(ticket, "return")), "extended": bool(ticket.request_extension)}
-    return {name: int(flags[name] and (valid or name == "created")) for name in DAILY_COUNTS}
+    return {"valid": status not in NOT_COUNTED, "responded": ticket.first_response is not None,
+            "responded_on_time": on_time(ticket.first_response, ticket.response_due_at), "resolved": resolved,
+            "resolved_on_time": resolved and on_time(ticket.last_resolve, ticket.resolution_due_at),
+            "rating": rating, "reopenings": ticket.reopen or 0, "returns": getattr(ticket, "return") or 0,
+            "extensions": ticket.request_extension or 0}
 
 
 def _hours(ticket, calendar):
@@ -84,7 +81,7 @@ def figures_from_timeline(selection, by=None):
     calendar_of = calendars()
     for ticket in tickets:
         key = value_of(getattr(ticket, GROUPS[by])) if by else None
-        for name, value in _counted(ticket, ratings.get(ticket.last_rated_id)).items():
+        for name, value in counts_of(_fact_fields(ticket, ratings.get(ticket.last_rated_id))).items():
             counts[key][name] += value
         for column, hours in _hours(ticket, calendar_of(ticket.community_id)).items():
             values[key][column].append(hours)

@@ -23,6 +23,7 @@ class News:
     to_user_ids: tuple = ()         # SLA events name the people of their escalation step
     to_role: str | None = None      # ... and their role in the chain: assignee, director, street
     urgent: bool = False            # an urgent ticket: its staff messages ignore nothing, residents' skip quiet hours
+    messages: tuple = ()            # what the change sends: names from MESSAGES (the ticket's consequences table)
 
 
 @dataclass(frozen=True)
@@ -36,14 +37,6 @@ class Message:
     urgent: bool = False
 
 
-RESIDENT_EVENTS = {"accept": "accepted", "dispatch": "dispatched", "start": "visit_started", "resolve": "resolved",
-                   "wait_for_resident": "need_info", "approve_extension": "delayed", "reopen": "reopened"}
-CHASES = ("urge", "supervise")
-STAFF_EVENTS = frozenset({"dispatch", "take_back", "withdraw", *CHASES, "created", "return", "request_extension",
-                          "sla_breach", "sla_escalation"})
-# The timeline kinds anyone may hear of: a change of any other kind needs no News at all.
-NEWSWORTHY = frozenset(RESIDENT_EVENTS) | STAFF_EVENTS
-
 # Every message event, with its Chinese name (the admin's mapping page and the ticket page use these).
 EVENT_LABELS = {
     "accepted": "居民：已受理", "dispatched": "居民：已派单", "visit_started": "居民：开始上门办理",
@@ -52,33 +45,57 @@ EVENT_LABELS = {
     "urged": "承办人：催办/督办", "new_ticket": "主任：社区新工单", "breach": "主任：工单超时",
     "department_return": "主任：部门退单", "escalated": "街道：超时升级", "extension_requested": "街道：延期申请",
 }
+RESIDENT_MESSAGES = ("accepted", "dispatched", "visit_started", "resolved", "need_info", "delayed", "reopened")
 AUDIENCE_LABELS = {"resident": "居民", "volunteer": "志愿者", "director": "社区主任", "supervisor": "街道"}
 
 
-def messages_for(news):
-    """The messages one event calls for (often none)."""
-    found = []
-    if news.kind in RESIDENT_EVENTS:
-        found.append(Message(RESIDENT_EVENTS[news.kind], "resident", "residents"))
-    found.extend(_staff_messages(news))
-    return found
+def _to_residents(event):
+    return lambda news: Message(event, "resident", "residents")
 
 
-def _staff_messages(news):
-    kind = news.kind
-    if kind == "dispatch" and news.volunteer_id:
-        yield Message("new_task", "volunteer", "volunteer", urgent=news.urgent)
-    if kind in ("take_back", "withdraw") and news.previous_volunteer_id:
-        yield Message("task_taken_back", "volunteer", "previous_volunteer")
-    if kind in CHASES:
-        yield (Message("urged", "volunteer", "volunteer", urgent=True) if news.volunteer_id
-               else Message("urged", "director", "directors", urgent=True))
-    if kind == "created":
-        yield Message("new_ticket", "director", "directors", urgent=news.urgent)
-    if kind == "return" and news.actor_role == "department_user":
-        yield Message("department_return", "director", "directors")
-    if kind == "request_extension":
-        yield Message("extension_requested", "supervisor", "supervisors")
-    if kind in ("sla_breach", "sla_escalation"):
+def _new_task(news):
+    return Message("new_task", "volunteer", "volunteer", urgent=news.urgent) if news.volunteer_id else None
+
+
+def _taken_back(news):
+    return Message("task_taken_back", "volunteer", "previous_volunteer") if news.previous_volunteer_id else None
+
+
+def _urged(news):
+    if news.volunteer_id:
+        return Message("urged", "volunteer", "volunteer", urgent=True)
+    return Message("urged", "director", "directors", urgent=True)
+
+
+def _department_return(news):
+    return Message("department_return", "director", "directors") if news.actor_role == "department_user" else None
+
+
+def _named(event):
+    """An SLA point's message, to the people of its escalation step, whose role gives the audience."""
+    def message(news):
         audience = {"assignee": "volunteer", "director": "director"}.get(news.to_role, "supervisor")
-        yield Message("breach" if kind == "sla_breach" else "escalated", audience, "named", urgent=True)
+        return Message(event, audience, "named", urgent=True)
+    return message
+
+
+# Each message a change may send, and to whom (None: nobody to tell this time, e.g. no volunteer holds it).
+MESSAGES = {
+    **{event: _to_residents(event) for event in RESIDENT_MESSAGES},
+    "new_task": _new_task, "task_taken_back": _taken_back, "urged": _urged,
+    "new_ticket": lambda news: Message("new_ticket", "director", "directors", urgent=news.urgent),
+    "department_return": _department_return,
+    "extension_requested": lambda news: Message("extension_requested", "supervisor", "supervisors"),
+    "breach": _named("breach"), "escalated": _named("escalated"),
+}
+
+
+def any_for_residents(messages):
+    """Whether any of these messages goes to the ticket's residents (so their ids must be looked up)."""
+    return any(name in RESIDENT_MESSAGES for name in messages)
+
+
+def messages_for(news):
+    """The messages one change calls for (often none)."""
+    found = (MESSAGES[name](news) for name in news.messages)
+    return [message for message in found if message is not None]

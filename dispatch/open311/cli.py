@@ -3,7 +3,7 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from dispatch.cli import issue_secret, revoke_secret
+from dispatch.org.cli import issue_secret, revoke_secret
 from dispatch.extensions import db
 from dispatch.open311.services import KEY_KIND
 from dispatch.org.models import ApiToken

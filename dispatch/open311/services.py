@@ -14,7 +14,7 @@ from dispatch.org.services import principal_for_bearer
 from dispatch.tickets.lifecycle import Status
 from dispatch.tickets.models import Category, Channel, Ticket
 from dispatch.tickets.scopes import visible
-from dispatch.tickets.services import active_categories
+from dispatch.tickets.categories import active_categories
 
 KEY_KIND = "open311"
 # GeoReport knows only open and closed: a ticket is closed once the work is done (办结) or it will not be done.

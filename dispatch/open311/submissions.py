@@ -16,7 +16,8 @@ from dispatch.open311.services import jurisdiction, service_category
 from dispatch.org.models import ApiToken
 from dispatch.org.principal import Principal
 from dispatch.org.services import communities_in_scope, community_by_id
-from dispatch.tickets import services as tickets
+from dispatch.tickets import pipeline
+from dispatch.tickets.store import NewTicket
 from dispatch.tickets.models import Channel
 from dispatch.tickets.scopes import community_in_scope
 
@@ -43,7 +44,7 @@ def process(principal, submission):
     any other failure is kept as failed for the retry job, and None is returned so the client gets a token."""
     tries = submission.attempts + 1  # counted here: a rollback below would forget an increment on the row
     try:
-        with tickets.one_transaction():
+        with pipeline.unit():
             ticket = _open_ticket(principal, submission, submission.received_at)
             submission.status, submission.ticket_id, submission.error = "processed", ticket.id, None
             submission.attempts = tries
@@ -87,7 +88,7 @@ def _open_ticket(principal, submission, now):
     answers = params.answers(form, catalog.attributes_of(category.code))
     community = community_for(principal, place, data.get("address_string"))
     columns = {"latitude": data["lat"], "longitude": data["long"]} if "lat" in data else {}
-    ticket = tickets.create_ticket(principal, tickets.NewTicket(
+    ticket = pipeline.open_ticket(principal, NewTicket(
         description=_description(data.get("description"), category, answers), community=community,
         # No resident_name: the phone may be a resident's already, and a client must not rename them.
         channel=Channel.OPEN311, category=category, address=_address(data), resident_phone=data.get("phone"),

@@ -14,10 +14,11 @@ from dispatch.images import RejectedPhoto, process_photo
 from dispatch.intake.wechat_service import RESIDENT, community_for, open_ticket, resident_for
 from dispatch.org.models import Community, Resident, Street
 from dispatch.storage import storage
-from dispatch.tickets import services
+from dispatch.tickets import pipeline
 from dispatch.tickets.lifecycle import TERMINAL_STATUSES, Status
 from dispatch.tickets.models import Channel, Ticket, TicketPhoto
-from dispatch.tickets.ratings import RATINGS, keep_rating, rated_since_resolved
+from dispatch.tickets.pipeline import Command
+from dispatch.tickets.ratings import RATINGS, rate as rate_command, rated_since_resolved
 
 MAX_PHOTOS = 9
 MAX_DESCRIPTION = 2000
@@ -210,7 +211,7 @@ def submit_report(account, resident, report, now):
     if repeated is not None:
         _add_new_photos(repeated, report.photos, now)
         return repeated, False
-    with services.one_transaction():
+    with pipeline.unit():
         if report.community is not None:
             resident.community_id = report.community.id
         if report.phone:
@@ -221,8 +222,8 @@ def submit_report(account, resident, report, now):
         if report.address:
             ticket.address = report.address  # the resident's own words beat the address guessed from the text
         if report.category is not None and ticket.category_id != report.category.id:
-            services.classify_ticket(RESIDENT, ticket, report.category, None, note="居民在报事单上选择的问题类型",
-                                     now=now)
+            pipeline.act(RESIDENT, ticket, "classify", note="居民在报事单上选择的问题类型", now=now,
+                         category=report.category)
         _attach(ticket, report.photos, now)
     return ticket, True
 
@@ -232,16 +233,17 @@ def _add_new_photos(ticket, photos, now):
     kept = {p.size for p in ticket.photos}  # cleaning is deterministic: the same photo has the same size
     new = [p for p in photos if len(p.data) not in kept][:max(0, MAX_PHOTOS - len(ticket.photos))]
     if new:
-        with services.one_transaction():
-            _attach(ticket, new, now)
+        _attach(ticket, new, now)
 
 
 def _attach(ticket, photos, now):
-    """Store each cleaned photo and its thumbnail, one timeline entry per photo."""
+    """Store each cleaned photo and its thumbnail, one timeline entry per photo (one transaction)."""
+    if not photos:
+        return
     store = storage(current_app)
-    for number, photo in enumerate(photos, start=1):
-        services.attach_cleaned_photo(RESIDENT, ticket, photo, store, f"居民在报事单上传的照片（{number}/{len(photos)}）",
-                                      now)
+    pipeline.execute(*(Command(RESIDENT, ticket, "photo", note=f"居民在报事单上传的照片（{number}/{len(photos)}）",
+                               fields={"cleaned": photo, "storage": store})
+                       for number, photo in enumerate(photos, start=1)), now=now)
 
 
 # ---- rating ----
@@ -279,14 +281,12 @@ def rate(ticket, rating, comment, now, redo=True):
     """Keep the resident's rating: satisfied closes the ticket; unsatisfied has it redone, or closed if they decline."""
     comment = _check_rating(ticket, rating, comment)
     label, unsatisfied = RATINGS[rating], rating == "unsatisfied"
-    with services.one_transaction():
-        keep_rating(RESIDENT, ticket, rating, now, note=label + (f"：{comment}" if comment else ""),
-                    comment=comment or None, source="resident", **({"redo": redo} if unsatisfied else {}))
-        if unsatisfied and redo:
-            services.transition(RESIDENT, ticket, "reopen", note=f"居民不满意：{comment or '未填写原因'}", now=now)
-        elif unsatisfied:
-            services.transition(RESIDENT, ticket, "close", now=now,
-                                note=f"居民不满意，但不需要重新办理：{comment or '未填写意见'}")
-        else:
-            services.transition(RESIDENT, ticket, "close", note=f"居民评价：{label}", now=now)
-    return ticket
+    kept = rate_command(RESIDENT, ticket, rating, label + (f"：{comment}" if comment else ""),
+                        comment=comment or None, source="resident", **({"redo": redo} if unsatisfied else {}))
+    if unsatisfied and redo:
+        then = Command(RESIDENT, ticket, "reopen", note=f"居民不满意：{comment or '未填写原因'}")
+    elif unsatisfied:
+        then = Command(RESIDENT, ticket, "close", note=f"居民不满意，但不需要重新办理：{comment or '未填写意见'}")
+    else:
+        then = Command(RESIDENT, ticket, "close", note=f"居民评价：{label}")
+    return pipeline.execute(kept, then, now=now)

@@ -15,7 +15,7 @@ from dispatch.intake.replies import response_promise
 from dispatch.intake.wechat_service import community_for
 from dispatch.resident import services
 from dispatch.storage import storage
-from dispatch.tickets.services import active_categories
+from dispatch.tickets.categories import active_categories
 from dispatch.timeutil import now
 from dispatch.wechat.accounts import account_by_code, hotline
 from dispatch.wechat.client import WeChatError, authorize_url, openid_for_code

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Callable
 
-from dispatch.timeutil import SHANGHAI, as_utc
+from dispatch.localtime import SHANGHAI, as_utc
 
 DEFAULT_OFFICE_HOURS = ((time(8, 30), time(12, 0)), (time(13, 30), time(17, 30)))
 MAX_DAYS = 3 * 366  # no clock runs longer; a calendar without working days must not loop forever

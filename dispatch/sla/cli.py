@@ -83,7 +83,7 @@ def list_policies():
 @sla.command("seed-defaults")
 @with_appcontext
 def seed_defaults():
-    """Add the default policies (DOMAIN.md's published practice) that are missing."""
+    """Add the default policies (published 12345-hotline practice, see docs/ARCHITECTURE.md) that are missing."""
     click.echo(f"added {policies.seed_defaults()} default policies")
 
 

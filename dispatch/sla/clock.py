@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from dispatch.sla.calendar import add_working, working_minutes_between
-from dispatch.timeutil import as_utc
+from dispatch.localtime import as_utc
 
 
 class Unit(str, enum.Enum):

@@ -11,9 +11,10 @@ from dispatch.sla.clock import Unit
 from dispatch.sla.models import CHAIN_ROLES, SlaPolicy
 from dispatch.tickets.models import Category, Priority
 
-# DOMAIN.md, "Time limits": emergencies answered within 2 hours; water, power, gas and heating fixed within
-# 24 hours; general matters 7 days, complex ones 15; consultations 2–3 working days; complaints 13–15 working
-# days; responses within working hours. (name, category codes or None, priority, response, resolution)
+# Published 12345-hotline practice (docs/ARCHITECTURE.md, "Default policies"): emergencies answered within
+# 2 hours; water, power, gas and heating fixed within 24 hours; general matters 7 days, complex ones 15;
+# consultations 2–3 working days; complaints 13–15 working days; responses within working hours.
+# (name, category codes or None, priority, response, resolution)
 DEFAULT_POLICIES = (
     ("紧急事项", None, Priority.URGENT, (2, Unit.HOURS), (24, Unit.HOURS)),
     ("水电维修", ("water_power",), None, (2, Unit.WORKING_HOURS), (24, Unit.HOURS)),

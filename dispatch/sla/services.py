@@ -11,7 +11,9 @@ from dispatch.sla.calendar import CalendarUnknown
 from dispatch.sla.calendars import calendar_for
 from dispatch.sla.models import SlaPolicy, SlaSchedule
 from dispatch.sla.policies import choose
-from dispatch.tickets.lifecycle import ANSWERING as STOPS_RESPONSE, OPEN_STATUSES
+from dispatch.tickets.consequences import step
+from dispatch.tickets.lifecycle import ACTIONS, OPEN_STATUSES
+from dispatch.tickets.store import Beside, beside
 from dispatch.tickets.models import Ticket
 from dispatch.timeutil import as_utc
 
@@ -167,32 +169,64 @@ def _extend(ticket, schedule, policy, calendar, now, days):
             "resolution_due_at": as_utc(moved.due_at).isoformat()}
 
 
-def after_transition(ticket, action, now, extension_days=None):
-    """Keep the clocks in step with a lifecycle action; returns what the timeline should say about them."""
+def _clocked(change, adjust):
+    """Run a change to the clocks where they can be counted; a calendar that cannot answer stops them, noted."""
+    ticket = change.ticket
     policy = policy_of(ticket)
-    if action in STOPS_RESPONSE and ticket.responded_at is None:
-        ticket.responded_at = now
     if policy is None or ticket.sla_error:
         return {}
     schedule = schedule_of(ticket)
     try:
-        calendar = calendar_for(ticket.community)
-        data = {}
-        if action == "wait_for_resident":
-            data = _pause(ticket, now)
-        elif action == "resume":
-            data = _resume(ticket, policy, calendar, now)
-        elif action == "approve_extension":
-            data = _extend(ticket, schedule, policy, calendar, now, extension_days)
-        elif action == "reopen":
-            _restart_resolution(ticket, schedule, policy, calendar, now)
-            data = {"sla": "restarted", "resolution_due_at": as_utc(ticket.resolution_due_at).isoformat()}
-        reschedule(ticket, schedule, policy, calendar)
-        return data
+        return adjust(ticket, schedule, policy, calendar_for(ticket.community)) or {}
     except CalendarUnknown as exc:
         ticket.sla_error = str(exc)[:200]
         schedule.next_at = ticket.sla_deadline_at = None
         return {"sla": "calendar_unknown"}
+
+
+@step("sla.clock", "clock")
+def keep_in_step(change, _):
+    """After every state change: an answer stops the response clock; the sweep's next point is set again."""
+    ticket = change.ticket
+    if ACTIONS[change.command.action].answers and ticket.responded_at is None:
+        ticket.responded_at = change.now
+    return _clocked(change, lambda ticket, schedule, policy, calendar: reschedule(ticket, schedule, policy, calendar))
+
+
+@step("sla.pause", "clock")
+def pause(change, _):
+    """Waiting for the resident: the clocks stand still."""
+    return _clocked(change, lambda ticket, *_: _pause(ticket, change.now))
+
+
+@step("sla.resume", "clock")
+def resume(change, _):
+    """The resident answered: the clocks go on, every point moved by the pause."""
+    return _clocked(change, lambda ticket, schedule, policy, calendar: _resume(ticket, policy, calendar, change.now))
+
+
+@step("sla.extend", "clock")
+def extend(change, _):
+    """An extension granted: the resolution deadline moves by its days."""
+    days = change.data.get("extension_days")
+    return _clocked(change, lambda ticket, schedule, policy, calendar: _extend(
+        ticket, schedule, policy, calendar, change.now, days))
+
+
+@step("sla.restart", "clock")
+def restart(change, _):
+    """A reopened ticket: the resolution clock starts again."""
+    def adjust(ticket, schedule, policy, calendar):
+        _restart_resolution(ticket, schedule, policy, calendar, change.now)
+        return {"sla": "restarted", "resolution_due_at": as_utc(ticket.resolution_due_at).isoformat()}
+    return _clocked(change, adjust)
+
+
+@beside
+def clocks_of_new_ticket(community, category_id, priority, now):
+    """A new ticket's clocks (its columns) and its row in the sweep's schedule."""
+    columns, first_point = opening(community, category_id, priority, now)
+    return Beside(columns, ((SlaSchedule.__table__, {"next_at": first_point}),))
 
 
 def recount_errors(limit=1000):

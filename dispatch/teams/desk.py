@@ -12,7 +12,7 @@ from dispatch.org.principal import phone_for
 from dispatch.org.roles import Role
 from dispatch.teams import desk_services as desk
 from dispatch.teams.skills import RETURN_REASONS
-from dispatch.tickets import services
+from dispatch.tickets import pipeline, services
 from dispatch.tickets.lifecycle import MANAGERS, ActionNotPermitted, IllegalTransition
 from dispatch.console.forms import CommentForm
 from dispatch.console.tickets import CHANGE_ERRORS, EVENT_LABELS
@@ -164,7 +164,7 @@ def _transition(name, done, schema=StepForm):
     """A view body for a plain lifecycle action; the schema says whether its note is required."""
     def change(principal, ticket):
         data = _form(schema())
-        services.transition(principal, ticket, name, note=data["note"], version=data["version"])
+        pipeline.act(principal, ticket, name, note=data["note"], version=data["version"])
         return done
     return change
 
@@ -193,8 +193,7 @@ def decline(number):
 def add_comment(number):
     """添加备注 while the task is the caller's."""
     def change(principal, ticket):
-        desk.check_holding(principal, ticket)
-        services.comment(principal, ticket, _form(CommentForm())["note"])
+        pipeline.act(principal, ticket, "comment", _form(CommentForm())["note"])
         return "已添加备注"
     return _perform(number, change)
 
@@ -226,7 +225,7 @@ def return_ticket(number):
     def change(principal, ticket):
         data = _form(ReturnForm())
         note = desk.return_note(data["reason"], data["note"])
-        services.transition(principal, ticket, "return", note=note, version=data["version"])
+        pipeline.act(principal, ticket, "return", note=note, version=data["version"])
         return f"工单 {number} 已退回社区"
     return _perform(number, change)
 

@@ -14,10 +14,11 @@ from dispatch.org.roles import Role
 from dispatch.storage import storage
 from dispatch.teams.models import Volunteer
 from dispatch.teams.skills import RETURN_REASONS
-from dispatch.tickets import services
-from dispatch.tickets.lifecycle import allowed_actions, check_role, next_status
+from dispatch.tickets import lifecycle, pipeline
+from dispatch.tickets.lifecycle import allowed_actions
+from dispatch.tickets.pipeline import Command
 from dispatch.tickets.models import Assignment, Ticket
-from dispatch.tickets.tasks import open_task
+from dispatch.tickets.tasks import holder_of, open_task
 from dispatch.templating import shanghai
 
 DESK_ROLES = frozenset({Role.VOLUNTEER, Role.DEPARTMENT_USER})
@@ -86,11 +87,7 @@ def last_task_on(principal, number):
 def holds(principal, ticket, task=None):
     """Whether the ticket's open task (read unless given) is the caller's (or their department's)."""
     task = task if task is not None else open_task(ticket)
-    if task is None:
-        return False
-    if principal.role is Role.VOLUNTEER:
-        return task.user_id == principal.user_id
-    return task.department_id == principal.department_id
+    return task is not None and lifecycle.holds(principal, holder_of(task))
 
 
 def check_holding(principal, ticket):
@@ -110,11 +107,9 @@ def choices(principal, ticket, task=None):
     return offered | EXTRAS
 
 
-def _ready(principal, ticket, name, version):
-    """Check state, role and version before anything is stored (a photo file is written before the commit)."""
-    next_status(ticket.status, name)
-    check_role(name, principal.role)
-    services.check_version(ticket, version)
+def _ready(principal, ticket, name, version, note=None):
+    """Check the command before anything is stored (a photo file is written before the commit)."""
+    pipeline.check(Command(principal, ticket, name, note=note, version=version))
 
 
 def _cleaned(upload, missing):
@@ -127,19 +122,18 @@ def _cleaned(upload, missing):
 
 def add_photo(principal, ticket, upload, now):
     """A photo from the holder of the task, cleaned like a resident's, noted on the timeline."""
-    check_holding(principal, ticket)
+    _ready(principal, ticket, "photo", None)
     photo = _cleaned(upload, "请选择要上传的照片")
-    services.attach_cleaned_photo(principal, ticket, photo, storage(current_app), "上传现场照片", now)
-    db.session.commit()
+    pipeline.act(principal, ticket, "photo", note="上传现场照片", now=now, cleaned=photo, storage=storage(current_app))
 
 
 def finish(principal, ticket, upload, note, version, now):
     """完成: attach the 'after' photo and resolve in one transaction; nothing is kept if either is refused."""
     photo = _cleaned(upload, "完成任务需要上传一张办好后的现场照片")
-    _ready(principal, ticket, "resolve", version)
-    with services.one_transaction():
-        services.attach_cleaned_photo(principal, ticket, photo, storage(current_app), "办好后的现场照片", now)
-        services.transition(principal, ticket, "resolve", note=note, version=version, now=now)
+    _ready(principal, ticket, "resolve", version, note)
+    pipeline.execute(Command(principal, ticket, "photo", note="办好后的现场照片",
+                             fields={"cleaned": photo, "storage": storage(current_app)}),
+                     Command(principal, ticket, "resolve", note=note, version=version), now=now)
 
 
 def return_note(reason, text):
@@ -166,9 +160,9 @@ def past_deadline(ticket, now):
 
 def request_extension(principal, ticket, reason, days, version, now):
     """申请延期, only before the resolution deadline; a street supervisor approves or refuses it."""
-    _ready(principal, ticket, "request_extension", version)
+    _ready(principal, ticket, "request_extension", version, reason)
     if past_deadline(ticket, now):
         raise Invalid(f"已超过办结时限（{shanghai(ticket.resolution_due_at)}），不能再申请延期。"
                       "请尽快办结，或联系社区说明情况", fields={"extension_days": ["已超过办结时限"]})
-    services.transition(principal, ticket, "request_extension", note=reason, version=version, now=now,
-                        extension_days=days)
+    pipeline.act(principal, ticket, "request_extension", note=reason, version=version, now=now,
+                 extension_days=days)

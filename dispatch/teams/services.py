@@ -13,7 +13,8 @@ from dispatch.org.principal import SYSTEM
 from dispatch.org.roles import Role
 from dispatch.teams import routing
 from dispatch.teams.models import Volunteer
-from dispatch.tickets import services as tickets
+from dispatch.tickets import pipeline
+from dispatch.tickets.pipeline import Command
 from dispatch.tickets.lifecycle import IllegalTransition, Status
 from dispatch.tickets.models import Assignment, Category, Ticket
 from dispatch.timeutil import local
@@ -126,13 +127,9 @@ def departments_for(ticket):
 def assign(principal, ticket, now, volunteer=None, department=None, note=None, version=None):
     """Dispatch (派单) to a volunteer (username) or a department (code); a NEW ticket is accepted in the same
     transaction, so a refused dispatch leaves it as it was."""
-    with tickets.one_transaction():
-        if ticket.status is Status.NEW:
-            tickets.transition(principal, ticket, "accept", version=version, now=now)
-            version = ticket.version
-        tickets.transition(principal, ticket, "dispatch", note=note, version=version, now=now,
-                           assignee=volunteer, department=department)
-    return ticket
+    accept = [Command(principal, ticket, "accept", version=version)] if ticket.status is Status.NEW else []
+    return pipeline.execute(*accept, Command(principal, ticket, "dispatch", note=note, version=version,
+                                             fields={"assignee": volunteer, "department": department}), now=now)
 
 
 def take_back_overdue(now):
@@ -144,7 +141,7 @@ def take_back_overdue(now):
     taken = []
     for ticket in due:
         who = ticket.assignee.display_name if ticket.assignee else "志愿者"
-        if _settled(lambda: tickets.transition(SYSTEM, ticket, "take_back", now=now,
+        if _settled(lambda: pipeline.act(SYSTEM, ticket, "take_back", now=now,
                                                note=f"{who}未在时限内签收，已收回并提醒社区主任")):
             taken.append(ticket.number)
     return taken

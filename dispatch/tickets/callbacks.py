@@ -1,8 +1,8 @@
 """Call-backs (回访): staff phone the resident about a resolved ticket and keep what they heard on the timeline."""
 from dispatch.errors import Conflict, Invalid
-from dispatch.tickets import services
+from dispatch.tickets.pipeline import Command, check_version, execute
 from dispatch.tickets.lifecycle import MANAGERS, ActionNotPermitted, Status
-from dispatch.tickets.ratings import RATINGS, keep_rating, rated_since_resolved
+from dispatch.tickets.ratings import RATINGS, rate, rated_since_resolved
 
 CALLBACK_STATUSES = frozenset({Status.RESOLVED, Status.CLOSED})
 MAX_NOTE = 500
@@ -20,7 +20,7 @@ def check_callback(principal, ticket, reached, rating, note, version=None):
         raise ActionNotPermitted(f"{principal.role.label}不能记录回访")
     if ticket.status not in CALLBACK_STATUSES:
         raise Conflict(f"工单办结后才能回访。这张工单现在是「{ticket.status.label}」")
-    services.check_version(ticket, version)
+    check_version(ticket, version)
     if reached is None:
         raise Invalid("请选择电话是否接通（已接通 / 未接通）", fields={"reached": ["必选"]})
     if rating is not None and rating not in RATINGS:
@@ -38,12 +38,11 @@ def record_callback(principal, ticket, reached, rating, note, now, version=None)
     """Keep a call-back; a satisfaction heard for an unrated resolution becomes its rating. True when it did."""
     note = check_callback(principal, ticket, reached, rating, note, version)
     rates = bool(rating) and ticket.status is Status.RESOLVED and not rated_since_resolved(ticket)
-    with services.one_transaction():
-        services.record(ticket, principal, "callback", now, note=note, reached=reached, rating=rating)
-        ticket.updated_at = now
-        if rates:
-            label = RATINGS[rating]
-            keep_rating(principal, ticket, rating, now, note=f"{label}（电话回访）", source="callback")
-            if rating != "unsatisfied":  # unsatisfied stays resolved: staff decide on 重办 from the page
-                services.transition(principal, ticket, "close", note=f"回访{label}，关闭", now=now)
+    commands = [Command(principal, ticket, "callback", note=note, fields={"reached": reached, "rating": rating})]
+    if rates:
+        label = RATINGS[rating]
+        commands.append(rate(principal, ticket, rating, f"{label}（电话回访）", source="callback"))
+        if rating != "unsatisfied":  # unsatisfied stays resolved: staff decide on 重办 from the page
+            commands.append(Command(principal, ticket, "close", note=f"回访{label}，关闭"))
+    execute(*commands, now=now)
     return rates

@@ -47,51 +47,102 @@ HANDLERS = MANAGERS | {Role.VOLUNTEER, Role.DEPARTMENT_USER}
 SUPERVISORS = frozenset({Role.DISTRICT_ADMIN, Role.STREET_SUPERVISOR})
 
 
+# Who may take an action besides its roles: anyone with the role, only whoever holds the ticket's open task
+# (the community's managers when no task is open), or managers plus volunteers and departments while they hold it.
+ANYONE, HOLDER, HANDS_ON = "anyone", "holder", "hands_on"
+ALL_STATES = frozenset(Status)
+
+
 @dataclass(frozen=True)
 class Action:
-    """A lifecycle action: the states it starts from, the state it leads to, who may take it."""
+    """Something people or jobs do to a ticket: the states it starts from, where it leads, who may take it."""
 
     name: str
     label: str
     sources: frozenset
-    target: object
+    target: object               # a Status, PREVIOUS, or None when the state does not change
     roles: frozenset
     needs_note: bool = False
-    answers: bool = False  # the community has answered the resident: the response clock stops
+    answers: bool = False        # the community has answered the resident: the response clock stops
+    holder: str = ANYONE         # ANYONE, HOLDER or HANDS_ON (see above)
+    event: str | None = None     # the timeline entry's kind, when it is not the action's name
+
+    @property
+    def kind(self):
+        """The kind of the timeline entry the action writes."""
+        return self.event or self.name
+
+    @property
+    def changes_state(self):
+        """Whether the action moves the ticket to another state (a transition), not only adds to its timeline."""
+        return self.target is not None
 
 
-def _action(name, label, sources, target, roles, needs_note=False, answers=False):
-    return Action(name, label, frozenset(sources), target, frozenset(roles), needs_note, answers)
+def _action(name, label, sources, target, roles, needs_note=False, answers=False, holder=ANYONE, event=None):
+    return Action(name, label, frozenset(sources), target, frozenset(roles), needs_note, answers, holder, event)
 
 
 S = Status
 ACTIONS = {a.name: a for a in (
     _action("accept", "受理", [S.NEW], S.ACCEPTED, MANAGERS, answers=True),
     _action("dispatch", "派单", [S.ACCEPTED, S.RETURNED, S.REOPENED], S.DISPATCHED, MANAGERS),
-    _action("sign", "签收", [S.DISPATCHED], S.SIGNED, HANDLERS),
+    _action("sign", "签收", [S.DISPATCHED], S.SIGNED, HANDLERS, holder=HOLDER),
     _action("withdraw", "撤回派单", [S.DISPATCHED, S.SIGNED], S.ACCEPTED, MANAGERS, needs_note=True),
     # A task nobody signed for in time: the scheduler takes it back to the director's queue.
     _action("take_back", "超时收回", [S.DISPATCHED], S.RETURNED, {Role.DISTRICT_ADMIN}),
-    _action("return", "退单", [S.DISPATCHED, S.SIGNED], S.RETURNED, HANDLERS, needs_note=True),
-    _action("start", "开始办理", [S.SIGNED], S.IN_PROGRESS, HANDLERS),
+    _action("return", "退单", [S.DISPATCHED, S.SIGNED], S.RETURNED, HANDLERS, needs_note=True, holder=HOLDER),
+    _action("start", "开始办理", [S.SIGNED], S.IN_PROGRESS, HANDLERS, holder=HOLDER),
     _action("wait_for_resident", "待居民补充", [S.ACCEPTED, S.SIGNED, S.IN_PROGRESS], S.WAITING_RESIDENT,
-            HANDLERS, needs_note=True),
-    _action("resume", "恢复办理", [S.WAITING_RESIDENT], PREVIOUS, HANDLERS),
+            HANDLERS, needs_note=True, holder=HOLDER),
+    _action("resume", "恢复办理", [S.WAITING_RESIDENT], PREVIOUS, HANDLERS, holder=HOLDER),
     _action("request_extension", "申请延期", [S.SIGNED, S.IN_PROGRESS], S.EXTENSION_REQUESTED, HANDLERS,
-            needs_note=True),
+            needs_note=True, holder=HOLDER),
     _action("approve_extension", "批准延期", [S.EXTENSION_REQUESTED], PREVIOUS, SUPERVISORS),
     _action("refuse_extension", "驳回延期", [S.EXTENSION_REQUESTED], PREVIOUS, SUPERVISORS, needs_note=True),
     _action("resolve", "办结", [S.ACCEPTED, S.SIGNED, S.IN_PROGRESS, S.REOPENED], S.RESOLVED, HANDLERS,
-            needs_note=True, answers=True),
+            needs_note=True, answers=True, holder=HOLDER),
     _action("close", "关闭", [S.RESOLVED], S.CLOSED, MANAGERS),
     _action("reopen", "重办", [S.RESOLVED, S.CLOSED], S.REOPENED, MANAGERS, needs_note=True),
     _action("invalidate", "作废", [S.NEW, S.ACCEPTED, S.RETURNED, S.REOPENED], S.INVALID, MANAGERS,
             needs_note=True, answers=True),
     _action("merge", "合并重复", [S.NEW, S.ACCEPTED, S.RETURNED], S.MERGED, MANAGERS, answers=True),
+    # Actions that add to the timeline without moving the ticket.
+    _action("comment", "备注", ALL_STATES, None, HANDLERS, needs_note=True, holder=HANDS_ON),
+    _action("photo", "添加照片", ALL_STATES, None, HANDLERS, holder=HANDS_ON, event="photo_added"),
+    _action("classify", "分类", ALL_STATES, None, MANAGERS, event="classified"),
+    _action("describe", "补充诉求", ALL_STATES, None, MANAGERS, event="described"),
+    _action("locate", "标注位置", ALL_STATES, None, MANAGERS, event="located"),
+    _action("urge", "催办", ALL_STATES, None, SUPERVISORS, needs_note=True),
+    _action("supervise", "督办", ALL_STATES, None, SUPERVISORS, needs_note=True),
+    _action("rate", "评价", [S.RESOLVED, S.CLOSED], None, MANAGERS, event="rated"),
+    _action("callback", "回访", [S.RESOLVED, S.CLOSED], None, MANAGERS),
+    _action("photo_received", "居民补充照片", ALL_STATES, None, MANAGERS),
+    _action("voice_received", "居民语音留言", ALL_STATES, None, MANAGERS),
+    _action("voice_saved", "语音已保存", ALL_STATES, None, MANAGERS),
+    _action("media_refused", "图片或语音未能保存", ALL_STATES, None, MANAGERS),
 )}
+TRANSITIONS = {name: a for name, a in ACTIONS.items() if a.changes_state}
+CHASES = ("urge", "supervise")  # a street's two ways of pressing a late ticket's holder
 
 # The timeline kinds that answer the resident (the first one stops the response clock and is the 响应).
 ANSWERING = frozenset(a.name for a in ACTIONS.values() if a.answers)
+
+
+@dataclass(frozen=True)
+class Holder:
+    """Who holds a ticket's open task: a volunteer, a department, or nobody (the community itself)."""
+
+    user_id: int | None = None
+    department_id: int | None = None
+    name: str = ""
+
+    @property
+    def is_community(self):
+        """No task is open: the community's managers handle the ticket themselves."""
+        return self.user_id is None and self.department_id is None
+
+
+COMMUNITY = Holder()
 
 
 class IllegalTransition(Exception):
@@ -109,13 +160,17 @@ class ActionNotPermitted(Exception):
     """An action that the caller's role may not take."""
 
 
+class NotHolder(ActionNotPermitted):
+    """A holder's action taken by someone who does not hold the ticket's open task (or no longer does)."""
+
+
 def allowed_actions(status, role=None):
-    """The actions possible from a state, optionally only those a role may take."""
-    return [a for a in ACTIONS.values() if status in a.sources and (role is None or role in a.roles)]
+    """The state changes possible from a state, optionally only those a role may take."""
+    return [a for a in TRANSITIONS.values() if status in a.sources and (role is None or role in a.roles)]
 
 
 def next_status(status, action_name, previous=None):
-    """The state an action leads to; PREVIOUS targets go back to the state before the pause."""
+    """The state an action leads to (None when it does not change it); PREVIOUS goes back before the pause."""
     action = ACTIONS.get(action_name)
     if action is None or status not in action.sources:
         raise IllegalTransition(status, action_name)
@@ -129,3 +184,45 @@ def check_role(action_name, role):
     action = ACTIONS[action_name]
     if role not in action.roles:
         raise ActionNotPermitted(f"{role.label}不能执行「{action.label}」")
+
+
+def holds(principal, holder):
+    """Whether the caller holds the open task: its volunteer, a user of its department, or a manager when none."""
+    if holder.is_community:
+        return principal.role in MANAGERS
+    if holder.user_id is not None:
+        return principal.user_id == holder.user_id
+    return principal.role is Role.DEPARTMENT_USER and principal.department_id == holder.department_id
+
+
+def check_holder(action_name, principal, holder):
+    """Raise NotHolder when the action is the holder's and the caller does not hold the ticket's task."""
+    action = ACTIONS[action_name]
+    if action.holder == ANYONE or holds(principal, holder):
+        return
+    if action.holder == HANDS_ON and principal.role in MANAGERS:
+        return
+    who = "社区" if holder.is_community else holder.name
+    raise NotHolder(f"这张工单现由{who}承办，只有承办人可以{action.label}")
+
+
+def check_note(action_name, note):
+    """The note an action requires, stripped; raises MissingNote when it is blank."""
+    action = ACTIONS[action_name]
+    if action.needs_note and not (note or "").strip():
+        raise MissingNote(f"「{action.label}」需要填写原因或说明")
+    return note
+
+
+class MissingNote(ValueError):
+    """An action that needs a note or reason was taken without one."""
+
+
+def decide(action_name, status, principal, holder, previous=None):
+    """The one check of an action: known, from this state, by this role, by the holder where it must be.
+
+    Returns the state it leads to (None when the state does not change)."""
+    target = next_status(status, action_name, previous)
+    check_role(action_name, principal.role)
+    check_holder(action_name, principal, holder)
+    return target

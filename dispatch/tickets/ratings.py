@@ -7,11 +7,12 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from dispatch.extensions import db
 from dispatch.org.principal import SYSTEM
-from dispatch.tickets import services
+from dispatch.tickets import pipeline
 from dispatch.tickets.lifecycle import IllegalTransition, Status
 from dispatch.tickets.models import Ticket
+from dispatch.tickets.pipeline import Command
+from dispatch.tickets.rating_scale import RATINGS  # noqa: F401 (callers read the names here)
 
-RATINGS = {"satisfied": "满意", "basically_satisfied": "基本满意", "unsatisfied": "不满意"}
 AUTO_CLOSE_BATCH = 200
 
 
@@ -21,15 +22,13 @@ def rated_since_resolved(ticket):
     return any(e.kind == "rated" and e.id > last_resolve for e in ticket.events)
 
 
-def keep_rating(principal, ticket, rating, now, note, **data):
-    """Set the ticket's rating and write the "rated" event; the caller commits (and closes or reopens)."""
-    # A comment from an earlier rating (before a redo) must not stay beside a new one.
-    ticket.rating, ticket.rating_comment, ticket.rated_at = rating, data.get("comment"), now
-    services.record(ticket, principal, "rated", now, note=note, rating=rating, **data)
+def rate(principal, ticket, rating, note, **data):
+    """The command that keeps a rating (the "rate" action: rating columns and a "rated" entry)."""
+    return Command(principal, ticket, "rate", note=note, fields={"rating": rating, **data})
 
 
 def _awaiting_rating(cutoff):
-    """Resolved at or before cutoff and not rated since (keep_rating sets rated_at with every "rated" event)."""
+    """Resolved at or before cutoff and not rated since (the rate action sets rated_at with every "rated" event)."""
     return (Ticket.status == Status.RESOLVED, Ticket.resolved_at <= cutoff,
             or_(Ticket.rated_at.is_(None), Ticket.rated_at < Ticket.resolved_at))
 
@@ -60,7 +59,7 @@ def _close_unrated(ticket, days, now):
         # After an earlier ticket's rollback this reloads the row, so the check sees it as it is now.
         if not _still_unrated(ticket):
             return False
-        services.transition(SYSTEM, ticket, "close", note=f"居民 {days} 天未评价，系统自动关闭", now=now)
+        pipeline.act(SYSTEM, ticket, "close", note=f"居民 {days} 天未评价，系统自动关闭", now=now)
     except (StaleDataError, IllegalTransition):
         db.session.rollback()
         return False

@@ -1,14 +1,13 @@
-"""A ticket's tasks (Assignment rows): opened by dispatch, ended by sign-for's opposites or by resolution."""
+"""A ticket's tasks (Assignment rows): opened by dispatch, signed for, ended by a return, withdrawal or resolution."""
 from datetime import timedelta
 
 from flask import current_app
 from sqlalchemy import select
 
 from dispatch.extensions import db
+from dispatch.tickets.consequences import step
+from dispatch.tickets.lifecycle import Holder
 from dispatch.tickets.models import Assignment
-
-# How a task ends, by the action that ends it.
-ENDINGS = {"return": "returned", "withdraw": "withdrawn", "take_back": "timed_out", "resolve": "resolved"}
 
 
 def open_task(ticket):
@@ -17,28 +16,40 @@ def open_task(ticket):
                                                       Assignment.ended_at.is_(None)))
 
 
-def start_task(principal, ticket, user, department, note, now):
-    """A new task for the volunteer or department a ticket was just dispatched to."""
+def holder_of(task):
+    """Who holds an open task, for the lifecycle's holder check."""
+    name = task.user.display_name if task.user is not None else task.department.name
+    return Holder(user_id=task.user_id, department_id=task.department_id, name=name)
+
+
+@step("task.start", "task")
+def start(change, _):
+    """A new task for the volunteer or department the ticket was just dispatched to."""
+    ticket, now = change.ticket, change.now
     minutes = current_app.config["VOLUNTEER_SIGN_MINUTES"]
-    task = Assignment(ticket_id=ticket.id, user=user, department=department, dispatched_at=now,
-                      dispatched_by_id=principal.user_id, note=note,
-                      sign_due_at=now + timedelta(minutes=minutes) if user is not None else None)
-    db.session.add(task)
-    return task
+    db.session.add(Assignment(ticket_id=ticket.id, user=ticket.assignee, department=ticket.department,
+                              dispatched_at=now, dispatched_by_id=change.principal.user_id, note=change.note,
+                              sign_due_at=now + timedelta(minutes=minutes) if ticket.assignee is not None else None))
 
 
-def follow(principal, ticket, name, now, note=None):
-    """Move the ticket's open task along with a lifecycle action (sign, return, withdraw, resolve…)."""
-    task = open_task(ticket) if name == "sign" or name in ENDINGS else None
+@step("task.sign", "task")
+def sign(change, _):
+    """The holder has signed for the task (签收)."""
+    if change.task is not None:
+        change.task.signed_at = change.now
+
+
+@step("task.end", "task")
+def end(change, outcome):
+    """The task ends (returned, withdrawn, timed_out, resolved); a volunteer's return is a decline."""
+    task = change.task
     if task is None:
         return {}
-    if name == "sign":
-        task.signed_at = now
-        return {}
-    task.ended_at, task.reason = now, note
-    task.outcome = "declined" if name == "return" and task.user_id is not None else ENDINGS[name]
-    if name == "resolve":
-        task.on_time = ticket.resolution_due_at is None or now <= ticket.resolution_due_at
+    task.ended_at, task.reason = change.now, change.note
+    task.outcome = "declined" if outcome == "returned" and task.user_id is not None else outcome
+    if outcome == "resolved":
+        due = change.ticket.resolution_due_at
+        task.on_time = due is None or change.now <= due
     else:
-        ticket.assignee, ticket.department = None, None
+        change.ticket.assignee, change.ticket.department = None, None
     return {"task_outcome": task.outcome}

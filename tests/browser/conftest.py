@@ -11,12 +11,12 @@ from werkzeug.serving import make_server
 
 from config import TestingConfig
 from dispatch import create_app
-from dispatch.cli import load_categories
 from dispatch.extensions import db
 from dispatch.org.models import Community, Department, District, Street
 from dispatch.org.principal import Principal
 from dispatch.org.services import create_user
-from dispatch.tickets import services
+from dispatch.tickets import categories, pipeline, store
+from dispatch.teams.categories import load_categories
 from dispatch.teams.models import Volunteer
 from dispatch.tickets.models import Category, Channel, Ticket
 
@@ -77,10 +77,10 @@ class LiveApp:
             community = db.session.merge(self.org.c1)
             if category_code:
                 overrides["category"] = db.session.scalar(select(Category).where(Category.code == category_code))
-            ticket = services.create_ticket(self.org.admin, services.NewTicket(
+            ticket = pipeline.open_ticket(self.org.admin, store.NewTicket(
                 description=description, community=community, channel=Channel.PHONE, **overrides))
             if accepted:
-                services.transition(self.org.admin, ticket, "accept")
+                pipeline.act(self.org.admin, ticket, "accept")
             return ticket.number
 
     def resolve(self, number):
@@ -88,8 +88,8 @@ class LiveApp:
         with self.app.app_context():
             ticket = db.session.scalar(select(Ticket).where(Ticket.number == number))
             if ticket.status.value == "new":
-                services.transition(self.org.admin, ticket, "accept")
-            services.transition(self.org.admin, ticket, "resolve", note="已更换楼道灯泡")
+                pipeline.act(self.org.admin, ticket, "accept")
+            pipeline.act(self.org.admin, ticket, "resolve", note="已更换楼道灯泡")
 
 
 @pytest.fixture(scope="module")
@@ -104,7 +104,7 @@ def live(tmp_path_factory):
     with app.app_context():
         upgrade()
         org = _build_org()
-        services.suggest("预热分类器")  # load jieba now, not during the first typed character
+        categories.suggest("预热分类器")  # load jieba now, not during the first typed character
     server = make_server("127.0.0.1", 0, app, threaded=True)
     url = f"http://127.0.0.1:{server.server_port}"
     app.config.update(PUBLIC_BASE_URL=url, WECHAT_API_BASE_URL=url + "/_stub/wechat",

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from dispatch.extensions import db
 from dispatch.org.models import Resident
 from dispatch.org.principal import Principal
-from dispatch.tickets import services
+from dispatch.tickets import pipeline
 from dispatch.tickets.lifecycle import Status
 from dispatch.tickets.models import Channel, Ticket, TicketEvent, TicketPhoto
 
@@ -139,8 +139,8 @@ def resolve(org, number, note="已更换楼道灯泡，恢复照明"):
     """Staff accept and resolve the ticket, as the console would."""
     director = Principal.from_user(org.director)
     ticket = ticket_by_number(number)
-    services.transition(director, ticket, "accept")
-    services.transition(director, ticket, "resolve", note=note)
+    pipeline.act(director, ticket, "accept")
+    pipeline.act(director, ticket, "resolve", note=note)
     return ticket
 
 
@@ -375,9 +375,9 @@ def test_the_ticket_page_shows_the_residents_steps_not_staff_notes(resident, org
     number = resident.report("楼道灯坏了")
     director = Principal.from_user(org.director)
     ticket = ticket_by_number(number)
-    services.comment(director, ticket, "内部备注：这位住户上周也报过")
-    services.transition(director, ticket, "accept")
-    services.transition(director, ticket, "resolve", note="已更换楼道灯泡")
+    pipeline.act(director, ticket, "comment", "内部备注：这位住户上周也报过")
+    pipeline.act(director, ticket, "accept")
+    pipeline.act(director, ticket, "resolve", note="已更换楼道灯泡")
     text = page_text(resident.client.get(f"/h5/yanchenglu/tickets/{number}"))
     assert "您提交了诉求" in text and "社区已受理" in text and "已更换楼道灯泡" in text
     assert "内部备注" not in text and "盐城路主任" not in text
@@ -424,7 +424,7 @@ def test_rating_unsatisfied_reopens_the_ticket_with_the_reason(resident, org):
     again = resident.rate(number, rating="satisfied")
     assert again.status_code == 409 and "已经评价过" in page_text(again)
     # redone and resolved again: the new result can be rated
-    services.transition(Principal.from_user(org.director), ticket, "resolve", note="换了整套灯具")
+    pipeline.act(Principal.from_user(org.director), ticket, "resolve", note="换了整套灯具")
     assert resident.rate(number, rating="satisfied").status_code == 302
     assert ticket_by_number(number).status is Status.CLOSED
 

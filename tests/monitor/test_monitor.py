@@ -1,20 +1,25 @@
 """The monitor through HTTP on the real database: figures from the timeline, lists behind them, scope, exports."""
 import csv
 import io
+import itertools
 import re
-from datetime import date
+from collections import Counter, defaultdict
+from datetime import date, datetime, timezone
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from dispatch.extensions import db
 from dispatch.monitor import metrics, refresh, timeline
+from dispatch.monitor.counters import DAILY_COUNTS, LISTED, counts_of, holds
+from dispatch.monitor.facts import local_day
 from dispatch.monitor.models import DailyRollup, MonitorMark, TicketFact
 from dispatch.org.principal import Principal
 from dispatch.resident import services as resident
 from dispatch.sla import policies
-from dispatch.tickets import services
+from dispatch.tickets import pipeline
+from dispatch.tickets.rating_scale import RATINGS
 from tests.conftest import login
 
 PERIOD = "from=2026-11-01&to=2026-11-30"
@@ -33,17 +38,17 @@ def story(org, clock, make_ticket):
     invalid = make_ticket("测试", community=org.c3)
     returned = make_ticket("楼道堆物")
     clock.advance(minutes=20)
-    services.transition(admin, on_time, "accept", now=clock())
-    services.transition(admin, returned, "accept", now=clock())
-    services.transition(admin, returned, "dispatch", now=clock(), assignee="volunteer")
-    services.transition(Principal.from_user(org.volunteer), returned, "return", note="不在我的片区", now=clock())
-    services.transition(admin, invalid, "invalidate", note="测试单", now=clock())
+    pipeline.act(admin, on_time, "accept", now=clock())
+    pipeline.act(admin, returned, "accept", now=clock())
+    pipeline.act(admin, returned, "dispatch", now=clock(), assignee="volunteer")
+    pipeline.act(Principal.from_user(org.volunteer), returned, "return", note="不在我的片区", now=clock())
+    pipeline.act(admin, invalid, "invalidate", note="测试单", now=clock())
     clock.advance(minutes=40)
-    services.transition(admin, on_time, "resolve", note="已更换灯泡", now=clock())
+    pipeline.act(admin, on_time, "resolve", note="已更换灯泡", now=clock())
     resident.rate(on_time, "satisfied", "", clock())
     clock.advance(days=4)  # Tuesday: the late one is answered only now, the waiting one never
-    services.transition(admin, late, "accept", now=clock())
-    services.transition(admin, late, "resolve", note="已修好", now=clock())
+    pipeline.act(admin, late, "accept", now=clock())
+    pipeline.act(admin, late, "resolve", note="已修好", now=clock())
     resident.rate(late, "unsatisfied", "还是不亮", clock())
     refresh.run_refresh(clock())
     return {"on_time": on_time, "late": late, "waiting": waiting, "invalid": invalid, "returned": returned}
@@ -80,10 +85,51 @@ def test_the_fast_path_equals_the_timeline_for_every_grouping(story):
     assert total.counts["returned"] == 1
 
 
+def python_counts(facts, key):
+    """The counters of fact rows added up in Python (counters.counts_of), per key."""
+    summed = defaultdict(Counter)
+    for fact in facts:
+        summed[key(fact)].update(counts_of(fact))
+    return {k: {name: counts[name] for name in DAILY_COUNTS} for k, counts in summed.items()}
+
+
 def test_the_rollup_adds_up_to_the_same_counts_as_the_facts(story):
     trend = metrics.trend(NOVEMBER, "month", 1, "community")
+    facts = db.session.execute(select(TicketFact.__table__)).mappings().all()
+    in_python = python_counts(facts, key=lambda fact: fact["community_id"])
     for row in metrics.figures(NOVEMBER, "community"):
-        assert trend.series[row.key][date(2026, 11, 1)] == row.counts
+        assert trend.series[row.key][date(2026, 11, 1)] == row.counts == in_python[row.key]
+
+
+def every_kind_of_fact(tickets, communities):
+    """Fact rows for these tickets: valid or not, each rating, the flags and tallies in four patterns."""
+    patterns = [(True, True, True, True, 1, 1, 1), (False, False, False, False, 0, 0, 0),
+                (True, False, True, False, 2, 0, 1), (False, True, False, True, 0, 3, 0)]
+    kinds = itertools.product((True, False), (None, *RATINGS), patterns)
+    for i, (ticket, (valid, rating, pattern)) in enumerate(zip(tickets, kinds, strict=True)):
+        created_at = datetime(2026, 11, 2 + i % 2, 2, tzinfo=timezone.utc)
+        community = communities[i // 2 % len(communities)]
+        yield dict(zip(("responded", "responded_on_time", "resolved", "resolved_on_time", "reopenings", "returns",
+                        "extensions"), pattern),
+                   ticket_id=ticket.id, community_id=community.id, street_id=community.street_id, category_id=None,
+                   handler_user_id=None, department_id=None, channel="phone", status="closed" if valid else "invalid",
+                   created_at=created_at, created_day=local_day(created_at), valid=valid, rating=rating,
+                   response_hours=None, resolution_hours=None, last_event_id=0)
+
+
+def test_the_rollup_the_figures_and_the_lists_count_every_measure_as_python_does(org, make_ticket):
+    tickets = [make_ticket(f"{n}号楼路灯不亮") for n in range(32)]
+    facts = list(every_kind_of_fact(tickets, (org.c1, org.c2)))
+    db.session.execute(insert(TicketFact), facts)
+    refresh.refresh_days({(f["community_id"], f["created_day"]) for f in facts})
+    db.session.commit()
+    by_day = python_counts(facts, key=lambda fact: (fact["community_id"], fact["created_day"]))
+    rollup = db.session.execute(select(DailyRollup.__table__)).mappings().all()
+    assert {(r["community_id"], r["day"]): {n: r[n] for n in DAILY_COUNTS} for r in rollup} == by_day
+    by_community = python_counts(facts, key=lambda fact: fact["community_id"])
+    assert {r.key: r.counts for r in metrics.figures(NOVEMBER, "community")} == by_community
+    for name, measure in LISTED.items():
+        assert metrics.behind(NOVEMBER, name)[1] == sum(holds(measure, fact) for fact in facts), name
 
 
 def test_the_street_overview_ranks_its_communities_with_the_formulas_and_links(client, org, story):
@@ -200,7 +246,7 @@ def test_the_monthly_report_has_the_three_rates_per_community(client, org, story
 
 def test_the_refresher_follows_new_entries_and_catches_late_commits(org, story, clock):
     admin = Principal.from_user(org.admin)
-    services.transition(admin, story["waiting"], "accept", now=clock())
+    pipeline.act(admin, story["waiting"], "accept", now=clock())
     assert refresh.run_refresh(clock()) == 1
     assert db.session.get(TicketFact, story["waiting"].id).responded
     # A transaction that committed after a later id was read: its ticket's fact has not read its entry.

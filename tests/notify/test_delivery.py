@@ -9,7 +9,7 @@ from dispatch.notify.models import Notification, NotifyTemplate, Status
 from dispatch.org.models import Resident
 from dispatch.org.principal import Principal
 from dispatch.teams.models import Volunteer
-from dispatch.tickets import services
+from dispatch.tickets import pipeline
 from tests.conftest import csrf_from, login
 from tests.notify.conftest import OPENID
 
@@ -23,7 +23,7 @@ def rows(**where):
 
 
 def act(org, ticket, name, who="director", **kw):
-    return services.transition(Principal.from_user(getattr(org, who)), ticket, name, **kw)
+    return pipeline.act(Principal.from_user(getattr(org, who)), ticket, name, **kw)
 
 
 def to_resident(stub):
@@ -109,7 +109,7 @@ def test_an_urgent_breach_reaches_a_director_at_night(app, org, reported, wechat
     ticket = reported()
     from dispatch.notify.outbox import publish
     from dispatch.notify.rules import News
-    publish([News(kind="sla_breach", ticket_id=ticket.id, at=clock(), facts={"number": ticket.number},
+    publish([News(kind="sla_breach", ticket_id=ticket.id, at=clock(), facts={"number": ticket.number}, messages=("breach",),
                   to_user_ids=(org.director.id,), to_role="director", urgent=True)])
     db.session.commit()
     drain(clock())

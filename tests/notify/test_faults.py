@@ -11,7 +11,7 @@ from dispatch.notify.delivery import drain
 from dispatch.notify.models import Notification, Status
 from dispatch.org.models import Resident
 from dispatch.org.principal import Principal
-from dispatch.tickets import services
+from dispatch.tickets import pipeline
 from dispatch.wechat import stub
 
 PEOPLE = 12
@@ -65,9 +65,9 @@ def test_every_notification_is_delivered_exactly_once_through_an_outage(org, acc
         db.session.add(person)
         db.session.commit()
         ticket = make_ticket(f"{index}号楼走廊灯坏了", resident=person)
-        services.transition(director, ticket, "accept")
-        services.transition(director, ticket, "dispatch", department="water")
-        services.transition(dept, ticket, "sign")  # no message: each resident hears "accepted", "dispatched"
+        pipeline.act(director, ticket, "accept")
+        pipeline.act(director, ticket, "dispatch", department="water")
+        pipeline.act(dept, ticket, "sign")  # no message: each resident hears "accepted", "dispatched"
     expected = db.session.scalar(select(func.count()).where(Notification.audience == "resident"))
     assert expected == PEOPLE * 2
 
@@ -102,7 +102,7 @@ def test_every_notification_is_delivered_exactly_once_through_an_outage(org, acc
 
 def test_a_claim_lapses_only_after_its_time(org, account, make_ticket, wechat_api, clock):
     ticket = make_ticket("走廊灯坏了", resident=Resident(account_code=account.code, openid="o_x"))
-    services.transition(Principal.from_user(org.director), ticket, "accept")
+    pipeline.act(Principal.from_user(org.director), ticket, "accept")
     db.session.execute(Notification.__table__.update().values(status=Status.SENDING,
                                                               claimed_until=clock() + timedelta(minutes=5)))
     db.session.commit()

@@ -5,13 +5,21 @@ import pytest
 
 from dispatch.notify.outbox import after_quiet_hours
 from dispatch.notify.rules import News, messages_for
+from dispatch.tickets.consequences import messages_of
 from dispatch.notify.templates import check_fields, field_type, fit, render
+
+pytestmark = pytest.mark.pure
 
 AT = datetime(2026, 11, 20, 2, 0, tzinfo=timezone.utc)  # 10:00 in Shanghai
 
 
+SLA_MESSAGES = {"sla_breach": ("breach",), "sla_escalation": ("escalated",)}
+
+
 def news(kind, **kw):
-    return News(kind=kind, ticket_id=1, at=AT, facts={}, **kw)
+    """The News of a change of this kind, with the messages the consequences table names for it."""
+    messages = SLA_MESSAGES.get(kind) or messages_of(kind)
+    return News(kind=kind, ticket_id=1, at=AT, facts={}, messages=messages, **kw)
 
 
 def events(found):

@@ -18,7 +18,7 @@ from dispatch.extensions import db
 from dispatch.open311.models import Open311Submission
 from dispatch.org.principal import Principal
 from dispatch.sla import policies
-from dispatch.tickets import services
+from dispatch.tickets import pipeline
 from dispatch.tickets.models import Ticket
 from tests.open311.conftest import BASE
 from tests.open311.georeport_schemas import CREATED, ERRORS, REQUESTS, SERVICE_DEFINITION, SERVICES, errors_of
@@ -229,7 +229,7 @@ def test_the_lifecycle_reads_back_through_the_library(post, json_client, xml_cli
     ]
     for principal, action, arguments, at, status, notes, agency in steps:
         clock.advance(minutes=30)
-        services.transition(principal, ticket_numbered(number), action, **arguments)
+        pipeline.act(principal, ticket_numbered(number), action, **arguments)
         seen = read_both(json_client, xml_client, number)
         assert (seen["status"], seen["status_notes"], seen["agency_responsible"]) == (status, notes, agency), action
         assert seen["updated_datetime"] == f"2026-11-20T{at}:00+08:00", action
@@ -253,8 +253,8 @@ def test_listing_by_ids_status_service_and_time(post, json_client, xml_client, c
     sanitation = created_id(post("json", **sanitation_form()))
     phone_call = make_ticket().number  # not an Open311 request: anonymous readers do not see it
     ticket = ticket_numbered(lighting)
-    services.transition(Principal.from_user(org.director), ticket, "accept")
-    services.transition(Principal.from_user(org.director), ticket, "resolve", note="已更换灯泡")
+    pipeline.act(Principal.from_user(org.director), ticket, "accept")
+    pipeline.act(Principal.from_user(org.director), ticket, "resolve", note="已更换灯泡")
 
     by_ids = json_client.get_service_requests(service_request_id=f"{lighting},{sanitation},{phone_call}")
     assert errors_of(REQUESTS, by_ids) == []

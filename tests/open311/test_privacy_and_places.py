@@ -5,7 +5,7 @@ import pytest
 
 from dispatch.org.principal import Principal
 from dispatch.storage import storage
-from dispatch.tickets import services
+from dispatch.tickets import pipeline
 from tests.open311.conftest import BASE
 from tests.open311.test_requests_api import created_id, jpeg_bytes, ok, ticket_numbered
 
@@ -14,9 +14,9 @@ def test_a_return_reason_between_staff_is_not_published(client, post_request, or
     """A volunteer's reason for returning a task stays inside; readers see only that it is being rearranged."""
     number = created_id(post_request())
     director = Principal.from_user(org.director)
-    services.transition(director, ticket_numbered(number), "accept")
-    services.transition(director, ticket_numbered(number), "dispatch", assignee="volunteer")
-    services.transition(Principal.from_user(org.volunteer), ticket_numbered(number), "return",
+    pipeline.act(director, ticket_numbered(number), "accept")
+    pipeline.act(director, ticket_numbered(number), "dispatch", assignee="volunteer")
+    pipeline.act(Principal.from_user(org.volunteer), ticket_numbered(number), "return",
                         note="居民脾气很差，电话13800001111别打")
     notes = ok(client.get(f"{BASE}/requests/{number}.json"))[0]["status_notes"]
     assert notes == "承办方退回，社区正在重新安排"
@@ -60,8 +60,8 @@ def test_tokens_need_a_key_where_reading_does(app, client, post_request, key_for
 def test_a_photo_link_expires_and_is_not_for_shared_caches(app, client, post_request, org, clock):
     """media_url works for MEDIA_LINK_DAYS, is private to the reader's cache, and a forged expiry fails."""
     number = created_id(post_request())
-    services.add_photo(Principal.from_user(org.director), ticket_numbered(number), jpeg_bytes(), storage(app),
-                       1024 * 1024)
+    pipeline.act(Principal.from_user(org.director), ticket_numbered(number), "photo",
+                 note="添加照片", data=jpeg_bytes(), storage=storage(app), max_bytes=1024 * 1024)
     link = urlparse(ok(client.get(f"{BASE}/requests/{number}.json"))[0]["media_url"])
     image = client.get(f"{link.path}?{link.query}")
     assert image.status_code == 200 and "private" in image.headers["Cache-Control"]

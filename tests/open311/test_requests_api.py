@@ -17,7 +17,7 @@ from dispatch.org.principal import Principal
 from dispatch.org.services import revoke_token
 from dispatch.sla import policies
 from dispatch.storage import storage
-from dispatch.tickets import services
+from dispatch.tickets import pipeline, services
 from dispatch.tickets.lifecycle import Status
 from dispatch.tickets.models import Channel, Ticket, TicketEvent
 from tests.open311.conftest import BASE
@@ -360,7 +360,7 @@ def test_e_a_90_day_window_is_fine(client, org):
 def test_e_status_filters_open_closed_and_both(client, post_request, org):
     """status=open, status=closed and status=open,closed select by GeoReport status."""
     open_one, closed_one = created_id(post_request()), created_id(post_request())
-    services.transition(Principal.from_user(org.director), ticket_numbered(closed_one), "invalidate", note="重复提交")
+    pipeline.act(Principal.from_user(org.director), ticket_numbered(closed_one), "invalidate", note="重复提交")
     assert ids_of(get_requests(client, status="open")) == [open_one]
     assert ids_of(get_requests(client, status="closed")) == [closed_one]
     assert set(ids_of(get_requests(client, status="open,closed"))) == {open_one, closed_one}
@@ -462,7 +462,7 @@ def test_e_a_read_back_request_has_its_georeport_fields(client, post_request):
 def test_f_an_invalidated_ticket_is_closed_with_its_note(client, post_request, org):
     """invalidate with a note → closed, the note in status_notes, no service_notice."""
     number = created_id(post_request())
-    services.transition(Principal.from_user(org.director), ticket_numbered(number), "invalidate", note="非本社区辖区")
+    pipeline.act(Principal.from_user(org.director), ticket_numbered(number), "invalidate", note="非本社区辖区")
     item = ok(client.get(f"{BASE}/requests/{number}.json"))[0]
     assert item["status"] == "closed"
     assert "非本社区辖区" in item["status_notes"]
@@ -472,7 +472,7 @@ def test_f_an_invalidated_ticket_is_closed_with_its_note(client, post_request, o
 def test_f_a_merged_ticket_is_closed_naming_the_other(client, post_request, org):
     """merge into another → closed, and status_notes names the surviving ticket's number."""
     duplicate, survivor = created_id(post_request()), created_id(post_request())
-    services.transition(Principal.from_user(org.director), ticket_numbered(duplicate), "merge", into=survivor)
+    pipeline.act(Principal.from_user(org.director), ticket_numbered(duplicate), "merge", into=survivor)
     item = ok(client.get(f"{BASE}/requests/{duplicate}.json"))[0]
     assert item["status"] == "closed"
     assert survivor in item["status_notes"]
@@ -487,8 +487,8 @@ def test_f_the_note_of_the_last_step_is_in_status_notes(client, post_request, or
     """After accept and a step with a note: open or closed as GeoReport counts it, that note in status_notes."""
     number = created_id(post_request())
     director = Principal.from_user(org.director)
-    services.transition(director, ticket_numbered(number), "accept")
-    services.transition(director, ticket_numbered(number), action, note=note)
+    pipeline.act(director, ticket_numbered(number), "accept")
+    pipeline.act(director, ticket_numbered(number), action, note=note)
     item = ok(client.get(f"{BASE}/requests/{number}.json"))[0]
     assert item["status"] == status and note in item["status_notes"]
 
@@ -496,7 +496,7 @@ def test_f_the_note_of_the_last_step_is_in_status_notes(client, post_request, or
 def test_f_an_accepted_ticket_is_still_open(client, post_request, org):
     """accept → still open, with the accepted note."""
     number = created_id(post_request())
-    services.transition(Principal.from_user(org.director), ticket_numbered(number), "accept")
+    pipeline.act(Principal.from_user(org.director), ticket_numbered(number), "accept")
     item = ok(client.get(f"{BASE}/requests/{number}.json"))[0]
     assert item["status"] == "open" and item["status_notes"] == "社区已受理，正在安排处理"
 
@@ -505,11 +505,11 @@ def test_f_status_notes_come_from_the_event_that_set_the_current_status(client, 
     """Returned with a reason, dispatched again, then taken back without one: the old reason is not shown."""
     number = created_id(post_request())
     director, admin = Principal.from_user(org.director), Principal.from_user(org.admin)
-    services.transition(director, ticket_numbered(number), "accept")
-    services.transition(director, ticket_numbered(number), "dispatch", assignee="volunteer")
-    services.transition(Principal.from_user(org.volunteer), ticket_numbered(number), "return", note="不是我负责的片区")
-    services.transition(director, ticket_numbered(number), "dispatch", assignee="volunteer")
-    services.transition(admin, ticket_numbered(number), "take_back")
+    pipeline.act(director, ticket_numbered(number), "accept")
+    pipeline.act(director, ticket_numbered(number), "dispatch", assignee="volunteer")
+    pipeline.act(Principal.from_user(org.volunteer), ticket_numbered(number), "return", note="不是我负责的片区")
+    pipeline.act(director, ticket_numbered(number), "dispatch", assignee="volunteer")
+    pipeline.act(admin, ticket_numbered(number), "take_back")
     assert ticket_numbered(number).status is Status.RETURNED
     item = ok(client.get(f"{BASE}/requests/{number}.json"))[0]
     assert "不是我负责的片区" not in item["status_notes"]
@@ -607,7 +607,8 @@ def test_h_a_photo_is_served_by_a_signed_media_url(app, client, post_request, or
     """The first photo's media_url is a signed link under /open311/v2/media/ serving the image; a wrong sig is a 404."""
     number = created_id(post_request(media_url="https://example.com/a.jpg"))
     data = jpeg_bytes()
-    services.add_photo(Principal.from_user(org.director), ticket_numbered(number), data, storage(app), 1024 * 1024)
+    pipeline.act(Principal.from_user(org.director), ticket_numbered(number), "photo",
+                 note="添加照片", data=data, storage=storage(app), max_bytes=1024 * 1024)
     body = ok(client.get(f"{BASE}/requests/{number}.json"))
     assert errors_of(REQUESTS, body) == []
     parts = urlparse(body[0]["media_url"])

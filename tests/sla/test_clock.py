@@ -10,7 +10,9 @@ from dispatch.sla import clock
 from dispatch.sla.calendar import (CalendarUnknown, WorkingCalendar, add_working, is_open, parse_office_hours,
                                    working_minutes_between)
 from dispatch.sla.calendars import workday_rule
-from dispatch.timeutil import SHANGHAI
+from dispatch.localtime import SHANGHAI
+
+pytestmark = pytest.mark.pure
 
 CHINA = WorkingCalendar(is_workday=workday_rule({}, frozenset(), None))
 

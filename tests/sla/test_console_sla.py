@@ -12,7 +12,7 @@ from dispatch.sla import calendars, policies
 from dispatch.sla.display import css_class, time_left_text
 from dispatch.sla.models import CalendarDay, CalendarYear, SlaPolicy
 from dispatch.sla.services import ClockView
-from dispatch.tickets import services
+from dispatch.tickets import pipeline
 from dispatch.tickets.models import Priority, Ticket
 from tests.conftest import csrf_from, login
 
@@ -96,8 +96,8 @@ def test_queue_shows_the_current_clock_and_sorts_by_time_left(client, seeded, ma
     urgent = make_ticket("楼道里闻到煤气味", priority=Priority.URGENT)  # 紧急事项: answer within 2 hours
     done = make_ticket("已经办好的路灯")
     admin = Principal.from_user(seeded.admin)
-    services.transition(admin, done, "accept")
-    services.transition(admin, done, "resolve", note="已修好")
+    pipeline.act(admin, done, "accept")
+    pipeline.act(admin, done, "resolve", note="已修好")
     login(client, "staff")
 
     body = page(client.get("/"))
@@ -141,9 +141,9 @@ def test_ticket_page_shows_both_clocks(client, seeded, make_ticket):
 def test_paused_and_answered_clocks_read_so(client, seeded, make_ticket, clock):
     ticket = make_ticket("3号楼走廊灯坏了")
     admin = Principal.from_user(seeded.admin)
-    services.transition(admin, ticket, "accept")
+    pipeline.act(admin, ticket, "accept")
     clock.advance(hours=1)
-    services.transition(admin, fetch(ticket.number), "wait_for_resident", note="请居民补充照片")
+    pipeline.act(admin, fetch(ticket.number), "wait_for_resident", note="请居民补充照片")
     login(client, "staff")
     body = page(client.get(f"/tickets/{ticket.number}"))
     assert "按时完成" in body  # the response clock stopped at 受理

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from dispatch.extensions import db
 from dispatch.org.principal import Principal
 from dispatch.sla import policies
-from dispatch.tickets import services
+from dispatch.tickets import pipeline
 from dispatch.tickets.lifecycle import Status
 from dispatch.tickets.models import Assignment, Ticket, TicketEvent
 from tests.conftest import csrf_from, login
@@ -40,8 +40,8 @@ def dispatched(org, make_ticket, note="请带梯子", description="3号楼2单�
     """A ticket accepted and dispatched by the director (to the volunteer unless a target is given)."""
     ticket = make_ticket(description, address="古田路16号3号楼")
     director = Principal.from_user(org.director)
-    services.transition(director, ticket, "accept")
-    services.transition(director, ticket, "dispatch", note=note, **(target or {"assignee": "volunteer"}))
+    pipeline.act(director, ticket, "accept")
+    pipeline.act(director, ticket, "dispatch", note=note, **(target or {"assignee": "volunteer"}))
     return ticket
 
 
@@ -94,8 +94,8 @@ def test_the_task_page_shows_facts_masked_phone_and_what_can_be_done(volunteer, 
 def test_the_residents_phone_is_masked(volunteer, org, make_ticket):
     ticket = make_ticket(resident_phone="13812345678")
     director = Principal.from_user(org.director)
-    services.transition(director, ticket, "accept")
-    services.transition(director, ticket, "dispatch", assignee="volunteer")
+    pipeline.act(director, ticket, "accept")
+    pipeline.act(director, ticket, "dispatch", assignee="volunteer")
     body = page(volunteer.get(f"/desk/tasks/{ticket.number}"))
     assert "138****5678" in body and "13812345678" not in body
 
@@ -203,7 +203,7 @@ def test_a_stale_version_gets_the_refreshed_page_with_409(volunteer, org, make_t
     ticket = dispatched(org, make_ticket)
     seen = fetch(ticket.number).version
     clock.advance(minutes=5)  # a comment touches updated_at: a new version
-    services.comment(Principal.from_user(org.director), fetch(ticket.number), "居民来电催了")
+    pipeline.act(Principal.from_user(org.director), fetch(ticket.number), "comment", "居民来电催了")
     response = post(volunteer, f"/desk/tasks/{ticket.number}/sign", {"version": seen})
     body = page(response)
     assert response.status_code == 409 and "已被他人更新" in body
@@ -220,7 +220,7 @@ def test_an_action_the_state_no_longer_allows_is_409_with_a_chinese_message(volu
 def test_a_task_withdrawn_meanwhile_is_gone_from_the_desk(volunteer, org, make_ticket):
     ticket = dispatched(org, make_ticket)
     seen = fetch(ticket.number).version
-    services.transition(Principal.from_user(org.director), fetch(ticket.number), "withdraw", note="改派他人")
+    pipeline.act(Principal.from_user(org.director), fetch(ticket.number), "withdraw", note="改派他人")
     response = post(volunteer, f"/desk/tasks/{ticket.number}/sign", {"version": seen})
     assert response.status_code == 409  # a lost race, answered with the refreshed list and why
     body = page(response)
@@ -362,7 +362,7 @@ def test_a_department_race_answers_409_with_the_desk(dept, org, make_ticket, clo
     ticket = water_ticket(org, make_ticket)
     seen = fetch(ticket.number).version
     clock.advance(minutes=5)
-    services.comment(Principal.from_user(org.director), fetch(ticket.number), "请今天处理")
+    pipeline.act(Principal.from_user(org.director), fetch(ticket.number), "comment", "请今天处理")
     response = post(dept, f"/desk/tasks/{ticket.number}/sign", {"version": seen})
     assert response.status_code == 409 and "已被他人更新" in page(response)
     assert fetch(ticket.number).status is Status.DISPATCHED
@@ -375,9 +375,9 @@ def test_a_past_holder_cannot_close_a_reopened_ticket(volunteer, org, make_ticke
     director = Principal.from_user(org.director)
     volunteer_p = Principal.from_user(org.volunteer)
     for name in ("sign", "start"):
-        services.transition(volunteer_p, fetch(ticket.number), name)
-    services.transition(volunteer_p, fetch(ticket.number), "resolve", note="已修好")
-    services.transition(director, fetch(ticket.number), "reopen", note="居民说灯又不亮了")
+        pipeline.act(volunteer_p, fetch(ticket.number), name)
+    pipeline.act(volunteer_p, fetch(ticket.number), "resolve", note="已修好")
+    pipeline.act(director, fetch(ticket.number), "reopen", note="居民说灯又不亮了")
     response = act(volunteer, ticket, "finish", {"note": "再次修好", "photo": (BytesIO(jpeg_bytes()), "a.jpg")},
                    content_type="multipart/form-data")
     assert response.status_code == 409 and "已经结束或已交给他人" in page(response)

@@ -8,7 +8,7 @@ from dispatch.extensions import db
 from dispatch.org.principal import Principal
 from dispatch.teams import services as teams
 from dispatch.teams.models import Volunteer
-from dispatch.tickets import services
+from dispatch.tickets import pipeline
 from dispatch.tickets.models import Assignment, Category, TicketEvent
 from tests.conftest import csrf_from, login
 
@@ -74,7 +74,7 @@ def test_a_stale_page_loses_with_409_and_a_refreshed_view(client, org, team, mak
     login(client, "director")
     url = f"/tickets/{ticket.number}/dispatch"
     token = csrf_from(client, url)
-    services.transition(Principal.from_user(org.staff), ticket, "accept")  # someone else moved first
+    pipeline.act(Principal.from_user(org.staff), ticket, "accept")  # someone else moved first
     response = client.post(url, data={"csrf_token": token, "version": "1", "target": "assignee:volunteer"})
     assert response.status_code == 409
     page = response.get_data(as_text=True)
@@ -101,7 +101,7 @@ def test_who_declined_is_not_suggested_again(org, team, make_ticket, clock):
     ticket = make_ticket()
     director = Principal.from_user(org.director)
     teams.assign(director, ticket, clock(), volunteer="volunteer")
-    services.transition(Principal.from_user(org.volunteer), ticket, "return", note="今天在外地")
+    pipeline.act(Principal.from_user(org.volunteer), ticket, "return", note="今天在外地")
     task = db.session.scalar(select(Assignment))
     assert (task.outcome, task.reason) == ("declined", "今天在外地")
     assert ticket.status.value == "returned" and ticket.assignee is None
@@ -125,9 +125,9 @@ def test_a_signed_task_is_not_taken_back_and_resolution_records_on_time(org, tea
     ticket = make_ticket()
     teams.assign(Principal.from_user(org.director), ticket, clock(), volunteer="volunteer")
     volunteer = Principal.from_user(org.volunteer)
-    services.transition(volunteer, ticket, "sign", now=clock.advance(minutes=10))
+    pipeline.act(volunteer, ticket, "sign", now=clock.advance(minutes=10))
     assert teams.take_back_overdue(clock.advance(hours=2)) == []
-    services.transition(volunteer, ticket, "resolve", note="已换灯泡", now=clock())
+    pipeline.act(volunteer, ticket, "resolve", note="已换灯泡", now=clock())
     task = db.session.scalar(select(Assignment))
     assert (task.outcome, task.on_time, task.signed_at is not None) == ("resolved", True, True)
     assert ticket.assignee_id == org.volunteer.id  # who did the work stays on the ticket
@@ -137,7 +137,7 @@ def test_withdraw_ends_the_task_and_frees_the_ticket(org, team, make_ticket, clo
     ticket = make_ticket()
     director = Principal.from_user(org.director)
     teams.assign(director, ticket, clock(), volunteer="volunteer")
-    services.transition(director, ticket, "withdraw", note="居民已自行修好")
+    pipeline.act(director, ticket, "withdraw", note="居民已自行修好")
     assert ticket.status.value == "accepted" and ticket.assignee is None
     assert db.session.scalar(select(Assignment.outcome)) == "withdrawn"
     teams.assign(director, ticket, clock(), volunteer="volunteer2")
@@ -163,10 +163,10 @@ def test_track_record_is_refreshed_from_recent_tasks_and_shown(org, team, make_t
     director = Principal.from_user(org.director)
     first, second = make_ticket(), make_ticket("5号楼楼道灯不亮")
     teams.assign(director, first, clock(), volunteer="volunteer")
-    services.transition(Principal.from_user(org.volunteer), first, "return", note="不在家")
+    pipeline.act(Principal.from_user(org.volunteer), first, "return", note="不在家")
     teams.assign(director, second, clock(), volunteer="volunteer")
-    services.transition(Principal.from_user(org.volunteer), second, "sign")
-    services.transition(Principal.from_user(org.volunteer), second, "resolve", note="已修好")
+    pipeline.act(Principal.from_user(org.volunteer), second, "sign")
+    pipeline.act(Principal.from_user(org.volunteer), second, "resolve", note="已修好")
     assert teams.refresh_rates(clock()) == 2
     li = db.session.scalar(select(Volunteer).where(Volunteer.user_id == org.volunteer.id))
     assert (li.accept_rate, li.on_time_rate) == (0.5, 1.0)

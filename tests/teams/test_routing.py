@@ -2,8 +2,12 @@
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from dispatch.teams import routing
 from dispatch.teams.routing import Candidate, Job, auto_pick, next_on_duty, parse_hours, rank
+
+pytestmark = pytest.mark.pure
 
 SH = ZoneInfo("Asia/Shanghai")
 FRIDAY_10 = datetime(2026, 11, 20, 10, 0, tzinfo=SH)

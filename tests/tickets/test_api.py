@@ -4,7 +4,10 @@ import json
 import pytest
 from sqlalchemy import select
 
+from dispatch.errors import Invalid
 from dispatch.extensions import db
+from dispatch.org.principal import Principal
+from dispatch.tickets import pipeline
 from dispatch.org.models import Resident
 from dispatch.tickets.models import Ticket
 
@@ -193,13 +196,22 @@ def test_lifecycle_through_the_api(api, make_ticket, org):
     assert api.post(url + "/accept", json={}).get_json()["status"] == "accepted"
     dispatched = api.post(url + "/transitions", json={"action": "dispatch", "assignee": "volunteer"}).get_json()
     assert dispatched["status"] == "dispatched" and dispatched["assignee"] == "volunteer"
+    # The volunteer holds it now: the token may not sign, start or resolve in their place.
+    refused = api.post(url + "/transitions", json={"action": "sign"})
+    assert refused.status_code == 403 and "李师傅" in error_of(refused)["message"]
+    volunteer = Principal.from_user(org.volunteer)
     for action in ("sign", "start"):
-        assert api.post(url + "/transitions", json={"action": action}).status_code == 200
-    resolved = api.post(url + "/transitions", json={"action": "resolve", "note": "已更换声控灯"}).get_json()
+        pipeline.act(volunteer, db.session.scalar(select(Ticket).where(Ticket.number == number)), action)
+    assert api.post(url + "/transitions", json={"action": "resolve", "note": "已更换声控灯"}).status_code == 403
+    pipeline.act(volunteer, db.session.scalar(select(Ticket).where(Ticket.number == number)), "resolve",
+                 note="已更换声控灯")
+    resolved = api.get(url).get_json()
     assert resolved["status"] == "resolved" and resolved["resolved_at"]
     kinds = [(e["kind"], e["from_status"], e["to_status"]) for e in resolved["timeline"]]
     assert kinds[-1] == ("resolve", "in_progress", "resolved")
     assert len(kinds) == 6
+    # Resolved, the task has ended: the community's own staff act on it again (close).
+    assert api.post(url + "/transitions", json={"action": "close"}).get_json()["status"] == "closed"
 
 
 def test_illegal_transition_is_409_naming_state_and_allowed_actions(api, make_ticket):
@@ -210,22 +222,31 @@ def test_illegal_transition_is_409_naming_state_and_allowed_actions(api, make_ti
     assert "待受理" in message and "受理(accept)" in message
 
 
-def test_note_required_for_return(api, make_ticket):
+def test_note_required_for_return(api, make_ticket, org):
     number = make_ticket().number
     api.post(f"/api/v1/tickets/{number}/accept", json={})
+    for action in ("wait_for_resident", "invalidate"):
+        response = api.post(f"/api/v1/tickets/{number}/transitions", json={"action": action})
+        assert response.status_code == 422 and "note" in error_of(response)["fields"]
     api.post(f"/api/v1/tickets/{number}/transitions", json={"action": "dispatch", "department": "water"})
-    response = api.post(f"/api/v1/tickets/{number}/transitions", json={"action": "return"})
-    assert response.status_code == 422 and "note" in error_of(response)["fields"]
+    ticket = db.session.scalar(select(Ticket).where(Ticket.number == number))
+    with pytest.raises(Invalid) as refused:  # the department itself, without a reason
+        pipeline.act(Principal.from_user(org.dept), ticket, "return")
+    assert "note" in refused.value.fields
 
 
-def test_wait_and_resume_returns_to_previous_state(api, make_ticket):
+def test_wait_and_resume_returns_to_previous_state(api, make_ticket, org):
     url = f"/api/v1/tickets/{make_ticket().number}/transitions"
     api.post(url.replace("transitions", "accept"), json={})
-    api.post(url, json={"action": "dispatch", "assignee": "volunteer"})
-    api.post(url, json={"action": "sign"})
     assert api.post(url, json={"action": "wait_for_resident", "note": "家中无人"}).get_json()["status"] == \
         "waiting_resident"
-    assert api.post(url, json={"action": "resume"}).get_json()["status"] == "signed"
+    assert api.post(url, json={"action": "resume"}).get_json()["status"] == "accepted"
+    api.post(url, json={"action": "dispatch", "assignee": "volunteer"})
+    ticket = db.session.scalar(select(Ticket).where(Ticket.number == url.split("/")[-2]))
+    volunteer = Principal.from_user(org.volunteer)
+    pipeline.act(volunteer, ticket, "sign")
+    pipeline.act(volunteer, ticket, "wait_for_resident", note="家中无人")
+    assert pipeline.act(volunteer, ticket, "resume").status.value == "signed"
 
 
 def test_dispatch_target_is_validated(api, make_ticket):

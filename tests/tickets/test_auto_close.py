@@ -4,11 +4,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
+from dispatch.tickets import pipeline
 from dispatch.extensions import db
 from dispatch.org.principal import Principal
 from dispatch.resident import services as resident
 from dispatch.scheduler import JOBS
-from dispatch.tickets import callbacks, ratings, services
+from dispatch.tickets import callbacks, ratings
 from dispatch.tickets.lifecycle import Status
 from dispatch.tickets.models import Ticket
 
@@ -22,8 +23,8 @@ def resolve(org, clock):
 
     def done(ticket):
         if ticket.status is Status.NEW:
-            services.transition(director, ticket, "accept", now=clock())
-        return services.transition(director, ticket, "resolve", note="已修好", now=clock())
+            pipeline.act(director, ticket, "accept", now=clock())
+        return pipeline.act(director, ticket, "resolve", note="已修好", now=clock())
     return done
 
 

@@ -6,7 +6,7 @@ from dispatch.errors import Conflict
 from dispatch.extensions import db
 from dispatch.org.principal import Principal
 from dispatch.resident import services as resident
-from dispatch.tickets import services
+from dispatch.tickets import pipeline
 from dispatch.tickets.lifecycle import Status
 from dispatch.tickets.models import Ticket, TicketEvent
 from tests.conftest import csrf_from, login
@@ -26,8 +26,8 @@ def resolved(org, make_ticket):
     """A ticket of 盐城路社区 accepted and resolved by its director, not rated yet."""
     ticket = make_ticket()
     director = Principal.from_user(org.director)
-    services.transition(director, ticket, "accept")
-    services.transition(director, ticket, "resolve", note="已更换楼道灯泡")
+    pipeline.act(director, ticket, "accept")
+    pipeline.act(director, ticket, "resolve", note="已更换楼道灯泡")
     return ticket
 
 
@@ -127,10 +127,10 @@ def test_call_backs_wait_for_the_resolution_and_the_right_people(client, org, re
 def test_a_volunteer_may_not_record_a_call_back(client, org, make_ticket):
     ticket = make_ticket()
     admin, volunteer = Principal.from_user(org.admin), Principal.from_user(org.volunteer)
-    services.transition(admin, ticket, "accept")
-    services.transition(admin, ticket, "dispatch", assignee="volunteer")
-    services.transition(volunteer, ticket, "sign")
-    services.transition(volunteer, ticket, "resolve", note="修好了")
+    pipeline.act(admin, ticket, "accept")
+    pipeline.act(admin, ticket, "dispatch", assignee="volunteer")
+    pipeline.act(volunteer, ticket, "sign")
+    pipeline.act(volunteer, ticket, "resolve", note="修好了")
     login(client, "volunteer")
     assert "data-callback-form" not in page(client.get(f"/tickets/{ticket.number}"))
     assert call_back(client, ticket, follow=False, reached="0").status_code == 403
@@ -141,7 +141,7 @@ def test_a_stale_page_gets_409_and_the_ticket_as_it_is_now(client, org, resolved
     login(client, "director")
     seen = fetch(resolved.number).version
     clock.advance(minutes=5)  # the comment touches the ticket: a new version
-    services.comment(Principal.from_user(org.staff), fetch(resolved.number), "居民来电说灯又闪")
+    pipeline.act(Principal.from_user(org.staff), fetch(resolved.number), "comment", "居民来电说灯又闪")
     response = client.post(f"/tickets/{resolved.number}/callbacks", data={
         "csrf_token": csrf_from(client, "/"), "version": seen, "reached": "1", "rating": "satisfied"})
     assert response.status_code == 409 and "居民来电说灯又闪" in page(response)

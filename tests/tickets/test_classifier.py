@@ -28,6 +28,8 @@ from dispatch.demo.data import RESIDENT_MESSAGES  # noqa: E402
 
 from .labelled_messages import LABELLED_MESSAGES  # noqa: E402
 
+pytestmark = pytest.mark.pure
+
 # Reached: category 100.0% (92/92), priority 90.2% (83/92). Priority fell from
 # 94.6% when water/gas defaults became situational (a dripping tap is "normal"
 # for the demo labeller, "high" here); the demo messages below are the honest test.

@@ -3,6 +3,7 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from dispatch.tickets import pipeline
 from dispatch.extensions import db
 from dispatch.org.models import Resident
 from dispatch.org.principal import Principal
@@ -49,7 +50,7 @@ def test_merging_moves_the_reporters_to_the_surviving_ticket(client, org, make_t
     dup1 = make_ticket("3号楼走廊灯不亮", resident=_resident("李大爷", "13800000002"))
     dup2 = make_ticket("3号楼楼道灯坏了", resident=_resident("赵先生", "13800000003"))
     admin = Principal.from_user(org.admin)
-    services.transition(admin, dup2, "merge", into=dup1.number)  # a chain: dup2 → dup1 → keep
+    pipeline.act(admin, dup2, "merge", into=dup1.number)  # a chain: dup2 → dup1 → keep
     login(client, "director")
     url = f"/tickets/{dup1.number}"
     response = client.post(f"{url}/actions/merge", data={"csrf_token": csrf_from(client, url), "version": "1",

@@ -5,6 +5,8 @@ from dispatch.org.roles import Role
 from dispatch.tickets.lifecycle import (ACTIONS, ActionNotPermitted, IllegalTransition, Status, allowed_actions,
                                         check_role, next_status)
 
+pytestmark = pytest.mark.pure
+
 
 def test_happy_path():
     status = Status.NEW

@@ -2,17 +2,17 @@
 import pytest
 
 from dispatch.extensions import db
-from dispatch.tickets import services
+from dispatch.tickets import pipeline
 from dispatch.tickets.models import Ticket
 
 
 def test_one_transaction_commits_once_or_not_at_all(make_ticket):
-    with services.one_transaction():
+    with pipeline.unit():
         make_ticket()
         make_ticket()
     assert db.session.query(Ticket).count() == 2
     with pytest.raises(ZeroDivisionError):
-        with services.one_transaction():
+        with pipeline.unit():
             make_ticket()
             1 / 0
     assert db.session.query(Ticket).count() == 2
@@ -27,8 +27,8 @@ def test_is_overdue_agrees_with_the_overdue_filter(make_ticket, clock, org):
     early.resolution_due_at = clock.at + timedelta(hours=1)
     unanswered.response_due_at = clock.at - timedelta(minutes=1)
     done.resolution_due_at = clock.at - timedelta(minutes=1)
-    services.transition(Principal.from_user(org.admin), done, "accept")
-    services.transition(Principal.from_user(org.admin), done, "resolve", note="已修好")
+    pipeline.act(Principal.from_user(org.admin), done, "accept")
+    pipeline.act(Principal.from_user(org.admin), done, "resolve", note="已修好")
     db.session.commit()
     listed = queries.list_tickets(Principal.from_user(org.admin), {"overdue": True}, clock.at).items
     assert {t.number for t in listed} == {late.number, unanswered.number}

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from dispatch.extensions import db
 from dispatch.org.principal import Principal
-from dispatch.tickets import services
+from dispatch.tickets import pipeline
 from dispatch.tickets.lifecycle import Status
 from dispatch.tickets.models import Channel, Priority, Ticket
 from tests.conftest import csrf_from, login
@@ -84,8 +84,8 @@ def test_single_community_staff_get_no_community_filter(client, org, make_ticket
 
 def test_volunteer_sees_only_tickets_assigned_to_them(client, org, make_ticket):
     mine, other = make_ticket("给李师傅的活"), make_ticket("还没派的活")
-    services.transition(as_admin(org), mine, "accept")
-    services.transition(as_admin(org), mine, "dispatch", assignee="volunteer")
+    pipeline.act(as_admin(org), mine, "accept")
+    pipeline.act(as_admin(org), mine, "dispatch", assignee="volunteer")
     login(client, "volunteer")
     body = page(client.get("/"))
     assert "给李师傅的活" in body and "还没派的活" not in body
@@ -107,7 +107,7 @@ def test_status_tabs_count_and_filter(client, org, make_ticket):
     accepted = make_ticket("已经受理的路灯")
     make_ticket("还没受理的路灯")
     make_ticket("又一个没受理的")
-    services.transition(as_admin(org), accepted, "accept")
+    pipeline.act(as_admin(org), accepted, "accept")
     login(client, "staff")
     body = page(client.get("/"))
     assert re.search(r'data-status="new"[^>]*>待受理 <span class="count">2</span>', body)
@@ -171,7 +171,7 @@ def test_director_accepts_and_dispatches_through_the_forms(client, org, make_tic
 
 def test_dispatch_to_a_department_and_the_volunteer_signs(client, org, make_ticket):
     ticket = make_ticket()
-    services.transition(as_admin(org), ticket, "accept")
+    pipeline.act(as_admin(org), ticket, "accept")
     login(client, "staff")
     post(client, f"/tickets/{ticket.number}/actions/dispatch",
          {"version": fetch(ticket.number).version, "target": "department:water"})
@@ -217,10 +217,10 @@ def test_post_without_csrf_token_is_refused(client, org, make_ticket):
 
 def test_stale_version_flashes_a_conflict_and_changes_nothing(client, org, make_ticket):
     ticket = make_ticket()
-    services.transition(as_admin(org), ticket, "accept")
+    pipeline.act(as_admin(org), ticket, "accept")
     login(client, "director")
     seen = fetch(ticket.number).version
-    services.classify_ticket(as_admin(org), fetch(ticket.number), None, Priority.URGENT)
+    pipeline.act(as_admin(org), fetch(ticket.number), "classify", priority=Priority.URGENT)
     response = post(client, f"/tickets/{ticket.number}/actions/dispatch",
                     {"version": seen, "target": "assignee:volunteer"})
     assert response.status_code == 409 and "工单已被他人更新" in page(response)

@@ -1,0 +1,60 @@
+"""A volunteer signs in to the desk from WeChat: a silent snsapi_base OAuth round trip, matched by openid.
+
+The volunteers' own door, so org (password login, the principal) needs to know nothing of WeChat or teams.
+"""
+import hmac
+import logging
+import secrets
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+
+from dispatch.org.auth import logged_in, safe_next
+from dispatch.teams.desk_services import volunteer_for_openid
+from dispatch.wechat.accounts import account_by_code
+from dispatch.wechat.client import WeChatError, authorize_url, openid_for_code
+
+bp = Blueprint("desk_login", __name__)
+log = logging.getLogger(__name__)
+WECHAT_STATE = "desk_oauth"  # the session key holding [state, account code, next page] of a WeChat sign-in
+
+
+@bp.get("/login/wechat/<account_code>")
+def wechat_login(account_code):
+    """A volunteer opens the desk from an official account's menu: a silent snsapi_base sign-in."""
+    account = account_by_code(account_code)
+    if account is None:
+        return _wechat_refused("找不到这个公众号，请从公众号菜单重新进入", 404)
+    state = secrets.token_hex(16)
+    session[WECHAT_STATE] = [state, account.code, safe_next(request.args.get("next"))]
+    return_to = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for(".wechat_return")
+    return redirect(authorize_url(account, return_to, state))
+
+
+@bp.get("/login/wechat/return")
+def wechat_return():
+    """WeChat's return: check the state, exchange the code, log in the volunteer bound to that openid."""
+    kept = session.pop(WECHAT_STATE, None)
+    state, code = request.args.get("state", ""), request.args.get("code", "")
+    if not (isinstance(kept, list) and len(kept) == 3 and code
+            and hmac.compare_digest(kept[0].encode(), state.encode("utf-8"))):
+        return _wechat_refused("这个登录链接已经失效了，请从公众号菜单重新进入", 400)
+    account = account_by_code(kept[1])
+    if account is None:  # removed while the volunteer was at WeChat
+        return _wechat_refused("找不到这个公众号，请从公众号菜单重新进入", 400)
+    try:
+        openid = openid_for_code(account, code)
+    except WeChatError as exc:
+        log.warning("desk sign-in via %s: OAuth code exchange failed: %s", kept[1], exc)
+        return _wechat_refused("微信登录没有成功，可能是网络不好，请稍后从公众号菜单重新进入",
+                               503 if exc.transient else 400)
+    user = volunteer_for_openid(openid)
+    if user is None:
+        return _wechat_refused("这个微信号还没有绑定志愿者账号。请把下面的编号告诉社区主任，"
+                               f"由主任在「服务队」里填写：{openid}", 403)
+    return logged_in(user, kept[2])
+
+
+def _wechat_refused(message, status):
+    """The login page with why the WeChat sign-in did not work; the password form still works."""
+    flash(message, "error")
+    return render_template("login.html"), status
