@@ -20,11 +20,11 @@ from dispatch.org.services import communities_in_scope
 from dispatch.sla import display as sla_display, services as sla
 from dispatch.sla.calendars import calendar_for
 from dispatch.storage import storage
-from dispatch.tickets import callbacks, duplicates, pipeline, queries, services
+from dispatch.tickets import callbacks, duplicates, pipeline, queries, services, tasks
 from dispatch.tickets.categories import active_categories, category_named
 from dispatch.tickets.effects import holder_name
 from dispatch.tickets.lifecycle import (ACTIONS, CHASES, MANAGERS, SUPERVISORS, TRANSITIONS, ActionNotPermitted,
-                                        IllegalTransition, NotHolder, Status, allowed_actions)
+                                        IllegalTransition, NotHolder, Status, allowed_actions, may_hold)
 from dispatch.tickets.models import PRIORITY_LABELS, Channel, Priority
 from dispatch.tickets.ratings import RATINGS
 from dispatch.api.schemas import TicketListIn
@@ -150,7 +150,8 @@ def _detail_page(number, typed=None):
     """The ticket page as it stands now; typed is (form name, values) of a refused form, to show again."""
     principal = console_principal()
     ticket = services.get_visible(principal, number)
-    actions = allowed_actions(ticket.status, principal.role)
+    holder = tasks.holder_of(tasks.open_task(ticket))  # a holder's buttons only for whoever holds the ticket
+    actions = [a for a in allowed_actions(ticket.status, principal.role) if may_hold(a.name, principal, holder)]
     volunteers, departments = _dispatch_targets(ticket) if ACTIONS["dispatch"] in actions else ([], [])
     categories = active_categories()
     at = now()

@@ -10,7 +10,7 @@ from datetime import datetime
 from dispatch.monitor.counters import FORMULAS, RATE_LABELS, RATES, rate  # noqa: F401
 from dispatch.sla.calendar import working_minutes_between
 from dispatch.localtime import SHANGHAI, as_utc
-from dispatch.tickets.lifecycle import ANSWERING
+from dispatch.tickets.lifecycle import ANSWERING, COUNTED, RATING, RESOLVING, kinds_counted_as
 
 NOT_COUNTED = frozenset({"invalid", "merged"})  # 作废 and 合并 tickets are no one's work: their facts are not valid
 RESOLVED = frozenset({"resolved", "closed"})
@@ -67,9 +67,9 @@ def fact_of(ticket, entries, calendar):
     """The fact row of one ticket from its timeline entries (in id order) and its community's calendar."""
     first_response = next((e.at for e in entries if e.kind in ANSWERING), None)
     resolved = ticket.status in RESOLVED
-    last_resolve = max((e.at for e in entries if e.kind == "resolve"), default=None) if resolved else None
-    rating = next((e.rating for e in reversed(entries) if e.kind == "rated" and e.rating), None)
-    count = lambda kind: sum(1 for e in entries if e.kind == kind)  # noqa: E731
+    last_resolve = max((e.at for e in entries if e.kind in RESOLVING), default=None) if resolved else None
+    rating = next((e.rating for e in reversed(entries) if e.kind in RATING and e.rating), None)
+    counted = {measure: kinds_counted_as(measure) for measure in COUNTED}
     return {
         "ticket_id": ticket.id, "community_id": ticket.community_id, "street_id": ticket.street_id,
         "category_id": ticket.category_id, "handler_user_id": ticket.handler_user_id,
@@ -81,7 +81,7 @@ def fact_of(ticket, entries, calendar):
         "resolved": resolved, "resolved_on_time": resolved and on_time(last_resolve, ticket.resolution_due_at),
         "response_hours": working_hours(calendar, ticket.created_at, first_response),
         "resolution_hours": working_hours(calendar, ticket.created_at, last_resolve),
-        "returns": count("return"), "extensions": count("request_extension"), "reopenings": count("reopen"),
+        **{measure: sum(1 for e in entries if e.kind in kinds) for measure, kinds in counted.items()},
         "rating": rating, "last_event_id": max((e.id for e in entries), default=0),
     }
 

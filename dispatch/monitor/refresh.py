@@ -18,6 +18,7 @@ from dispatch.org.models import Community
 from dispatch.org.services import community_by_id
 from dispatch.sla.calendars import calendar_for
 from dispatch.statements import dialect
+from dispatch.tickets.lifecycle import RATING
 from dispatch.tickets.models import Ticket, TicketEvent
 
 log = logging.getLogger(__name__)
@@ -109,7 +110,7 @@ def _timelines(ticket_ids):
         Ticket.created_at, Ticket.response_due_at, Ticket.resolution_due_at,
     ).join(Community, Community.id == Ticket.community_id).where(Ticket.id.in_(ticket_ids))).all()
     entries = defaultdict(list)
-    rating = case((TicketEvent.kind == "rated", TicketEvent.data["rating"].as_string()))
+    rating = case((TicketEvent.kind.in_(RATING), TicketEvent.data["rating"].as_string()))
     for ticket_id, *entry in db.session.execute(
             select(TicketEvent.ticket_id, TicketEvent.id, TicketEvent.kind, TicketEvent.at, rating)
             .where(TicketEvent.ticket_id.in_(ticket_ids)).order_by(TicketEvent.id)):

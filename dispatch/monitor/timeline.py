@@ -13,7 +13,7 @@ from dispatch.monitor.facts import NOT_COUNTED, RESOLVED, local_day, on_time, pe
 from dispatch.monitor.metrics import GROUPS, HOUR_SOURCES, labels_for, row_of
 from dispatch.monitor.refresh import calendars
 from dispatch.org.models import Community
-from dispatch.tickets.lifecycle import ANSWERING
+from dispatch.tickets.lifecycle import ANSWERING, COUNTED, RATING, RESOLVING, kinds_counted_as
 from dispatch.tickets.models import Ticket, TicketEvent
 
 TICKET_KEYS = {"street_id": Community.street_id, "community_id": Ticket.community_id,
@@ -33,9 +33,9 @@ def _per_ticket(selection):
         Ticket.id, Ticket.status, Ticket.created_at, Ticket.response_due_at, Ticket.resolution_due_at,
         Ticket.community_id, *(column.label(name) for name, column in TICKET_KEYS.items() if name != "community_id"),
         func.min(_when(kind.in_(ANSWERING), TicketEvent.at)).label("first_response"),
-        func.max(_when(kind == "resolve", TicketEvent.at)).label("last_resolve"),
-        func.max(_when(kind == "rated", TicketEvent.id)).label("last_rated_id"),
-        *(func.sum(_when(kind == k, 1)).label(k) for k in ("return", "request_extension", "reopen")),
+        func.max(_when(kind.in_(RESOLVING), TicketEvent.at)).label("last_resolve"),
+        func.max(_when(kind.in_(RATING), TicketEvent.id)).label("last_rated_id"),
+        *(func.sum(_when(kind.in_(kinds_counted_as(m)), 1)).label(m) for m in COUNTED),
     ).join(Community, Community.id == Ticket.community_id).join(TicketEvent, TicketEvent.ticket_id == Ticket.id) \
         .where(Ticket.created_at >= starts, Ticket.created_at < ends,
                *(TICKET_KEYS[name] == value for name, value in selection.filters().items())) \
@@ -60,8 +60,7 @@ def _fact_fields(ticket, rating):
     return {"valid": status not in NOT_COUNTED, "responded": ticket.first_response is not None,
             "responded_on_time": on_time(ticket.first_response, ticket.response_due_at), "resolved": resolved,
             "resolved_on_time": resolved and on_time(ticket.last_resolve, ticket.resolution_due_at),
-            "rating": rating, "reopenings": ticket.reopen or 0, "returns": getattr(ticket, "return") or 0,
-            "extensions": ticket.request_extension or 0}
+            "rating": rating, **{measure: getattr(ticket, measure) or 0 for measure in COUNTED}}
 
 
 def _hours(ticket, calendar):

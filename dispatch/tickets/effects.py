@@ -27,14 +27,12 @@ def touch(change, _):
 def stamp(change, column):
     """Set one of the ticket's moments (accepted_at, resolved_at, closed_at) to now."""
     setattr(change.ticket, column, change.now)
-    touch(change, None)
 
 
 @step("unresolve", "ticket")
 def unresolve(change, _):
     """A reopened ticket is neither resolved nor closed any more."""
     change.ticket.resolved_at = change.ticket.closed_at = None
-    touch(change, None)
 
 
 def _volunteer(ticket, username):
@@ -62,7 +60,6 @@ def dispatch_target(change, _):
         if found is None:
             raise Invalid(f"找不到职能部门「{department}」", fields={"department": ["未知的部门代码"]})
         ticket.assignee, ticket.department = None, found
-    touch(change, None)
     return {"assignee": assignee, "department": department}
 
 
@@ -93,7 +90,6 @@ def extension_days(change, which):
     days = _extension_days(change.fields.get("extension_days"))
     if which == "granted":
         days = days or _requested_days(change.ticket)
-    touch(change, None)
     return {"extension_days": days}
 
 
@@ -128,7 +124,6 @@ def merge(change, _):
     ticket, now = change.ticket, change.now
     target = _merge_target(change)
     ticket.merged_into_id, ticket.closed_at = target.id, now
-    touch(change, None)
     reporters = _attach_reporters(ticket, target, now)
     record(target, change.principal, "merged_in", now, note=f"工单 {ticket.number} 作为重复并入", source=ticket.number,
            reporters=reporters)

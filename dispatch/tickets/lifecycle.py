@@ -66,6 +66,7 @@ class Action:
     answers: bool = False        # the community has answered the resident: the response clock stops
     holder: str = ANYONE         # ANYONE, HOLDER or HANDS_ON (see above)
     event: str | None = None     # the timeline entry's kind, when it is not the action's name
+    measure: str | None = None   # what the monitor counts its entries as (resolution, rating, returns, …)
 
     @property
     def kind(self):
@@ -78,8 +79,10 @@ class Action:
         return self.target is not None
 
 
-def _action(name, label, sources, target, roles, needs_note=False, answers=False, holder=ANYONE, event=None):
-    return Action(name, label, frozenset(sources), target, frozenset(roles), needs_note, answers, holder, event)
+def _action(name, label, sources, target, roles, needs_note=False, answers=False, holder=ANYONE, event=None,
+            measure=None):
+    return Action(name, label, frozenset(sources), target, frozenset(roles), needs_note, answers, holder, event,
+                  measure)
 
 
 S = Status
@@ -90,19 +93,20 @@ ACTIONS = {a.name: a for a in (
     _action("withdraw", "撤回派单", [S.DISPATCHED, S.SIGNED], S.ACCEPTED, MANAGERS, needs_note=True),
     # A task nobody signed for in time: the scheduler takes it back to the director's queue.
     _action("take_back", "超时收回", [S.DISPATCHED], S.RETURNED, {Role.DISTRICT_ADMIN}),
-    _action("return", "退单", [S.DISPATCHED, S.SIGNED], S.RETURNED, HANDLERS, needs_note=True, holder=HOLDER),
+    _action("return", "退单", [S.DISPATCHED, S.SIGNED], S.RETURNED, HANDLERS, needs_note=True, holder=HOLDER,
+            measure="returns"),
     _action("start", "开始办理", [S.SIGNED], S.IN_PROGRESS, HANDLERS, holder=HOLDER),
     _action("wait_for_resident", "待居民补充", [S.ACCEPTED, S.SIGNED, S.IN_PROGRESS], S.WAITING_RESIDENT,
             HANDLERS, needs_note=True, holder=HOLDER),
     _action("resume", "恢复办理", [S.WAITING_RESIDENT], PREVIOUS, HANDLERS, holder=HOLDER),
     _action("request_extension", "申请延期", [S.SIGNED, S.IN_PROGRESS], S.EXTENSION_REQUESTED, HANDLERS,
-            needs_note=True, holder=HOLDER),
+            needs_note=True, holder=HOLDER, measure="extensions"),
     _action("approve_extension", "批准延期", [S.EXTENSION_REQUESTED], PREVIOUS, SUPERVISORS),
     _action("refuse_extension", "驳回延期", [S.EXTENSION_REQUESTED], PREVIOUS, SUPERVISORS, needs_note=True),
     _action("resolve", "办结", [S.ACCEPTED, S.SIGNED, S.IN_PROGRESS, S.REOPENED], S.RESOLVED, HANDLERS,
-            needs_note=True, answers=True, holder=HOLDER),
+            needs_note=True, answers=True, holder=HOLDER, measure="resolution"),
     _action("close", "关闭", [S.RESOLVED], S.CLOSED, MANAGERS),
-    _action("reopen", "重办", [S.RESOLVED, S.CLOSED], S.REOPENED, MANAGERS, needs_note=True),
+    _action("reopen", "重办", [S.RESOLVED, S.CLOSED], S.REOPENED, MANAGERS, needs_note=True, measure="reopenings"),
     _action("invalidate", "作废", [S.NEW, S.ACCEPTED, S.RETURNED, S.REOPENED], S.INVALID, MANAGERS,
             needs_note=True, answers=True),
     _action("merge", "合并重复", [S.NEW, S.ACCEPTED, S.RETURNED], S.MERGED, MANAGERS, answers=True),
@@ -114,7 +118,7 @@ ACTIONS = {a.name: a for a in (
     _action("locate", "标注位置", ALL_STATES, None, MANAGERS, event="located"),
     _action("urge", "催办", ALL_STATES, None, SUPERVISORS, needs_note=True),
     _action("supervise", "督办", ALL_STATES, None, SUPERVISORS, needs_note=True),
-    _action("rate", "评价", [S.RESOLVED, S.CLOSED], None, MANAGERS, event="rated"),
+    _action("rate", "评价", [S.RESOLVED, S.CLOSED], None, MANAGERS, event="rated", measure="rating"),
     _action("callback", "回访", [S.RESOLVED, S.CLOSED], None, MANAGERS),
     _action("photo_received", "居民补充照片", ALL_STATES, None, MANAGERS),
     _action("voice_received", "居民语音留言", ALL_STATES, None, MANAGERS),
@@ -125,7 +129,16 @@ TRANSITIONS = {name: a for name, a in ACTIONS.items() if a.changes_state}
 CHASES = ("urge", "supervise")  # a street's two ways of pressing a late ticket's holder
 
 # The timeline kinds that answer the resident (the first one stops the response clock and is the 响应).
-ANSWERING = frozenset(a.name for a in ACTIONS.values() if a.answers)
+ANSWERING = frozenset(a.kind for a in ACTIONS.values() if a.answers)
+
+
+def kinds_counted_as(measure):
+    """The timeline kinds the monitor counts as this measure (resolution, rating, returns, extensions, reopenings)."""
+    return frozenset(a.kind for a in ACTIONS.values() if a.measure == measure)
+
+
+RESOLVING, RATING = kinds_counted_as("resolution"), kinds_counted_as("rating")
+COUNTED = ("returns", "extensions", "reopenings")  # a fact's counts of these entries
 
 
 @dataclass(frozen=True)
@@ -195,13 +208,19 @@ def holds(principal, holder):
     return principal.role is Role.DEPARTMENT_USER and principal.department_id == holder.department_id
 
 
-def check_holder(action_name, principal, holder):
-    """Raise NotHolder when the action is the holder's and the caller does not hold the ticket's task."""
+def may_hold(action_name, principal, holder):
+    """Whether the caller may take this action as far as holding the ticket goes."""
     action = ACTIONS[action_name]
     if action.holder == ANYONE or holds(principal, holder):
+        return True
+    return action.holder == HANDS_ON and principal.role in MANAGERS
+
+
+def check_holder(action_name, principal, holder):
+    """Raise NotHolder when the action is the holder's and the caller does not hold the ticket's task."""
+    if may_hold(action_name, principal, holder):
         return
-    if action.holder == HANDS_ON and principal.role in MANAGERS:
-        return
+    action = ACTIONS[action_name]
     who = "社区" if holder.is_community else holder.name
     raise NotHolder(f"这张工单现由{who}承办，只有承办人可以{action.label}")
 

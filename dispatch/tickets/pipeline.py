@@ -118,8 +118,7 @@ def _holder(change, action):
     """Who holds the ticket's open task, read only when the action's check needs it."""
     if action.holder == ANYONE or (action.holder == HANDS_ON and change.principal.role in MANAGERS):
         return COMMUNITY
-    task = change.task
-    return COMMUNITY if task is None else tasks.holder_of(task)
+    return tasks.holder_of(change.task)
 
 
 def _check(change):
@@ -160,6 +159,7 @@ def _carry_out(command, now):
             change.before = command.ticket.status
             if target is not None:
                 change.after = command.ticket.status = target
+                command.ticket.updated_at = now
         elif phase == "timeline":
             moved = {"from_status": change.before, "to_status": target} if target is not None else {}
             change.event = record(command.ticket, command.principal, action.kind, now, note=command.note,

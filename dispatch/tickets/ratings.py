@@ -8,7 +8,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from dispatch.extensions import db
 from dispatch.org.principal import SYSTEM
 from dispatch.tickets import pipeline
-from dispatch.tickets.lifecycle import IllegalTransition, Status
+from dispatch.tickets.lifecycle import RATING, RESOLVING, IllegalTransition, Status
 from dispatch.tickets.models import Ticket
 from dispatch.tickets.pipeline import Command
 from dispatch.tickets.rating_scale import RATINGS  # noqa: F401 (callers read the names here)
@@ -18,8 +18,8 @@ AUTO_CLOSE_BATCH = 200
 
 def rated_since_resolved(ticket):
     """Whether the latest resolution has a rating (the resident's own, or one heard on a call-back)."""
-    last_resolve = max((e.id for e in ticket.events if e.kind == "resolve"), default=0)
-    return any(e.kind == "rated" and e.id > last_resolve for e in ticket.events)
+    last_resolve = max((e.id for e in ticket.events if e.kind in RESOLVING), default=0)
+    return any(e.kind in RATING and e.id > last_resolve for e in ticket.events)
 
 
 def rate(principal, ticket, rating, note, **data):

@@ -18,8 +18,7 @@ from dispatch.extensions import db
 from dispatch.org.models import Community, Resident
 from dispatch.rows import merged, persistent
 from dispatch.statements import dialect, typed
-from dispatch.tickets import classifier
-from dispatch.tickets.categories import category_by_code, suggest
+from dispatch.tickets import categories, classifier
 from dispatch.tickets.lifecycle import Status
 from dispatch.tickets.models import Category, Channel, Priority, Ticket, TicketEvent, TicketSequence
 from dispatch.tickets.scopes import community_in_scope
@@ -137,8 +136,8 @@ def prepare(principal, data, now):
         raise ValueError(f"not settable when opening a ticket: {sorted(unknown)}")
     # A photo or an unheard voice has no words yet: staff classify it, or the words that follow do.
     pending = data.columns.get("description_pending", False)
-    suggestion = NO_SUGGESTION if pending else suggest(data.description)
-    category = data.category or (None if pending else category_by_code(suggestion.category_code))
+    suggestion = NO_SUGGESTION if pending else categories.suggest(data.description)
+    category = data.category or (None if pending else categories.category_by_code(suggestion.category_code))
     priority = data.priority or Priority(suggestion.priority)
     resident = data.resident or _resident(data, now)
     added = [contribute(data.community, category.id if category else None, priority, now) for contribute in _beside]

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from dispatch.extensions import db
 from dispatch.tickets.consequences import step
-from dispatch.tickets.lifecycle import Holder
+from dispatch.tickets.lifecycle import COMMUNITY, Holder
 from dispatch.tickets.models import Assignment
 
 
@@ -17,7 +17,9 @@ def open_task(ticket):
 
 
 def holder_of(task):
-    """Who holds an open task, for the lifecycle's holder check."""
+    """Who holds an open task (the community when there is none), for the lifecycle's holder check."""
+    if task is None:
+        return COMMUNITY
     name = task.user.display_name if task.user is not None else task.department.name
     return Holder(user_id=task.user_id, department_id=task.department_id, name=name)
 

@@ -145,12 +145,12 @@ def test_concurrent_retries_make_exactly_one_ticket(app, account):
 
 
 def test_a_message_that_fails_to_process_is_kept_and_answered(wechat, monkeypatch):
-    from dispatch.tickets import services
+    from dispatch.tickets import categories
 
     def broken(*args, **kwargs):
         raise RuntimeError("classifier exploded")
     # Both ways a note opens its ticket (on arrival on PostgreSQL, else through act()) classify it.
-    monkeypatch.setattr(services, "suggest", broken)
+    monkeypatch.setattr(categories, "suggest", broken)
     response, reply = wechat.say("江西路小区路灯不亮")
     assert response.status_code == 200 and "已收到" in reply["Content"]
     stored = db.session.scalars(select(InboundMessage)).one()

@@ -17,7 +17,7 @@ from dispatch.org.principal import Principal
 from dispatch.org.services import revoke_token
 from dispatch.sla import policies
 from dispatch.storage import storage
-from dispatch.tickets import pipeline, services
+from dispatch.tickets import pipeline
 from dispatch.tickets.lifecycle import Status
 from dispatch.tickets.models import Channel, Ticket, TicketEvent
 from tests.open311.conftest import BASE
@@ -77,10 +77,10 @@ def assert_error(response, status):
 
 
 def break_ticket_creation(monkeypatch):
-    """Make tickets.services.create_ticket fail as a database outage would (monkeypatch.undo() mends it)."""
+    """Make tickets.pipeline.open_ticket fail as a database outage would (monkeypatch.undo() mends it)."""
     def broken(*args, **kwargs):
         raise RuntimeError("database went away")
-    monkeypatch.setattr(services, "create_ticket", broken)
+    monkeypatch.setattr(pipeline, "open_ticket", broken)
 
 
 def jpeg_bytes(size=(40, 30)):

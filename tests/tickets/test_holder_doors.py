@@ -163,3 +163,14 @@ def test_a_reopened_ticket_is_no_longer_the_past_holders_to_resolve(client, org,
             "csrf_token": token, "note": "又修好了", "version": version_of(ticket.number)})
         assert response.status_code in (403, 404)
     assert snapshot(ticket.number) == before
+
+
+def test_the_ticket_page_offers_the_holders_buttons_to_the_holder_only(client, org, held):
+    number = held("start")  # signed by the volunteer
+    login(client, "director")
+    page = client.get(f"/tickets/{number}").get_data(as_text=True)
+    assert f"/tickets/{number}/actions/start" not in page and f"/tickets/{number}/actions/resolve" not in page
+    assert f"/tickets/{number}/actions/withdraw" in page  # the director's own: take it back
+    login(client, "volunteer")
+    page = client.get(f"/tickets/{number}").get_data(as_text=True)
+    assert f"/tickets/{number}/actions/start" in page

@@ -2,6 +2,7 @@
 import pytest
 
 from dispatch.org.roles import Role
+from dispatch.tickets.consequences import TABLE, missing_steps
 from dispatch.tickets.lifecycle import (ACTIONS, ActionNotPermitted, IllegalTransition, Status, allowed_actions,
                                         check_role, next_status)
 
@@ -59,3 +60,15 @@ def test_roles():
 def test_every_action_has_a_chinese_label_and_sources():
     for action in ACTIONS.values():
         assert action.label and action.sources and action.roles
+
+
+def test_every_action_has_its_row_of_consequences():
+    assert set(TABLE) == set(ACTIONS) | {"created"}
+    for row in TABLE.values():
+        for item in row:
+            name = item if isinstance(item, str) else item[0]
+            assert isinstance(name, str) and name
+
+
+def test_every_step_the_table_names_is_registered(app):
+    assert missing_steps() == []

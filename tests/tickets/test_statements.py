@@ -2,8 +2,8 @@
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event
 
+from bench.profile_create import is_statement, sql_log
 from dispatch.extensions import db
 from tests.intake.conftest import WeChatPlayer
 
@@ -12,18 +12,11 @@ BODY = {"description": "3号楼2单元走廊灯坏了", "community": "yanchenglu
 
 @contextmanager
 def traffic():
-    """Every statement and transaction boundary that reaches the database meanwhile."""
-    log = []
-    engine = db.engine
-    listeners = [(engine, "before_cursor_execute", lambda conn, cur, stmt, *a: log.append(stmt.split()[0])),
-                 (engine, "commit", lambda conn: log.append("COMMIT"))]
-    for target, name, fn in listeners:
-        event.listen(target, name, fn)
-    try:
-        yield log
-    finally:
-        for target, name, fn in listeners:
-            event.remove(target, name, fn)
+    """The first word of every statement that reaches the database meanwhile, and its commits."""
+    seen = []
+    with sql_log(db.engine) as log:
+        yield seen
+    seen.extend(line.split()[0] for line in log if is_statement(line) or line == "COMMIT")
 
 
 @pytest.fixture
