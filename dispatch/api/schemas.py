@@ -6,6 +6,7 @@ from marshmallow.experimental.context import Context
 
 from dispatch.org.principal import phone_for
 from dispatch.api.org_schemas import CodeName
+from dispatch.forms import MaxLength, Version
 from dispatch.tickets.lifecycle import TRANSITIONS, Status, allowed_actions
 from dispatch.tickets.models import Channel, Priority
 from dispatch.tickets.ratings import RATINGS
@@ -97,10 +98,10 @@ class TicketListIn(Schema):
 
 
 class VersionedIn(Schema):
-    """An action body: the version the caller saw guards against overwriting someone else's change."""
+    """An action body: the version the caller saw, when sent, guards against overwriting someone else's change."""
 
-    version = fields.Integer(validate=validate.Range(min=1), load_default=None)
-    note = fields.String(validate=validate.Length(max=2000), load_default=None)
+    version = Version(load_default=None)
+    note = fields.String(validate=MaxLength(), load_default=None)
 
 
 class TransitionIn(VersionedIn):
@@ -133,7 +134,7 @@ class ClassifyIn(VersionedIn):
 class CommentIn(Schema):
     """POST /tickets/{number}/comments."""
 
-    note = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    note = fields.String(required=True, validate=MaxLength(min=1))
 
 
 class CallbackIn(Schema):
@@ -143,7 +144,7 @@ class CallbackIn(Schema):
     rating = fields.String(validate=_choice(list(RATINGS)), load_default=None, allow_none=True,
                            metadata={"description": "居民满意度（接通时选填）；尚无评价的已办结工单以此为评价"})
     note = fields.String(validate=validate.Length(max=CALLBACK_NOTE), load_default=None, allow_none=True)
-    version = fields.Integer(validate=validate.Range(min=1), load_default=None)
+    version = Version(load_default=None)
 
 
 # ---- output ----

@@ -28,6 +28,8 @@ from dispatch.tickets.lifecycle import (ACTIONS, CHASES, MANAGERS, SUPERVISORS, 
 from dispatch.tickets.models import PRIORITY_LABELS, Channel, Priority
 from dispatch.tickets.ratings import RATINGS
 from dispatch.api.schemas import TicketListIn
+from dispatch.console.forms import ActionForm, CallbackForm, ChaseForm, ClassifyForm, CommentForm, DescribeForm
+from dispatch.forms import load_form
 from dispatch.timeutil import now
 
 bp = Blueprint("tickets", __name__)
@@ -144,8 +146,8 @@ def detail(number):
     return _detail_page(number)
 
 
-def _detail_page(number, callback_form=None):
-    """The ticket page as it stands now; callback_form is a refused call-back as typed, to show again."""
+def _detail_page(number, typed=None):
+    """The ticket page as it stands now; typed is (form name, values) of a refused form, to show again."""
     principal = console_principal()
     ticket = services.get_visible(principal, number)
     holder = tasks.holder_of(tasks.open_task(ticket))  # a holder's buttons only for whoever holds the ticket
@@ -167,7 +169,7 @@ def _detail_page(number, callback_form=None):
         notice_labels=notify_services.STATUS_LABELS, notice_events=EVENT_NAMES, audiences=AUDIENCE_LABELS,
         can_chase=principal.role in SUPERVISORS and queries.is_overdue(ticket, at),
         can_call_back=callbacks.can_call_back(principal, ticket), ratings=RATINGS, reached_labels=callbacks.REACHED,
-        callback_form=callback_form or {}, callback_max=callbacks.MAX_NOTE,
+        typed_form=typed[0] if typed else None, typed=typed[1] if typed else {}, callback_max=callbacks.MAX_NOTE,
         door_facts=[row for facts in DOOR_FACTS for row in facts(principal, ticket)])
 
 
@@ -187,8 +189,11 @@ def _refreshed(number, status=409):
         raise Conflict(f"工单 {number} 已被他人处理（撤回或改派），不再由您办理") from None
 
 
-def _perform(number, change):
-    """Run one change on a visible ticket, flash the outcome, and go back to the ticket (PRG)."""
+def _perform(number, change, form_name=None):
+    """Run one change on a visible ticket, flash the outcome, and go back to the ticket (PRG).
+
+    Refused input (422) shows the page again with what was typed in the form named form_name, so nothing is lost.
+    """
     principal = console_principal()
     ticket = services.get_visible(principal, number)
     try:
@@ -200,41 +205,22 @@ def _perform(number, change):
             return _refreshed(number)
         if isinstance(exc, NotHolder):  # the page, with who holds the ticket, for someone who does not
             return _refreshed(number, 403)
+        if isinstance(exc, Invalid) and form_name:
+            return _detail_page(number, typed=(form_name, request.form.to_dict())), 422
     return redirect(url_for(".detail", number=number))
 
 
-def _version(form):
-    """The version the form was rendered with, or None when absent."""
-    value = form.get("version", "")
-    return int(value) if value.isdigit() else None
-
-
-def clean_note(value, required=None, limit=2000):
-    """A note trimmed; refused when over the limit, or missing where `required` is the message."""
-    note = (value or "").strip()
-    if len(note) > limit:
-        raise Invalid(f"说明不超过 {limit} 字", fields={"note": ["过长"]})
-    if required and not note:
-        raise Invalid(required, fields={"note": ["必填"]})
-    return note or None
-
-
-def _note(form, required=None, limit=2000):
-    """The form's note, cleaned."""
-    return clean_note(form.get("note"), required, limit)
-
-
-def _action_params(name, form):
+def _action_params(name, data):
     """The extra inputs an action needs: whom to dispatch to, which ticket to merge into."""
     if name == "dispatch":
-        kind, _, value = form.get("target", "").partition(":")
+        kind, _, value = data["target"].partition(":")
         if kind not in ("assignee", "department") or not value:
             raise Invalid("请选择派单对象：本社区志愿者或职能部门")
         return {kind: value}
     if name == "merge":
-        return {"into": form.get("into", "").strip()}
+        return {"into": data["into"].strip()}
     if name in ("request_extension", "approve_extension"):
-        return {"extension_days": form.get("extension_days", "").strip() or None}
+        return {"extension_days": data["extension_days"]}
     return {}
 
 
@@ -242,40 +228,29 @@ def _action_params(name, form):
 @login_required
 def act(number, name):
     """Take a lifecycle action (受理、派单、办结…) from the ticket page."""
-    form = request.form
-
     def change(principal, ticket):
         if name not in TRANSITIONS:
             raise Invalid(f"未知的操作「{name}」")
-        params = _action_params(name, form)
-        pipeline.act(principal, ticket, name, note=_note(form), version=_version(form), **params)
+        data = load_form(ActionForm(), request.form)
+        params = _action_params(name, data)
+        pipeline.act(principal, ticket, name, note=data["note"], version=data["version"], **params)
         return f"已执行「{ACTIONS[name].label}」，工单当前状态：{ticket.status.label}"
-    return _perform(number, change)
-
-
-def _priority(value):
-    """The priority with this value (None when blank); an unknown one is refused."""
-    if not value:
-        return None
-    if value not in {p.value for p in Priority}:
-        raise Invalid(f"未知的紧急程度「{value}」")
-    return Priority(value)
+    return _perform(number, change, name)
 
 
 @bp.post("/tickets/<number>/classify")
 @login_required
 def classify(number):
     """Change a ticket's category and priority."""
-    form = request.form
-
     def change(principal, ticket):
-        category, priority = category_named(form.get("category")), _priority(form.get("priority"))
+        data = load_form(ClassifyForm(), request.form)
+        category, priority = category_named(data["category"]), data["priority"]
         if not category and not priority:
             raise Invalid("请选择分类或紧急程度")
-        pipeline.act(principal, ticket, "classify", note=_note(form), version=_version(form), category=category,
-                     priority=priority)
+        pipeline.act(principal, ticket, "classify", note=data["note"], version=data["version"], category=category,
+                     priority=Priority(priority) if priority else None)
         return "已更新分类和紧急程度"
-    return _perform(number, change)
+    return _perform(number, change, "classify")
 
 
 @bp.post("/tickets/<number>/comments")
@@ -283,9 +258,9 @@ def classify(number):
 def add_comment(number):
     """Add a note to the ticket's timeline."""
     def change(principal, ticket):
-        pipeline.act(principal, ticket, "comment", _note(request.form, required="请填写备注内容"))
+        pipeline.act(principal, ticket, "comment", load_form(CommentForm(), request.form)["note"])
         return "已添加备注"
-    return _perform(number, change)
+    return _perform(number, change, "comment")
 
 
 @bp.post("/tickets/<number>/chase/<kind>")
@@ -295,9 +270,9 @@ def chase(number, kind):
     def change(principal, ticket):
         if kind not in CHASES:
             raise Invalid(f"未知的操作「{kind}」")
-        pipeline.act(principal, ticket, kind, _note(request.form, required="请写明要求"))
+        pipeline.act(principal, ticket, kind, load_form(ChaseForm(), request.form)["note"])
         return f"已{ACTIONS[kind].label}，{holder_name(ticket)}会在工单上看到"
-    return _perform(number, change)
+    return _perform(number, change, kind)
 
 
 @bp.post("/tickets/<number>/describe")
@@ -305,15 +280,11 @@ def chase(number, kind):
 def describe(number):
     """Write down what a photo, a voice or a call was about (a ticket opened without words)."""
     def change(principal, ticket):
-        text = (request.form.get("description") or "").strip()
-        if not text:
-            raise Invalid("请填写诉求内容", fields={"description": ["必填"]})
-        if len(text) > 4000:
-            raise Invalid("诉求内容不能超过 4000 字", fields={"description": ["过长"]})
-        address = (request.form.get("address") or "").strip()[:200] or None
-        pipeline.act(principal, ticket, "describe", note=text, version=_version(request.form), address=address)
+        data = load_form(DescribeForm(), request.form)
+        pipeline.act(principal, ticket, "describe", note=data["description"], version=data["version"],
+                     address=data["address"] or None)
         return "已补充诉求内容"
-    return _perform(number, change)
+    return _perform(number, change, "describe")
 
 
 @bp.post("/tickets/<number>/photos")
@@ -355,11 +326,11 @@ def call_back(number):
     """Record a call-back (回访): reached or not, the resident's satisfaction, what was said."""
     principal = console_principal()
     ticket = services.get_visible(principal, number)
-    form = request.form
-    reached, rating = _reached(form.get("reached")), form.get("rating") or None
     try:
-        rated = callbacks.record_callback(principal, ticket, reached, rating, form.get("note"), now(),
-                                          version=_version(form))
+        data = load_form(CallbackForm(), request.form)
+        reached, rating = _reached(data["reached"]), data["rating"]
+        rated = callbacks.record_callback(principal, ticket, reached, rating, data["note"], now(),
+                                          version=data["version"])
     except (StaleDataError, Conflict) as exc:  # changed since the page was shown, or not resolved: show it as it is
         db.session.rollback()
         flash(_reason(exc), "error")
@@ -367,6 +338,6 @@ def call_back(number):
     except Invalid as exc:
         db.session.rollback()
         flash(exc.message, "error")
-        return _detail_page(number, callback_form=form), 422
+        return _detail_page(number, typed=("callback", request.form.to_dict())), 422
     flash(_callback_done(reached, rating, rated, ticket), "success")
     return redirect(url_for(".detail", number=number))

@@ -9,6 +9,7 @@ from sqlalchemy import delete, false, func, select
 from dispatch.cache import TtlCache
 from dispatch.errors import Invalid, NotFound
 from dispatch.extensions import db
+from dispatch.org.accounts import check_account
 from dispatch.org.models import ApiToken, Community, LoginFailure, Street, User
 from dispatch.org.principal import Principal
 from dispatch.rows import cached_instance
@@ -65,6 +66,7 @@ def create_user(username, role, password, display_name=None, street=None, commun
     if given != ({scope} if scope else set()):
         need = f"--{scope} CODE" if scope else "no street, community or department"
         raise Invalid(f"角色 {role.value} 需要 {need}")
+    check_account(username, password)
     user = db.session.scalar(select(User).where(User.username == username))
     created = user is None
     if created:

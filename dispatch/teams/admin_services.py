@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from dispatch.errors import Invalid
 from dispatch.extensions import db
+from dispatch.org.accounts import account_problems
 from dispatch.org.models import Community, Department, User
 from dispatch.org.roles import Role
 from dispatch.teams.models import Volunteer
@@ -14,12 +15,10 @@ from dispatch.teams.routing import parse_hours
 from dispatch.teams.skills import SKILLS, WEEKDAYS
 from dispatch.tickets.models import Assignment, Category
 
-USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{2,63}$")
 CODE = re.compile(r"^[a-z][a-z0-9_-]{1,31}$")
 PHONE = re.compile(r"^[0-9+\- ]{5,32}$")
 OPENID = re.compile(r"^[A-Za-z0-9_-]{6,64}$")
 LEAVE_SEPARATORS = re.compile(r"\s*(?:至|到|~|～|—|--)\s*")
-MIN_PASSWORD = 8
 MAX_TASKS = (1, 20)
 DEFAULT_HOURS = ["08:30-11:30,14:00-17:00"] * 5 + ["", ""]
 
@@ -160,15 +159,11 @@ def _person(form, errors):
 
 def account_input(form):
     """The account part of the add form: username, name, phone, initial password."""
-    errors = {}
     username, password = _text(form, "username").lower(), form.get("password") or ""
-    if not USERNAME.match(username):
-        errors["username"] = ["用户名为 3–64 位小写字母、数字、点、下划线或短横线，以字母或数字开头"]
-    elif db.session.scalar(select(User.id).where(User.username == username)) is not None:
+    errors = account_problems(username, password)
+    if "username" not in errors and db.session.scalar(select(User.id).where(User.username == username)) is not None:
         errors["username"] = [f"用户名「{username}」已被使用"]
     name, phone = _person(form, errors)
-    if len(password) < MIN_PASSWORD:
-        errors["password"] = [f"初始密码至少 {MIN_PASSWORD} 位"]
     _check(errors, "队员账号填写有误")
     return {"username": username, "display_name": name, "phone": phone, "password": password}
 

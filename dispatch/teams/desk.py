@@ -1,11 +1,10 @@
 """The desks: a volunteer's tasks on the phone (签收、谢绝、开始、完成) and a department's forwarded tickets."""
 import functools
-import re
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from dispatch.errors import STALE_MESSAGE, AppError, Conflict, Forbidden, Invalid, NotFound
+from dispatch.errors import STALE_MESSAGE, AppError, Conflict, Forbidden, NotFound
 from dispatch.extensions import db, login_manager
 from dispatch.images import RejectedPhoto
 from dispatch.org.auth import console_principal
@@ -15,7 +14,10 @@ from dispatch.teams import desk_services as desk
 from dispatch.teams.skills import RETURN_REASONS
 from dispatch.tickets import pipeline, services
 from dispatch.tickets.lifecycle import MANAGERS, ActionNotPermitted, IllegalTransition
-from dispatch.console.tickets import CHANGE_ERRORS, EVENT_LABELS, clean_note
+from dispatch.console.forms import CommentForm
+from dispatch.console.tickets import CHANGE_ERRORS, EVENT_LABELS
+from dispatch.forms import load_form
+from dispatch.teams.forms import DeclineForm, ExtensionForm, ResultForm, ReturnForm, StepForm
 from dispatch.timeutil import now
 
 bp = Blueprint("desk", __name__, url_prefix="/desk")
@@ -23,7 +25,6 @@ bp = Blueprint("desk", __name__, url_prefix="/desk")
 DESK_ERRORS = CHANGE_ERRORS + (RejectedPhoto,)
 RACE_PREFIX = "工单刚被他人处理，以下是最新情况。"
 TIMELINE_EXCERPT = 8
-MAX_NOTE = 2000
 
 
 # ---- who may come in ----
@@ -154,24 +155,16 @@ def _perform(number, change):
     return redirect(back, 303)
 
 
-def _form_version():
-    """The version the form was drawn from; a form without one cannot be checked for staleness, so it is refused."""
-    value = (request.form.get("version") or "").strip()
-    if not re.fullmatch(r"[0-9]{1,9}", value):
-        raise Invalid("页面信息不完整，请刷新页面后再操作", fields={"version": ["缺少或无效"]})
-    return int(value)
+def _form(schema):
+    """The posted form through its schema (a refusal is an Invalid: the page again, with what was typed)."""
+    return load_form(schema, request.form)
 
 
-def _form_note(required=None):
-    """The form's note, trimmed; refused when too long, or missing where a message says it is required."""
-    return clean_note(request.form.get("note"), required, MAX_NOTE)
-
-
-def _transition(name, done, required=None, **params):
-    """A view body for a plain lifecycle action with an optional note."""
+def _transition(name, done, schema=StepForm):
+    """A view body for a plain lifecycle action; the schema says whether its note is required."""
     def change(principal, ticket):
-        note = _form_note(required)
-        pipeline.act(principal, ticket, name, note=note, version=_form_version(), **params)
+        data = _form(schema())
+        pipeline.act(principal, ticket, name, note=data["note"], version=data["version"])
         return done
     return change
 
@@ -193,14 +186,14 @@ def start(number):
 @only(Role.VOLUNTEER)
 def decline(number):
     """谢绝: the volunteer gives the task back with a reason; the community sends it to someone else."""
-    return _perform(number, _transition("return", "已谢绝这项任务，社区会另行安排", required="请写明谢绝的原因"))
+    return _perform(number, _transition("return", "已谢绝这项任务，社区会另行安排", DeclineForm))
 
 
 @bp.post("/tasks/<number>/comments")
 def add_comment(number):
     """添加备注 while the task is the caller's."""
     def change(principal, ticket):
-        pipeline.act(principal, ticket, "comment", _form_note("请填写备注内容"))
+        pipeline.act(principal, ticket, "comment", _form(CommentForm())["note"])
         return "已添加备注"
     return _perform(number, change)
 
@@ -219,8 +212,8 @@ def add_photo(number):
 def finish(number):
     """完成: the 'after' photo and a note, attached and resolved in one transaction."""
     def change(principal, ticket):
-        desk.finish(principal, ticket, request.files.get("photo"), _form_note("请写明办理结果"),
-                    _form_version(), now())
+        data = _form(ResultForm())
+        desk.finish(principal, ticket, request.files.get("photo"), data["note"], data["version"], now())
         return "已完成，谢谢您！社区会回访居民"
     return _perform(number, change)
 
@@ -230,8 +223,9 @@ def finish(number):
 def return_ticket(number):
     """退单: a reason from the list plus free text; the ticket goes back to the community."""
     def change(principal, ticket):
-        note = desk.return_note(request.form.get("reason"), _form_note())
-        pipeline.act(principal, ticket, "return", note=note, version=_form_version())
+        data = _form(ReturnForm())
+        note = desk.return_note(data["reason"], data["note"])
+        pipeline.act(principal, ticket, "return", note=note, version=data["version"])
         return f"工单 {number} 已退回社区"
     return _perform(number, change)
 
@@ -241,8 +235,9 @@ def return_ticket(number):
 def request_extension(number):
     """申请延期: a reason and 1–60 days, only before the resolution deadline; the street decides."""
     def change(principal, ticket):
-        days = desk.extension_days(request.form.get("extension_days"))
-        desk.request_extension(principal, ticket, _form_note("请写明申请延期的原因"), days, _form_version(), now())
+        data = _form(ExtensionForm())
+        days = desk.extension_days(data["extension_days"])
+        desk.request_extension(principal, ticket, data["note"], days, data["version"], now())
         return f"已申请延期 {days} 天，等待街道审批"
     return _perform(number, change)
 
@@ -251,4 +246,4 @@ def request_extension(number):
 @only(Role.DEPARTMENT_USER)
 def resolve(number):
     """办结 with a note on what was done."""
-    return _perform(number, _transition("resolve", f"工单 {number} 已办结", required="请写明办理结果"))
+    return _perform(number, _transition("resolve", f"工单 {number} 已办结", ResultForm))

@@ -6,8 +6,10 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from dispatch.errors import AppError, Conflict, Invalid
 from dispatch.extensions import db
+from dispatch.forms import load_form
 from dispatch.org.auth import console_principal
 from dispatch.teams import services
+from dispatch.teams.forms import DispatchForm
 from dispatch.tickets import services as tickets
 from dispatch.tickets.lifecycle import ACTIONS, ActionNotPermitted, IllegalTransition, Status, check_role
 from dispatch.timeutil import local, now
@@ -36,9 +38,9 @@ def dispatch_page(number):
     return _page(tickets.get_visible(principal, number))
 
 
-def _target(form):
+def _target(target):
     """(volunteer username, department code) from the button pressed."""
-    kind, _, value = (form.get("target") or "").partition(":")
+    kind, _, value = target.partition(":")
     if kind not in ("assignee", "department") or not value:
         raise Invalid("请选择派单对象：推荐的志愿者或职能部门")
     return (value, None) if kind == "assignee" else (None, value)
@@ -50,20 +52,20 @@ def dispatch_ticket(number):
     """Send the ticket; a lost race answers 409 with the refreshed page, nothing half-done."""
     principal = console_principal()
     ticket = tickets.get_visible(principal, number)
-    note = (request.form.get("note") or "").strip()[:2000] or None
-    version = request.form.get("version", "")
+    note = request.form.get("note", "")  # as typed: a refused page shows it again
     try:
-        volunteer, department = _target(request.form)
-        services.assign(principal, ticket, now(), volunteer=volunteer, department=department, note=note,
-                        version=int(version) if version.isdigit() else None)
+        data = load_form(DispatchForm(), request.form)
+        volunteer, department = _target(data["target"])
+        services.assign(principal, ticket, now(), volunteer=volunteer, department=department, note=data["note"],
+                        version=data["version"])
     except (StaleDataError, Conflict, IntegrityError, IllegalTransition) as exc:
         db.session.rollback()
         flash(RACE_MESSAGE if not isinstance(exc, IllegalTransition) else str(exc), "error")
-        return _page(tickets.get_visible(principal, number), status=409, note=note or "")
+        return _page(tickets.get_visible(principal, number), status=409, note=note)
     except (AppError, ActionNotPermitted) as exc:
         db.session.rollback()
         flash(exc.message if isinstance(exc, AppError) else str(exc), "error")
-        return _page(tickets.get_visible(principal, number), status=422, note=note or "")
+        return _page(tickets.get_visible(principal, number), status=422, note=note)
     holder = ticket.assignee.display_name if ticket.assignee else ticket.department.name
     flash(f"已派给{holder}", "success")
     return redirect(url_for("tickets.detail", number=number), 303)

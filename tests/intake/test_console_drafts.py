@@ -23,8 +23,8 @@ def test_staff_write_down_a_calls_content_and_it_is_classified(api, client, org)
     ticket = db.session.scalars(select(Ticket)).one()
     assert not ticket.description_pending and ticket.category is not None and "楼道灯" in ticket.description
     assert "described" in [e.kind for e in ticket.events]
-    empty = client.post(f"/tickets/{number}/describe", data={"csrf_token": token, "description": " "},
-                        follow_redirects=True)
+    empty = client.post(f"/tickets/{number}/describe", data={"csrf_token": token, "version": ticket.version,
+                                                             "description": " "}, follow_redirects=True)
     assert "请填写诉求内容" in empty.get_data(as_text=True)
 
 

@@ -267,6 +267,26 @@ def test_stale_version_is_409_and_does_not_overwrite(api, make_ticket):
     assert api.get(f"/api/v1/tickets/{number}").get_json()["priority"] != "low"
 
 
+@pytest.mark.parametrize("version", [1.5, 1.0, "1.5", "１", "1_0", True, 0, -1, "", 2**31])
+def test_a_version_sent_must_be_a_positive_integer(api, make_ticket, version):
+    number = make_ticket().number
+    response = api.post(f"/api/v1/tickets/{number}/accept", json={"version": version})
+    assert response.status_code == 422 and error_of(response)["fields"]["version"]
+    assert api.get(f"/api/v1/tickets/{number}").get_json()["status"] == "new"
+
+
+@pytest.mark.parametrize("body", [{}, {"version": None}, {"version": 1}, {"version": "1"}])
+def test_a_version_left_out_or_sent_as_an_integer_is_taken(api, make_ticket, body):
+    assert api.post(f"/api/v1/tickets/{make_ticket().number}/accept", json=body).status_code == 200
+
+
+def test_a_long_note_is_refused_with_the_limit_and_the_length(api, make_ticket):
+    number = make_ticket().number
+    response = api.post(f"/api/v1/tickets/{number}/comments", json={"note": "灯" * 2001})
+    assert response.status_code == 422
+    assert error_of(response)["fields"]["note"] == ["说明最多 2000 字，现在是 2001 字，请删减一些"]
+
+
 def test_classify_override_is_on_the_timeline(api, make_ticket):
     number = make_ticket().number
     ticket = api.post(f"/api/v1/tickets/{number}/classify",

@@ -87,8 +87,8 @@ def test_a_supervisor_urges_a_late_ticket_and_the_holder_is_named(client, org, m
     events = db.session.scalars(select(TicketEvent).where(TicketEvent.kind.in_(("urge", "supervise")))).all()
     assert [(e.kind, e.data["holder"]) for e in events] == [("urge", "盐城路社区"), ("supervise", "盐城路社区")]
     empty = client.post(f"{url}/chase/urge", data={"csrf_token": csrf_from(client, url), "note": " "})
-    assert empty.status_code == 302 and len(db.session.scalars(select(TicketEvent.id).where(
-        TicketEvent.kind == "urge")).all()) == 1
+    assert empty.status_code == 422 and "请写明要求" in empty.get_data(as_text=True)  # the page again, as typed
+    assert len(db.session.scalars(select(TicketEvent.id).where(TicketEvent.kind == "urge")).all()) == 1
 
 
 def test_a_director_cannot_urge(client, org, make_ticket, clock):

@@ -173,7 +173,8 @@ def test_dispatch_to_a_department_and_the_volunteer_signs(client, org, make_tick
     ticket = make_ticket()
     pipeline.act(as_admin(org), ticket, "accept")
     login(client, "staff")
-    post(client, f"/tickets/{ticket.number}/actions/dispatch", {"target": "department:water"})
+    post(client, f"/tickets/{ticket.number}/actions/dispatch",
+         {"version": fetch(ticket.number).version, "target": "department:water"})
     assert fetch(ticket.number).department.code == "water"
     login(client, "dept")
     post(client, f"/tickets/{ticket.number}/actions/sign", {"version": fetch(ticket.number).version})
@@ -191,9 +192,9 @@ def test_action_needing_a_note_is_refused_without_one(client, org, make_ticket):
 def test_illegal_and_unpermitted_actions_flash_instead_of_failing(client, org, make_ticket):
     ticket = make_ticket()
     login(client, "staff")
-    response = post(client, f"/tickets/{ticket.number}/actions/close", {})
+    response = post(client, f"/tickets/{ticket.number}/actions/close", {"version": ticket.version})
     assert response.status_code == 200 and "不能执行「关闭」" in page(response)
-    response = post(client, f"/tickets/{ticket.number}/actions/approve_extension", {})
+    response = post(client, f"/tickets/{ticket.number}/actions/approve_extension", {"version": ticket.version})
     assert response.status_code == 200 and "不能执行" in page(response)
     assert fetch(ticket.number).status is Status.NEW
 
@@ -201,7 +202,7 @@ def test_illegal_and_unpermitted_actions_flash_instead_of_failing(client, org, m
 def test_merge_into_another_ticket(client, org, make_ticket):
     keep, duplicate = make_ticket("3号楼走廊灯坏了"), make_ticket("3号楼楼道灯不亮")
     login(client, "staff")
-    post(client, f"/tickets/{duplicate.number}/actions/merge", {"into": keep.number})
+    post(client, f"/tickets/{duplicate.number}/actions/merge", {"version": duplicate.version, "into": keep.number})
     assert fetch(duplicate.number).status is Status.MERGED
     assert "重复工单并入" in page(client.get(f"/tickets/{keep.number}"))
 
