@@ -210,18 +210,26 @@ def _perform(number, change, form_name=None):
     return redirect(url_for(".detail", number=number))
 
 
+def _target(data):
+    """Whom a dispatch goes to: "assignee:<username>" or "department:<code>"."""
+    kind, _, value = data["target"].partition(":")
+    if kind not in ("assignee", "department") or not value:
+        raise Invalid("请选择派单对象：本社区志愿者或职能部门")
+    return {kind: value}
+
+
+# The fields of the action form each command takes, beyond the note and the version.
+ACTION_FIELDS = {
+    "dispatch": _target,
+    "merge": lambda data: {"into": data["into"].strip()},
+    "request_extension": lambda data: {"extension_days": data["extension_days"]},
+    "approve_extension": lambda data: {"extension_days": data["extension_days"]},
+}
+
+
 def _action_params(name, data):
-    """The extra inputs an action needs: whom to dispatch to, which ticket to merge into."""
-    if name == "dispatch":
-        kind, _, value = data["target"].partition(":")
-        if kind not in ("assignee", "department") or not value:
-            raise Invalid("请选择派单对象：本社区志愿者或职能部门")
-        return {kind: value}
-    if name == "merge":
-        return {"into": data["into"].strip()}
-    if name in ("request_extension", "approve_extension"):
-        return {"extension_days": data["extension_days"]}
-    return {}
+    """The extra inputs an action needs: whom to dispatch to, which ticket to merge into, how many days."""
+    return ACTION_FIELDS[name](data) if name in ACTION_FIELDS else {}
 
 
 @bp.post("/tickets/<number>/actions/<name>")
