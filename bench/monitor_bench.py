@@ -51,7 +51,8 @@ from dispatch.org.principal import Principal  # noqa: E402
 from dispatch.org.roles import Role  # noqa: E402
 from dispatch.sla.calendars import package_years  # noqa: E402
 from dispatch.sla.models import CalendarYear  # noqa: E402
-from dispatch.tickets.lifecycle import ANSWERING as STOPS_RESPONSE, OPEN_STATUSES, TRANSITIONS, Status, next_status  # noqa: E402,E501
+from dispatch.tickets.lifecycle import ANSWERING as STOPS_RESPONSE  # noqa: E402
+from dispatch.tickets.lifecycle import OPEN_STATUSES, TRANSITIONS, Status, next_status  # noqa: E402
 from dispatch.tickets import pipeline  # noqa: E402
 from dispatch.tickets.models import Category, Channel, Priority, Ticket, TicketEvent  # noqa: E402
 from dispatch.tickets.store import NewTicket  # noqa: E402
@@ -592,7 +593,7 @@ def load(url, org, count, months, now, log):
                 if rows and tickets % (CHUNK * 10) == 0:
                     log(f"monitor: {tickets:,} tickets, {source.events:,} timeline entries "
                         f"({time.perf_counter() - started:.0f} s)")
-            # create_ticket numbers the next ticket of a day from here: the loaded numbers must not come back.
+            # pipeline.open_ticket numbers the next ticket of a day from here: the loaded numbers must not come back.
             cur.executemany("INSERT INTO ticket_sequences (day, last) VALUES (%s, %s) ON CONFLICT (day) "
                             "DO UPDATE SET last = excluded.last", list(source.numbers.items()))
             cur.execute("SELECT setval(pg_get_serial_sequence('tickets', 'id'), (SELECT max(id) FROM tickets))")

@@ -176,11 +176,10 @@ def _arrive_with_ticket(account, inbound, text, now):
     (row id, sender, Outcome or None when act() must still run); (None, None, None) for a retry."""
     data = _new_ticket(account, community_by_id(account.community_id), None, text, Channel.WECHAT_TEXT, {})
     ticket, row = pipeline.open_ticket(RESIDENT, data, now, along=_note_along(account, inbound, now))
-    resident = _sender_of(row)
     if ticket is None:  # a retry (no row id), or something of the sender's waits for this note
-        return row["inbound_id"], resident, None
-    return row["inbound_id"], resident, Outcome(replies.ticket_opened(account, ticket, now), ticket, opened=True,
-                                                stored=True)
+        return row["inbound_id"], _sender_of(row), None
+    return row["inbound_id"], ticket.resident, Outcome(replies.ticket_opened(account, ticket, now), ticket,
+                                                       opened=True, stored=True)
 
 
 def _earlier_reply(account, inbound, now):
