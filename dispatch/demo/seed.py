@@ -1,6 +1,6 @@
 """The 市南区 demo (`flask seed-demo`): organisation, categories, one login per role, and tickets.
 
-Everything goes through the real services (create_user, create_ticket, transition, comment), so the
+Everything goes through the real services (create_user, the ticket pipeline: open_ticket and commands), so the
 demo tickets have the same timelines, numbers and checks as real ones. Tickets are replayed in
 time order over the ten weeks before `now`; a seeded random.Random makes the demo reproducible.
 Demo tickets carry `demo: true` on their "created" event, which is how a second run counts them.

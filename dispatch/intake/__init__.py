@@ -1,1 +1,1 @@
-"""Channel adapters: each door (phone, WeChat, H5 form) ends in tickets.services.create_ticket."""
+"""Channel adapters: each door (phone, WeChat, one-tap calls) hands its ticket to tickets.pipeline.open_ticket."""

@@ -109,12 +109,7 @@ def _note_arrival_ctes():
 def _note_along(account, inbound, now):
     """The raw message and its sender, written in the same statement as the ticket they open (PostgreSQL)."""
     params = {**_raw_values(account, inbound, now), **_resident_values(account, inbound.openid, now), "now": now}
-    return store.Along(key="wechat-note", build=_note_arrival_ctes, params=params, resident_of=_sender_of)
-
-
-def _sender_of(row):
-    """The sender as this session's object, from the columns the arrival statement handed back."""
-    return merged(Resident, {k: v for k, v in row.items() if k != "inbound_id"})
+    return store.Along(key="wechat-note", build=_note_arrival_ctes, params=params)
 
 
 @functools.cache
@@ -177,7 +172,7 @@ def _arrive_with_ticket(account, inbound, text, now):
     data = _new_ticket(account, community_by_id(account.community_id), None, text, Channel.WECHAT_TEXT, {})
     ticket, row = pipeline.open_ticket(RESIDENT, data, now, along=_note_along(account, inbound, now))
     if ticket is None:  # a retry (no row id), or something of the sender's waits for this note
-        return row["inbound_id"], _sender_of(row), None
+        return row["inbound_id"], store.resident_in(row), None
     return row["inbound_id"], ticket.resident, Outcome(replies.ticket_opened(account, ticket, now), ticket,
                                                        opened=True, stored=True)
 

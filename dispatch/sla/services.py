@@ -69,7 +69,7 @@ def opening(community, category_id, priority, now, policy=None):
 
 
 def schedule_of(ticket):
-    """The ticket's sweep schedule; made on the spot for a ticket opened without one (not by create_ticket)."""
+    """The ticket's sweep schedule; made on the spot for a ticket opened without one (not by the store)."""
     if ticket.id is None:
         db.session.flush()
     schedule = db.session.get(SlaSchedule, ticket.id)

@@ -204,7 +204,7 @@ def open_ticket(principal, data, now=None, along=None):
     ticket_id, number, event_id, door_row = store.insert_ticket(opening, now, along)
     ticket = None
     if ticket_id is not None:
-        resident = along.resident_of(door_row) if along else None
+        resident = store.resident_in(door_row) if along else None
         ticket = store.opened(opening, ticket_id, number, event_id, resident)
         _after_opening(ticket, principal, now)
     _finish()

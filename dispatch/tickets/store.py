@@ -72,7 +72,8 @@ class Opening:
 @dataclass(frozen=True)
 class DoorPart:
     """A door's CTEs in the ticket's statement: a guard of at most one row (ticket_id, resident_id), without which
-    no ticket is opened, and a source of exactly one row whose columns the statement hands back."""
+    no ticket is opened, and a source of exactly one row whose columns the statement hands back (the resident's
+    columns among them, under their own names: the ticket's resident is built from them)."""
 
     guard: object
     source: object
@@ -86,7 +87,6 @@ class Along:
     key: object                 # what the door's part depends on, for the statement cache
     build: Callable             # build() -> DoorPart
     params: dict                # the door's parameters
-    resident_of: Callable       # the resident object from the returned row
 
 
 NO_SUGGESTION = classifier.Suggestion(category_code=None, priority=Priority.NORMAL.value, confidence=0.0, matched=(),
@@ -256,6 +256,11 @@ def insert_ticket(opening, now, along=None):
         return (*result.one(), None)
     row = dict(result.mappings().one())
     return row.pop("new_ticket_id"), row.pop("new_ticket_number"), row.pop("new_event_id"), row
+
+
+def resident_in(row):
+    """The resident whose columns a door's part handed back, as this session's object (no SQL)."""
+    return merged(Resident, {key: row[key] for key in Resident.__table__.c.keys()})
 
 
 def opened(opening, ticket_id, number, event_id, resident=None):
