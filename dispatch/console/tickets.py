@@ -24,7 +24,7 @@ from dispatch.tickets import callbacks, duplicates, pipeline, queries, services,
 from dispatch.tickets.categories import active_categories, category_named
 from dispatch.tickets.effects import holder_name
 from dispatch.tickets.lifecycle import (ACTIONS, CHASES, MANAGERS, SUPERVISORS, TRANSITIONS, ActionNotPermitted,
-                                        IllegalTransition, NotHolder, Status, allowed_actions, may_hold)
+                                        IllegalTransition, NotHolder, Status, allowed_actions, holds, may_hold)
 from dispatch.tickets.models import PRIORITY_LABELS, Channel, Priority
 from dispatch.tickets.ratings import RATINGS
 from dispatch.api.schemas import TicketListIn
@@ -152,13 +152,14 @@ def _detail_page(number, typed=None):
     ticket = services.get_visible(principal, number)
     holder = tasks.holder_of(tasks.open_task(ticket))  # a holder's buttons only for whoever holds the ticket
     actions = [a for a in allowed_actions(ticket.status, principal.role) if may_hold(a.name, principal, holder)]
+    held_by = None if holder.is_community or holds(principal, holder) else holder.name
     volunteers, departments = _dispatch_targets(ticket) if ACTIONS["dispatch"] in actions else ([], [])
     categories = active_categories()
     at = now()
     can_merge = principal.role in ACTIONS["merge"].roles and ticket.status in ACTIONS["merge"].sources
     alike = duplicates.likely_duplicates(ticket, current_app.config["DUPLICATE_WINDOW_DAYS"]) if can_merge else []
     return render_template(
-        "tickets/detail.html", t=ticket, actions=actions, phone=phone_for(principal, ticket.resident),
+        "tickets/detail.html", t=ticket, actions=actions, held_by=held_by, phone=phone_for(principal, ticket.resident),
         clocks=[_clock_cell(ticket, view) for view in sla.views(ticket, at)],
         is_admin=principal.role is Role.DISTRICT_ADMIN,
         volunteers=volunteers, departments=departments, categories=categories,

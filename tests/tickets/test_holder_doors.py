@@ -77,6 +77,11 @@ def snapshot(number):
     return ticket.status, ticket.version, count(TicketEvent), count(TicketPhoto)
 
 
+def ticket_numbered(number):
+    db.session.expire_all()
+    return db.session.scalar(select(Ticket).where(Ticket.number == number))
+
+
 def version_of(number):
     db.session.expire_all()
     return db.session.scalar(select(Ticket.version).where(Ticket.number == number))
@@ -171,6 +176,10 @@ def test_the_ticket_page_offers_the_holders_buttons_to_the_holder_only(client, o
     page = client.get(f"/tickets/{number}").get_data(as_text=True)
     assert f"/tickets/{number}/actions/start" not in page and f"/tickets/{number}/actions/resolve" not in page
     assert f"/tickets/{number}/actions/withdraw" in page  # the director's own: take it back
+    assert "这张工单现由李师傅承办" not in page  # the director still has an action, so no such line
+    pipeline.act(Principal.from_user(org.volunteer), ticket_numbered(number), "start")
+    page = client.get(f"/tickets/{number}").get_data(as_text=True)
+    assert "这张工单现由李师傅承办" in page and "/actions/resolve" not in page
     login(client, "volunteer")
     page = client.get(f"/tickets/{number}").get_data(as_text=True)
-    assert f"/tickets/{number}/actions/start" in page
+    assert f"/tickets/{number}/actions/resolve" in page
