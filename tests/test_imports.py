@@ -20,7 +20,8 @@ DOORS = {"api", "console", "intake", "resident", "teams", "monitor", "open311", 
 BASE = {"errors", "extensions", "localtime", "timeutil", "cache", "rows", "statements", "storage", "images", "urls"}
 
 PURE = ["dispatch.tickets.lifecycle", "dispatch.sla.calendar", "dispatch.sla.clock", "dispatch.teams.routing",
-        "dispatch.notify.rules", "dispatch.monitor.facts", "dispatch.tickets.classifier", "dispatch.localtime"]
+        "dispatch.notify.rules", "dispatch.monitor.facts", "dispatch.tickets.classifier", "dispatch.localtime",
+        "dispatch.intake.small_talk"]
 IMPURE = {"flask", "sqlalchemy", "werkzeug"}  # and any flask_* extension, and dispatch.extensions (bound to the app)
 
 

@@ -1,6 +1,7 @@
 """What the account answers a resident, in plain Chinese; every mention of calling is a tel: link."""
 from flask import current_app
 
+from dispatch.intake import small_talk
 from dispatch.timeutil import local
 from dispatch.tickets.models import Priority
 from dispatch.wechat.accounts import hotline
@@ -135,3 +136,27 @@ def _short(text, limit=14):
 def unsupported(account):
     """A message type we do not handle (video, link, file…)."""
     return "暂时只能处理文字、照片、语音和位置。请用文字或语音说明您的问题。" + _urgent_hint(account)
+
+
+_SMALL_TALK = {small_talk.THANKS: "不客气，这是我们应该做的。", small_talk.ACK: "好的。",
+               small_talk.GREETING: "您好，我们在！", small_talk.EMOJI: "收到啦 😊"}
+_TELL_US = "有需要请直接发文字、语音或照片告诉我们，说说是什么问题、在哪里（例如：古田路16号3号楼楼道灯坏了）。"
+
+
+def small_talk_reply(account, kind, to_rate=None, awaiting_words=None, in_progress=False):
+    """Thanks, an acknowledgement, a greeting or a face: a short friendly answer, and no ticket opened.
+
+    to_rate: the resident's resolved ticket nobody has rated yet; awaiting_words: their photo ticket that still
+    needs words; in_progress: whether they have a ticket being handled."""
+    lines = [_SMALL_TALK[kind]]
+    if awaiting_words is not None:
+        lines.append(f"您的照片已登记为工单 {awaiting_words.number}，请再发一段文字，说说是什么问题、在哪里，"
+                     "我们一并处理。")
+    elif to_rate is not None:
+        lines.append(f"工单 {to_rate.number} 已经办好了，"
+                     f'<a href="{ticket_url(account, to_rate)}">请给这次服务评个分</a>，您的意见帮我们做得更好。')
+    elif in_progress:
+        lines.append(f'您的工单正在办理中，<a href="{my_tickets_url(account)}">点此查看进度</a>。')
+    if kind in (small_talk.THANKS, small_talk.ACK):
+        return "\n".join(lines + ["以后有事，随时在这里留言。"])
+    return "\n".join(lines + [_TELL_US]) + _urgent_hint(account)

@@ -9,7 +9,7 @@ from sqlalchemy import bindparam, exists, func, literal, or_, select, true, upda
 from sqlalchemy.dialects import postgresql
 
 from dispatch.extensions import db
-from dispatch.intake import replies
+from dispatch.intake import replies, small_talk
 from dispatch.intake.address import extract_address
 from dispatch.intake.models import MediaFetch
 from dispatch.org.models import Resident
@@ -18,7 +18,7 @@ from dispatch.org.roles import Role
 from dispatch.org.services import community_by_code, community_by_id
 from dispatch.rows import merged
 from dispatch.statements import dialect, typed
-from dispatch.tickets import pipeline, store
+from dispatch.tickets import categories, pipeline, ratings, store
 from dispatch.tickets.lifecycle import Status
 from dispatch.tickets.models import Channel, Ticket
 from dispatch.wechat.models import InboundMessage, TemplateResult
@@ -163,7 +163,10 @@ def _plain_note(account, inbound):
     """The words of a text message that may open its ticket in the arrival statement (PostgreSQL, community account)."""
     if inbound.msg_type != "text" or not account.community_id or dialect() is not postgresql:
         return None
-    return (inbound.get("Content") or "").strip() or None
+    text = (inbound.get("Content") or "").strip()
+    if small_talk.candidate(text) is not None:  # on_text answers small talk, and opens no ticket
+        return None
+    return text or None
 
 
 def _arrive_with_ticket(account, inbound, text, now):
@@ -296,6 +299,9 @@ def on_text(account, resident, text, now, channel=Channel.WECHAT_TEXT):
     text = (text or "").strip()
     if not text:
         return Outcome(replies.EMPTY_TEXT)
+    chat = _small_talk(account, resident, text, now)
+    if chat is not None:
+        return chat
     draft = _awaiting_words(resident, now)
     if draft is not None:
         pipeline.act(RESIDENT, draft, "describe", note=text, now=now, address=extract_address(text))
@@ -305,6 +311,19 @@ def on_text(account, resident, text, now, channel=Channel.WECHAT_TEXT):
     if ticket is None:
         return Outcome(replies.choose_community(account))
     return Outcome(replies.ticket_opened(account, ticket, now), ticket, opened=True)
+
+
+def _small_talk(account, resident, text, now):
+    """Thanks, an acknowledgement, a greeting or a face: a friendly reply and no ticket; None for anything else.
+
+    Thanks for a resolved ticket nobody has rated yet point to rating it."""
+    kind = small_talk.kind(text, categories.suggest)
+    if kind is None:
+        return None
+    to_rate = db.session.scalar(select(Ticket).where(Ticket.resident_id == resident.id, *ratings._awaiting_rating(now))
+                                .order_by(Ticket.resolved_at.desc(), Ticket.id.desc()).limit(1))
+    in_progress = to_rate is None and bool(_open_tickets(resident, limit=1))
+    return Outcome(replies.small_talk_reply(account, kind, to_rate, _awaiting_words(resident, now), in_progress))
 
 
 def on_image(account, resident, inbound, now):
