@@ -88,15 +88,13 @@ _WORDS = _words()
 _LONGEST = max(map(len, _WORDS))
 
 
-def _strip_faces(text: str) -> tuple[str, bool]:
-    """The text without the sticker placeholder and friendly faces and emoji; whether any was there."""
-    before = text
+def _strip_faces(text: str) -> str:
+    """The text without the sticker placeholder and its friendly faces and emoji."""
     text = _STICKER.sub("", text)
     text = _BRACKETED.sub(lambda m: "" if m.group(1) in _FRIENDLY_FACES else m.group(0), text)
     for code in _FRIENDLY_CODES:
         text = text.replace(code, "")
-    text = "".join(c for c in text if c not in _FRIENDLY_EMOJI and c not in _EMOJI_GLUE)
-    return text, text != before
+    return "".join(c for c in text if c not in _FRIENDLY_EMOJI and c not in _EMOJI_GLUE)
 
 
 def _strip_punctuation(text: str) -> str:
@@ -121,8 +119,7 @@ def candidate(text: str | None) -> str | None:
     text = _SPACE.sub("", unicodedata.normalize("NFKC", text or "")).lower()
     if not text or len(text) > MAX_CHARS:
         return None
-    text, had_faces = _strip_faces(text)
-    text = _strip_punctuation(text)
+    text = _strip_punctuation(_strip_faces(text))
     if not text:
         return EMOJI  # faces, a sticker or punctuation alone ("？" asks us to say something)
     pieces = _segment(text)

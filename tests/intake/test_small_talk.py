@@ -94,7 +94,7 @@ def test_error_rates_through_the_callback(wechat, capsys):
 
 
 def test_thanks_after_a_resolved_ticket_points_to_rating_and_opens_nothing(wechat, org, account):
-    _, opened = wechat.say("古田路16号3号楼2单元楼道灯坏了")
+    wechat.say("古田路16号3号楼2单元楼道灯坏了")
     ticket = db.session.scalars(select(Ticket)).one()
     director = Principal.from_user(org.director)
     pipeline.act(director, ticket, "accept")
