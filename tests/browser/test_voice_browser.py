@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from dispatch.audio import sample_amr
 from dispatch.extensions import db
-from dispatch.org.principal import SYSTEM, Principal
 from dispatch.org.models import User
+from dispatch.org.principal import SYSTEM, Principal
 from dispatch.storage import storage
 from dispatch.tickets import pipeline, store
 from dispatch.tickets.models import Channel, Ticket

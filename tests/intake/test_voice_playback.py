@@ -211,3 +211,16 @@ def test_the_volunteer_hears_the_voice_on_the_task_page(wechat, wechat_api, cloc
     storage(app).path(audio.playable_key(ticket.voice_key)).unlink()
     response = client.get(f"/desk/tasks/{ticket.number}")
     assert response.status_code == 200 and "服务器未安装 ffmpeg" in text(response) and audio_src(text(response)) is None
+
+
+@needs_ffmpeg
+def test_the_demo_simulators_unrecognised_voice_plays_on_the_ticket_page(app, client, account, wechat_api, clock,
+                                                                         monkeypatch):
+    monkeypatch.setitem(app.config, "WECHAT_STUB", True)
+    token = csrf_from(client, "/dev/wechat?account=yanchenglu")
+    client.post("/dev/wechat", data={"csrf_token": token, "account": "yanchenglu", "openid": "o_sim",
+                                     "kind": "voice_raw"})
+    ticket = fetched(db.session.scalars(select(Ticket)).one(), clock)
+    login(client, "staff")
+    page = text(client.get(f"/tickets/{ticket.number}"))
+    assert audio_src(page) == f"/media/{audio.playable_key(ticket.voice_key)}" and "听写语音内容" in page
