@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 STAMP := $(VENV)/.installed
 
-.PHONY: run test bench install db demo clean vendor
+.PHONY: run test bench install db demo clean vendor debian-check
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV) || python3 -m venv $(VENV)
@@ -28,6 +28,11 @@ demo: db  ## load the Shinan demo data when the database is empty
 run: demo  ## everything, then serve on http://127.0.0.1:5000 with the scheduler (media fetch) beside it
 	$(BIN)/flask scheduler run & SCHEDULER=$$!; trap 'kill $$SCHEDULER 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+# What features need from Debian: said before serving, never fatal (the page says it too, on a voice ticket).
+run: debian-check
+debian-check:
+	@command -v ffmpeg >/dev/null 2>&1 || echo "note: ffmpeg is not installed, so residents' WeChat voices (AMR) cannot be played in the ticket page (staff can still download them); install it with: sudo apt-get install -y ffmpeg"
 
 test: install  ## the whole suite (SQLite unless TEST_DATABASE_URL is set)
 	$(BIN)/python -m pytest -q

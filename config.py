@@ -38,6 +38,8 @@ class Config:
         self.MAX_JSON_BYTES = int(os.environ.get("MAX_JSON_BYTES", 64 * 1024))
         self.MEDIA_DIR = os.environ.get("MEDIA_DIR", str(INSTANCE_DIR / "media"))
         self.MAX_PHOTO_BYTES = int(os.environ.get("MAX_PHOTO_BYTES", 10 * 1024 * 1024))
+        # The ffmpeg that makes residents' WeChat voices (AMR) playable in the browser: a name on PATH or a path.
+        self.FFMPEG = os.environ.get("FFMPEG", "ffmpeg")
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)

@@ -42,6 +42,14 @@ class LocalStorage:
             return None
         return candidate
 
+    def place(self, key):
+        """Where a file under this key is written by a program that writes files itself (its folder made)."""
+        target = (self.root / key).resolve()
+        if self.root.resolve() not in target.parents:
+            raise ValueError(f"key outside the storage: {key}")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return target
+
 
 def storage(app):
     """The app's configured storage."""

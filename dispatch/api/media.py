@@ -1,8 +1,9 @@
-"""Ticket photos: served only to callers who may see the ticket."""
+"""Ticket photos and voices: served only to callers who may see the ticket."""
 from flask import Blueprint, current_app, g, send_file
 from flask_login import current_user
 from sqlalchemy import select
 
+from dispatch import audio
 from dispatch.api.common import authenticate_bearer
 from dispatch.errors import NotFound
 from dispatch.extensions import db
@@ -12,7 +13,6 @@ from dispatch.tickets.models import Ticket, TicketPhoto
 from dispatch.tickets.scopes import visible
 
 bp = Blueprint("media", __name__)
-VOICE_TYPES = {"amr": "audio/amr", "speex": "audio/speex", "mp3": "audio/mpeg"}
 
 
 def _caller():
@@ -28,8 +28,10 @@ def _file_in_scope(principal, key):
     photo = db.session.scalar(select(TicketPhoto).join(Ticket).where(TicketPhoto.stored_as(key), visible(principal)))
     if photo is not None:
         return photo.content_type_of(key)
-    voice = db.session.scalar(select(Ticket.id).where(Ticket.voice_key == key, visible(principal)))
-    return VOICE_TYPES.get(key.rsplit(".", 1)[-1], "application/octet-stream") if voice else None
+    # A voice's MP3 copy is the ticket's as much as the original it was made from.
+    voice = db.session.scalar(select(Ticket.id).where(Ticket.voice_key.in_(audio.originals_of(key)),
+                                                      visible(principal)).limit(1))
+    return audio.content_type(key) if voice else None
 
 
 @bp.get("/media/<path:key>")
@@ -40,3 +42,11 @@ def photo(key):
     if path is None:
         raise NotFound("找不到该文件")
     return send_file(path, mimetype=content_type, max_age=3600)
+
+
+@bp.app_template_global()
+def voice_of(ticket):
+    """A ticket's voice for its page (the original, and the MP3 to play or why there is none), or None."""
+    if not ticket.voice_key:
+        return None
+    return audio.make_playable(storage(current_app), ticket.voice_key, current_app.config["FFMPEG"])

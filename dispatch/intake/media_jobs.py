@@ -9,6 +9,7 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import or_, select
 
+from dispatch.audio import make_playable
 from dispatch.extensions import db
 from dispatch.images import RejectedPhoto, process_photo
 from dispatch.intake.models import MediaFetch
@@ -74,9 +75,11 @@ def _attach_photo(job, ticket, data, now):
 
 
 def _keep_voice(job, ticket, data, now):
-    """Keep the audio for staff to listen to."""
+    """Keep the audio for staff to listen to, and an MP3 copy of it their browsers play (ffmpeg permitting)."""
     ext = AUDIO_TYPES.get((job.audio_format or "").lower(), "amr")
-    ticket.voice_key = storage(current_app).save(data, ext)
+    store = storage(current_app)
+    ticket.voice_key = store.save(data, ext)
+    make_playable(store, ticket.voice_key, current_app.config["FFMPEG"])  # else the page says why, and retries
     pipeline.act(SYSTEM, ticket, "voice_saved", note="语音已保存，待工作人员收听", now=now)
     return _done(job, now)
 
