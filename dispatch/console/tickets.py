@@ -53,7 +53,7 @@ EVENT_LABELS = {"created": "创建工单", "classified": "调整分类", "commen
                 "merged_in": "重复工单并入", "described": "补充内容", "located": "记录位置",
                 "photo_received": "居民补充照片", "voice_received": "收到语音", "voice_saved": "语音已保存",
                 "media_refused": "文件未能保存", "rated": "居民评价", "urge": "催办", "supervise": "督办",
-                "callback": "回访"} | {name: action.label for name, action in TRANSITIONS.items()}
+                "callback": "回访", "nudge": "居民催一催"} | {name: action.label for name, action in TRANSITIONS.items()}
 
 
 # ---- queue ----
