@@ -13,7 +13,7 @@ from dispatch.sla.calendar import CalendarUnknown, add_working, next_working_day
 from dispatch.sla.calendars import calendar_for
 from dispatch.tickets import pipeline
 from dispatch.tickets.lifecycle import ACTIONS, RATING, RESOLVING, Status
-from dispatch.tickets.models import Ticket, TicketReporter
+from dispatch.tickets.models import Ticket, TicketEvent, TicketReporter
 from dispatch.tickets.pipeline import Command
 from dispatch.tickets.ratings import RATINGS, rate as rate_command
 
@@ -129,16 +129,30 @@ def withdraw(resident, ticket, reason, now):
     reason = (reason or "").strip()
     if len(reason) > MAX_REASON:
         raise Invalid(f"原因最多 {MAX_REASON} 字，现在是 {len(reason)} 字，请删减一些", fields={"reason": ["过长"]})
-    return pipeline.act(RESIDENT, ticket, "withdraw_by_resident", note=f"居民撤回：{reason or '未说明原因'}", now=now)
+    return pipeline.act(RESIDENT, ticket, "withdraw_by_resident", note=f"撤回原因：{reason or '未说明'}", now=now)
+
+
+def withdrawn(tickets):
+    """The ids of those tickets the resident withdrew (one query for a list)."""
+    ids = [t.id for t in tickets if t.status is Status.INVALID]
+    if not ids:
+        return set()
+    return set(db.session.scalars(select(TicketEvent.ticket_id).where(TicketEvent.ticket_id.in_(ids),
+                                                                       TicketEvent.kind == "withdraw_by_resident")))
 
 
 # ---- 修改评价 ----
 
+def _ratings(ticket):
+    """The rating entries of the latest resolution, oldest first."""
+    last_resolve = max((e.id for e in ticket.events if e.kind in RESOLVING), default=0)
+    return sorted((e for e in ticket.events if e.kind in RATING and e.id > last_resolve), key=lambda e: e.id)
+
+
 def latest_rating(ticket):
     """The entry of the latest resolution's latest rating, or None."""
-    last_resolve = max((e.id for e in ticket.events if e.kind in RESOLVING), default=0)
-    rated = [e for e in ticket.events if e.kind in RATING and e.id > last_resolve]
-    return max(rated, key=lambda e: e.id, default=None)
+    rated = _ratings(ticket)
+    return rated[-1] if rated else None
 
 
 def _rater(ticket, entry):
@@ -147,11 +161,12 @@ def _rater(ticket, entry):
 
 
 def change_until(ticket, resident):
-    """Until when this resident may change the rating of the ticket's latest result, or None."""
-    entry = latest_rating(ticket)
-    if entry is None or ticket.status not in (Status.RESOLVED, Status.CLOSED) or _rater(ticket, entry) != resident.id:
+    """Until when this resident may change the rating of the ticket's latest result (7 days from its first
+    rating: changing it does not start the days again), or None."""
+    rated = _ratings(ticket)
+    if not rated or ticket.status not in (Status.RESOLVED, Status.CLOSED) or _rater(ticket, rated[-1]) != resident.id:
         return None
-    return entry.at + timedelta(days=CHANGE_RATING_DAYS)
+    return rated[0].at + timedelta(days=CHANGE_RATING_DAYS)
 
 
 def change_refusal(ticket, resident, now):

@@ -42,7 +42,8 @@ STEPS = {"created": "您提交了诉求", "photo_added": "添加了照片", "pho
          "rated": "您的评价", "close": "已关闭", "reopen": "重新办理", "invalidate": "不予受理",
          "merge": "与相同的诉求合并办理", "nudge": "您催了一下，已告诉工作人员",
          "withdraw_by_resident": "您撤回了这个诉求"}
-NOTES_SHOWN = {"wait_for_resident", "resolve", "rated", "reopen", "invalidate", "media_refused"}
+NOTES_SHOWN = {"wait_for_resident", "resolve", "rated", "reopen", "invalidate", "media_refused",
+               "withdraw_by_resident"}
 
 
 def _openid_key():
@@ -169,7 +170,7 @@ def report():
 def tickets():
     """The resident's own tickets, newest first."""
     found = services.my_tickets(g.resident)
-    return render_template("h5/tickets.html", tickets=found, icons=ICONS,
+    return render_template("h5/tickets.html", tickets=found, icons=ICONS, withdrawn=actions.withdrawn(found),
                            limited=len(found) >= services.MY_TICKETS_LIMIT)
 
 
@@ -198,7 +199,8 @@ def _steps(ticket, kept):
     own = [e for e in ticket.events if e.kind in STEPS]
     if kept is None:
         return own
-    return own + [e for e in kept.events if e.kind in STEPS and e.kind not in NEIGHBOUR_STEPS]
+    return sorted(own + [e for e in kept.events if e.kind in STEPS and e.kind not in NEIGHBOUR_STEPS],
+                  key=lambda e: e.id)  # one table's ids: the order things happened in
 
 
 def _resident_actions(ticket, p, at, changing, change_until):

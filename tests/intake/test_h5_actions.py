@@ -148,17 +148,19 @@ def test_withdraw_before_dispatch_with_a_reason_tells_the_director(resident, org
     assert done.status_code == 302
     ticket = ticket_by_number(number)
     assert ticket.status is Status.INVALID and ticket.closed_at == clock()
-    assert (ticket.events[-1].kind, ticket.events[-1].note) == ("withdraw_by_resident", "居民撤回：灯自己好了")
+    assert (ticket.events[-1].kind, ticket.events[-1].note) == ("withdraw_by_resident", "撤回原因：灯自己好了")
     assert [n.user_id for n in notices(number, "withdrawn")] == [org.director.id]
     after = page_text(resident.client.get(done.headers["Location"]))
     assert "已撤回" in after and "您撤回了这个诉求" in after and "可以撤回" not in after and "催一催" not in after
+    listed = page_text(resident.client.get(resident.url("/tickets")))
+    assert "已撤回" in listed and "无效" not in listed
 
 
 def test_withdraw_without_a_reason_and_after_acceptance(resident, org):
     number = resident.report("楼道灯坏了")
     as_director(org, number, "accept")
     assert post(resident, number, "withdraw", reason="  ").status_code == 302
-    assert ticket_by_number(number).events[-1].note == "居民撤回：未说明原因"
+    assert ticket_by_number(number).events[-1].note == "撤回原因：未说明"
 
 
 def test_withdraw_refused_once_dispatched_too_long_or_someone_elses(resident, neighbour, org):
@@ -194,7 +196,12 @@ def test_a_rating_can_be_changed_within_seven_days(resident, org, clock):
     entry = ticket.events[-1]
     assert entry.kind == "rated" and entry.data["changed"] is True and entry.data["rating"] == "basically_satisfied"
     assert kinds(number).count("rated") == 2
-    assert "评价已修改" in page_text(resident.client.get(changed.headers["Location"]))
+    after = page_text(resident.client.get(changed.headers["Location"]))
+    assert "评价已修改" in after and "您修改了评价：基本满意" in after
+    # the 7 days run from the first rating: changing it again does not start them again
+    clock.advance(days=4, minutes=1)
+    late = post(resident, number, "rating/change", rating="satisfied")
+    assert late.status_code == 409 and "评价只能在 7 天内修改" in page_text(late)
 
 
 def test_a_changed_rating_to_unsatisfied_is_redone(resident, org, clock):
