@@ -17,7 +17,8 @@ from playwright.sync_api import expect  # noqa: E402
 from dispatch.extensions import db  # noqa: E402
 from dispatch.tickets import pipeline  # noqa: E402
 from dispatch.tickets.models import Ticket  # noqa: E402
-from tests.browser.test_h5_browser import WIDTH, _reported, assert_fits, h5_account, phone  # noqa: E402,F401
+from tests.browser.test_h5_browser import (_reported, assert_fits, h5_account, phone,  # noqa: E402,F401
+                                           phone_context)
 from tests.conftest import FrozenClock  # noqa: E402
 
 
@@ -41,10 +42,7 @@ def clock(live):
 @pytest.fixture
 def neighbour_phone(browser, live, h5_account):
     """A second resident's phone (another openid)."""
-    context = browser.new_context(viewport={"width": WIDTH, "height": 740}, device_scale_factor=2, is_mobile=True,
-                                  has_touch=True, locale="zh-CN", base_url=live.url)
-    context.add_cookies([{"name": "stub_openid", "value": "o_browser_neighbour", "url": live.url}])
-    context.set_default_timeout(5000)
+    context = phone_context(browser, live, "o_browser_neighbour")
     yield context.new_page()
     context.close()
 
