@@ -7,6 +7,8 @@ from sqlalchemy import select
 
 from dispatch.extensions import db
 from dispatch.localtime import local
+from dispatch.monitor.models import TicketFact
+from dispatch.monitor.refresh import refresh_tickets
 from dispatch.notify.models import Notification
 from dispatch.org.principal import Principal
 from dispatch.sla import policies
@@ -155,6 +157,18 @@ def test_withdraw_before_dispatch_with_a_reason_tells_the_director(resident, org
     assert "已撤回" in after and "您撤回了这个诉求" in after and "可以撤回" not in after and "催一催" not in after
     listed = page_text(resident.client.get(resident.url("/tickets")))
     assert "已撤回" in listed and "无效" not in listed
+
+
+def test_the_monitor_counts_a_withdrawn_ticket_as_no_ones_work_and_a_changed_rating_as_the_latest(resident, org):
+    withdrawn, rated = resident.report("楼道灯坏了"), resident.report("5号楼门口路灯不亮")
+    post(resident, withdrawn, "withdraw", reason="灯自己好了")
+    resolve(org, rated)
+    resident.rate(rated, rating="satisfied")
+    post(resident, rated, "rating/change", rating="unsatisfied", redo="0")
+    refresh_tickets([ticket_by_number(withdrawn).id, ticket_by_number(rated).id])
+    facts = {f.ticket_id: f for f in db.session.scalars(select(TicketFact))}
+    assert facts[ticket_by_number(withdrawn).id].valid is False
+    assert facts[ticket_by_number(rated).id].rating == "unsatisfied"
 
 
 def test_withdraw_without_a_reason_and_after_acceptance(resident, org):
