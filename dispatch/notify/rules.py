@@ -44,6 +44,7 @@ EVENT_LABELS = {
     "reopened": "居民：重新办理", "new_task": "志愿者：新任务", "task_taken_back": "志愿者：任务已收回",
     "urged": "承办人：催办/督办", "new_ticket": "主任：社区新工单", "breach": "主任：工单超时",
     "department_return": "主任：部门退单", "escalated": "街道：超时升级", "extension_requested": "街道：延期申请",
+    "nudged": "志愿者：居民催一催", "nudged_director": "主任：居民催一催", "withdrawn": "主任：居民撤回诉求",
 }
 RESIDENT_MESSAGES = ("accepted", "dispatched", "visit_started", "resolved", "need_info", "delayed", "reopened")
 AUDIENCE_LABELS = {"resident": "居民", "volunteer": "志愿者", "director": "社区主任", "supervisor": "街道"}
@@ -87,6 +88,9 @@ MESSAGES = {
     "department_return": _department_return,
     "extension_requested": lambda news: Message("extension_requested", "supervisor", "supervisors"),
     "breach": _named("breach"), "escalated": _named("escalated"),
+    "nudged": lambda news: Message("nudged", "volunteer", "volunteer") if news.volunteer_id else None,
+    "nudged_director": lambda news: Message("nudged_director", "director", "directors"),
+    "withdrawn": lambda news: Message("withdrawn", "director", "directors"),
 }
 
 

@@ -269,6 +269,11 @@ def _check_rating(ticket, rating, comment):
     refusal = _refusal(ticket)
     if refusal:
         raise Conflict(refusal)
+    return check_choice(rating, comment)
+
+
+def check_choice(rating, comment):
+    """A rating from the scale and a comment within its limit; returns the comment trimmed."""
     comment = (comment or "").strip()
     if rating not in RATINGS:
         raise Invalid("请选择「满意」「基本满意」或「不满意」", fields={"rating": ["必选"]})
@@ -277,12 +282,16 @@ def _check_rating(ticket, rating, comment):
     return comment
 
 
-def rate(ticket, rating, comment, now, redo=True):
-    """Keep the resident's rating: satisfied closes the ticket; unsatisfied has it redone, or closed if they decline."""
+def rate(ticket, rating, comment, now, redo=True, by=None):
+    """Keep the resident's rating: satisfied closes the ticket; unsatisfied has it redone, or closed if they decline.
+
+    A neighbour whose report was merged into the ticket (by) is named on the entry: only they may change it."""
     comment = _check_rating(ticket, rating, comment)
     label, unsatisfied = RATINGS[rating], rating == "unsatisfied"
+    follower = {"resident_id": by.id} if by is not None and by.id != ticket.resident_id else {}
     kept = rate_command(RESIDENT, ticket, rating, label + (f"：{comment}" if comment else ""),
-                        comment=comment or None, source="resident", **({"redo": redo} if unsatisfied else {}))
+                        comment=comment or None, source="resident", **({"redo": redo} if unsatisfied else {}),
+                        **follower)
     if unsatisfied and redo:
         then = Command(RESIDENT, ticket, "reopen", note=f"居民不满意：{comment or '未填写原因'}")
     elif unsatisfied:

@@ -13,8 +13,9 @@ from dispatch.errors import HTTP_MESSAGES, AppError, NotFound
 from dispatch.extensions import db
 from dispatch.intake.replies import response_promise
 from dispatch.intake.wechat_service import community_for
-from dispatch.resident import services
+from dispatch.resident import actions, services
 from dispatch.storage import storage
+from dispatch.tickets.lifecycle import Status
 from dispatch.tickets.categories import active_categories
 from dispatch.timeutil import now
 from dispatch.wechat.accounts import account_by_code, hotline
@@ -39,8 +40,10 @@ STEPS = {"created": "您提交了诉求", "photo_added": "添加了照片", "pho
          "wait_for_resident": "需要您补充情况", "resume": "继续办理", "request_extension": "申请延长办理时间",
          "approve_extension": "办理时间已延长", "return": "重新安排处理人员", "resolve": "已办结",
          "rated": "您的评价", "close": "已关闭", "reopen": "重新办理", "invalidate": "不予受理",
-         "merge": "与相同的诉求合并办理"}
-NOTES_SHOWN = {"wait_for_resident", "resolve", "rated", "reopen", "invalidate", "media_refused"}
+         "merge": "与相同的诉求合并办理", "nudge": "您催了一下，已告诉工作人员",
+         "withdraw_by_resident": "您撤回了这个诉求"}
+NOTES_SHOWN = {"wait_for_resident", "resolve", "rated", "reopen", "invalidate", "media_refused",
+               "withdraw_by_resident"}
 
 
 def _openid_key():
@@ -87,7 +90,7 @@ def _return_to():
     if request.method == "GET":
         query = request.query_string.decode("utf-8", "replace")
         return request.path + (f"?{query}" if query else "")
-    if request.endpoint == "h5.rate":
+    if "number" in (request.view_args or {}):  # a form of a ticket's page: rating, 催一催, 撤回
         return url_for(".ticket", number=request.view_args["number"])
     return url_for(".report")
 
@@ -167,24 +170,61 @@ def report():
 def tickets():
     """The resident's own tickets, newest first."""
     found = services.my_tickets(g.resident)
-    return render_template("h5/tickets.html", tickets=found, icons=ICONS,
+    return render_template("h5/tickets.html", tickets=found, icons=ICONS, withdrawn=actions.withdrawn(found),
                            limited=len(found) >= services.MY_TICKETS_LIMIT)
 
 
-def _ticket_page(ticket, rating_error=None, values=None, status=200):
-    """A ticket with its photos, the steps so far, and the rating form once it is resolved."""
-    steps = [e for e in ticket.events if e.kind in STEPS]
+def _ticket_page(ticket, rating_error=None, values=None, status=200, changing=False, action_error=None):
+    """A ticket with its photos, the steps so far, the rating form once it is resolved, and what the resident
+    may do now; a merged report shows the progress of the ticket it was merged into (p)."""
+    kept = actions.kept_ticket(ticket)
+    p, at = kept or ticket, now()
+    steps = _steps(ticket, kept)
+    change_until = actions.change_until(p, g.resident)
     return render_template(
-        "h5/ticket.html", t=ticket, steps=steps, step_labels=STEPS, notes_shown=NOTES_SHOWN, icons=ICONS,
-        ratings=services.RATINGS, can_rate=services.can_rate(ticket), rating_error=rating_error,
+        "h5/ticket.html", t=ticket, p=p, kept=kept, steps=steps, step_labels=STEPS, notes_shown=NOTES_SHOWN,
+        icons=ICONS, ratings=services.RATINGS, can_rate=services.can_rate(p), rating_error=rating_error,
         values=values or {}, hotline=hotline(g.account) or ticket.community.phone,
-        max_comment=services.MAX_COMMENT), status
+        max_comment=services.MAX_COMMENT, **_resident_actions(ticket, p, at, changing, change_until),
+        action_error=action_error), status
+
+
+# A neighbour's own entries on the kept ticket (their report, photos, voice) are not the follower's steps.
+NEIGHBOUR_STEPS = {"created", "photo_added", "photo_received", "voice_received", "voice_saved", "described",
+                   "located", "media_refused"}
+
+
+def _steps(ticket, kept):
+    """The steps shown: the ticket's own, and for a merged report those of the kept ticket after its own."""
+    own = [e for e in ticket.events if e.kind in STEPS]
+    if kept is None:
+        return own
+    return sorted(own + [e for e in kept.events if e.kind in STEPS and e.kind not in NEIGHBOUR_STEPS],
+                  key=lambda e: e.id)  # one table's ids: the order things happened in
+
+
+def _resident_actions(ticket, p, at, changing, change_until):
+    """What the page offers: 催一催 (or when it will), 撤回, 修改评价 (and until when)."""
+    can_change = change_until is not None and at <= change_until
+    return {"nudge_offered": p.status in actions.ACTIONS["nudge"].sources,
+            "nudge_refusal": actions.nudge_refusal(p, at),
+            "can_withdraw": actions.withdraw_refusal(g.resident, ticket) is None,
+            "max_reason": actions.MAX_REASON, "change_until": change_until if can_change else None,
+            "changing": changing and can_change, "rated_by_me": change_until is not None,
+            "withdrawn": ticket.status is Status.INVALID and any(e.kind == "withdraw_by_resident"
+                                                                 for e in ticket.events)}
 
 
 @bp.get("/tickets/<number>")
 def ticket(number):
-    """One of the resident's tickets."""
-    return _ticket_page(services.my_ticket(g.resident, number))
+    """One of the resident's tickets; the kept ticket of a merged report opens that report's page."""
+    found = actions.reachable_ticket(g.resident, number)
+    if found.resident_id != g.resident.id:
+        own = actions.own_merged_into(g.resident, found)
+        if own is None:
+            raise NotFound("找不到这张工单")
+        return redirect(url_for(".ticket", number=own.number))
+    return _ticket_page(found, changing=request.args.get("change") == "1")
 
 
 RATED = {"redo": "已收到您的评价。很抱歉没有让您满意，我们会重新办理，并尽快联系您。",
@@ -195,17 +235,67 @@ RATED = {"redo": "已收到您的评价。很抱歉没有让您满意，我们�
 @bp.post("/tickets/<number>/rating")
 def rate(number):
     """Rate a resolved ticket: satisfied closes it; unsatisfied has it redone unless the resident declines."""
-    found = services.my_ticket(g.resident, number)
+    found = actions.reachable_ticket(g.resident, number)
     choice, comment = request.form.get("rating", ""), request.form.get("comment", "")
     redo = request.form.get("redo", "1") != "0"  # a form without the choice (an older page) means redo
     try:
-        services.rate(found, choice, comment, now(), redo=redo)
+        services.rate(found, choice, comment, now(), redo=redo, by=g.resident)
     except AppError as exc:
-        db.session.rollback()
-        found = services.my_ticket(g.resident, number)
-        return _ticket_page(found, exc.message, {"rating": choice, "comment": comment.strip(), "redo": redo},
-                            409 if exc.status == 409 else 400)
+        return _refused(number, exc, rating_error=exc.message,
+                        values={"rating": choice, "comment": comment.strip(), "redo": redo})
     flash(RATED["done" if choice != "unsatisfied" else "redo" if redo else "no_redo"], "success")
+    return redirect(url_for(".ticket", number=number))
+
+
+def _refused(number, exc, **page):
+    """The ticket's page again after a refused form (what was typed kept), 409 or 400."""
+    db.session.rollback()
+    found = actions.reachable_ticket(g.resident, number)
+    shown = actions.own_merged_into(g.resident, found) if found.resident_id != g.resident.id else found
+    return _ticket_page(shown or found, status=409 if exc.status == 409 else 400, **page)
+
+
+CHANGED = {"redo": "已改为不满意。很抱歉，我们会重新办理，并尽快联系您。", "no_redo": "评价已修改，我们会认真改进。",
+           "done": "评价已修改，谢谢您！"}
+
+
+@bp.post("/tickets/<number>/rating/change")
+def change_rating(number):
+    """Change the rating of the latest result, within 7 days of giving it."""
+    found = actions.reachable_ticket(g.resident, number)
+    choice, comment = request.form.get("rating", ""), request.form.get("comment", "")
+    redo = request.form.get("redo", "1") != "0"
+    try:
+        actions.change_rating(found, g.resident, choice, comment, now(), redo=redo)
+    except AppError as exc:
+        return _refused(number, exc, rating_error=exc.message, changing=exc.status != 409,
+                        values={"rating": choice, "comment": comment.strip(), "redo": redo})
+    flash(CHANGED["done" if choice != "unsatisfied" else "redo" if redo else "no_redo"], "success")
+    return redirect(url_for(".ticket", number=number))
+
+
+@bp.post("/tickets/<number>/nudge")
+def nudge(number):
+    """催一催: the holder and the director hear that the resident is still waiting."""
+    found = actions.reachable_ticket(g.resident, number)
+    try:
+        actions.nudge(found, now())
+    except AppError as exc:
+        return _refused(number, exc, action_error=exc.message)
+    flash("已帮您催了一下，工作人员和社区主任都收到了，请再耐心等一等。", "success")
+    return redirect(url_for(".ticket", number=number))
+
+
+@bp.post("/tickets/<number>/withdraw")
+def withdraw(number):
+    """撤回 a ticket nobody has been sent to yet, with an optional reason; the director hears of it."""
+    found = actions.reachable_ticket(g.resident, number)
+    reason = request.form.get("reason", "")
+    try:
+        actions.withdraw(g.resident, found, reason, now())
+    except AppError as exc:
+        return _refused(number, exc, action_error=exc.message, values={"reason": reason.strip()})
+    flash("已撤回。如果问题又出现了，随时可以再反映。", "success")
     return redirect(url_for(".ticket", number=number))
 
 

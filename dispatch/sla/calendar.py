@@ -123,3 +123,11 @@ def is_open(calendar, instant):
     """True when the instant lies within office hours of a working day (boundaries included)."""
     instant = as_utc(instant)
     return any(opens <= instant <= closes for opens, closes in calendar.intervals(_local_day(instant)))
+
+
+def next_working_day_opens(calendar, instant):
+    """When the first working day after the instant's local date opens (a resident's once-a-day limit)."""
+    for day in _days_from(_local_day(instant) + timedelta(days=1)):
+        opening = calendar.intervals(day)
+        if opening:
+            return as_utc(opening[0][0])

@@ -49,6 +49,8 @@ TABLE = {
     "voice_received": ("needs_listening",),
     "voice_saved": (),
     "media_refused": (),
+    "nudge": ("holder_named", news("nudged", "nudged_director")),
+    "withdraw_by_resident": (("stamp", "closed_at"), "sla.clock", news("withdrawn")),
 }
 
 

@@ -67,6 +67,7 @@ class Action:
     holder: str = ANYONE         # ANYONE, HOLDER or HANDS_ON (see above)
     event: str | None = None     # the timeline entry's kind, when it is not the action's name
     measure: str | None = None   # what the monitor counts its entries as (resolution, rating, returns, …)
+    resident: bool = False       # the resident's own (their H5 page takes it): staff's buttons do not offer it
 
     @property
     def kind(self):
@@ -80,9 +81,9 @@ class Action:
 
 
 def _action(name, label, sources, target, roles, needs_note=False, answers=False, holder=ANYONE, event=None,
-            measure=None):
+            measure=None, resident=False):
     return Action(name, label, frozenset(sources), target, frozenset(roles), needs_note, answers, holder, event,
-                  measure)
+                  measure, resident)
 
 
 S = Status
@@ -124,6 +125,10 @@ ACTIONS = {a.name: a for a in (
     _action("voice_received", "居民语音留言", ALL_STATES, None, MANAGERS),
     _action("voice_saved", "语音已保存", ALL_STATES, None, MANAGERS),
     _action("media_refused", "图片或语音未能保存", ALL_STATES, None, MANAGERS),
+    # The resident's own, from their H5 ticket page (the resident principal acts with the district's role).
+    _action("nudge", "居民催一催", OPEN_STATUSES - {S.WAITING_RESIDENT}, None, {Role.DISTRICT_ADMIN}, resident=True),
+    _action("withdraw_by_resident", "居民撤回", [S.NEW, S.ACCEPTED], S.INVALID, {Role.DISTRICT_ADMIN},
+            resident=True),
 )}
 TRANSITIONS = {name: a for name, a in ACTIONS.items() if a.changes_state}
 CHASES = ("urge", "supervise")  # a street's two ways of pressing a late ticket's holder
@@ -179,7 +184,8 @@ class NotHolder(ActionNotPermitted):
 
 def allowed_actions(status, role=None):
     """The state changes possible from a state, optionally only those a role may take."""
-    return [a for a in TRANSITIONS.values() if status in a.sources and (role is None or role in a.roles)]
+    return [a for a in TRANSITIONS.values()
+            if status in a.sources and not a.resident and (role is None or role in a.roles)]
 
 
 def next_status(status, action_name, previous=None):

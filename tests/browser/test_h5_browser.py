@@ -28,15 +28,20 @@ def h5_account(live):
     return "yanchenglu"
 
 
-@pytest.fixture
-def phone(browser, live, h5_account):
-    """A fresh phone-sized browser context (360×740, touch, zh-CN) for one resident."""
+def phone_context(browser, live, openid="o_browser_resident"):
+    """A fresh phone-sized browser context (360×740, touch, zh-CN) for one resident (the stub's openid)."""
     context = browser.new_context(viewport={"width": WIDTH, "height": 740}, device_scale_factor=2, is_mobile=True,
                                   has_touch=True, locale="zh-CN", base_url=live.url)
-    context.add_cookies([{"name": "stub_openid", "value": "o_browser_resident", "url": live.url}])
+    context.add_cookies([{"name": "stub_openid", "value": openid, "url": live.url}])
     context.set_default_timeout(5000)
-    page = context.new_page()
-    yield page
+    return context
+
+
+@pytest.fixture
+def phone(browser, live, h5_account):
+    """One resident's phone."""
+    context = phone_context(browser, live)
+    yield context.new_page()
     context.close()
 
 
