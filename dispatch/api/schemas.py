@@ -7,7 +7,7 @@ from marshmallow.experimental.context import Context
 from dispatch.org.principal import phone_for
 from dispatch.api.org_schemas import CodeName
 from dispatch.forms import MaxLength, Version
-from dispatch.tickets.lifecycle import TRANSITIONS, Status, allowed_actions
+from dispatch.tickets.lifecycle import STAFF_TRANSITIONS, Status, allowed_actions
 from dispatch.tickets.models import Channel, Priority
 from dispatch.tickets.ratings import RATINGS
 from dispatch.tickets.callbacks import MAX_NOTE as CALLBACK_NOTE
@@ -107,7 +107,7 @@ class VersionedIn(Schema):
 class TransitionIn(VersionedIn):
     """POST /tickets/{number}/transitions."""
 
-    action = fields.String(required=True, validate=_choice(list(TRANSITIONS)))
+    action = fields.String(required=True, validate=_choice(list(STAFF_TRANSITIONS)))
     assignee = fields.String(validate=validate.Length(max=64), load_default=None)
     department = fields.String(validate=CODE, load_default=None)
     into = fields.String(validate=validate.Length(max=24), load_default=None)

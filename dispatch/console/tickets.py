@@ -23,8 +23,9 @@ from dispatch.storage import storage
 from dispatch.tickets import callbacks, duplicates, pipeline, queries, services, tasks
 from dispatch.tickets.categories import active_categories, category_named
 from dispatch.tickets.effects import holder_name
-from dispatch.tickets.lifecycle import (ACTIONS, CHASES, MANAGERS, SUPERVISORS, TRANSITIONS, ActionNotPermitted,
-                                        IllegalTransition, NotHolder, Status, allowed_actions, holds, may_hold)
+from dispatch.tickets.lifecycle import (ACTIONS, CHASES, MANAGERS, STAFF_TRANSITIONS, SUPERVISORS, TRANSITIONS,
+                                        ActionNotPermitted, IllegalTransition, NotHolder, Status, allowed_actions,
+                                        holds, may_hold)
 from dispatch.tickets.models import PRIORITY_LABELS, Channel, Priority, TicketEvent
 from dispatch.tickets.ratings import RATINGS
 from dispatch.api.schemas import TicketListIn
@@ -248,7 +249,7 @@ def _action_params(name, data):
 def act(number, name):
     """Take a lifecycle action (受理、派单、办结…) from the ticket page."""
     def change(principal, ticket):
-        if name not in TRANSITIONS:
+        if name not in STAFF_TRANSITIONS:
             raise Invalid(f"未知的操作「{name}」")
         data = load_form(ActionForm(), request.form)
         params = _action_params(name, data)

@@ -131,6 +131,8 @@ ACTIONS = {a.name: a for a in (
             resident=True),
 )}
 TRANSITIONS = {name: a for name, a in ACTIONS.items() if a.changes_state}
+# The state changes staff take (their buttons, the API's /transitions): not the resident's own.
+STAFF_TRANSITIONS = {name: a for name, a in TRANSITIONS.items() if not a.resident}
 CHASES = ("urge", "supervise")  # a street's two ways of pressing a late ticket's holder
 
 # The timeline kinds that answer the resident (the first one stops the response clock and is the 响应).

@@ -354,3 +354,9 @@ def test_version_column_rejects_a_concurrent_write(app, make_ticket, org):
             second.commit()
     db.session.expire_all()
     assert db.session.query(Ticket).filter_by(number=number).one().address == "甲"
+
+
+def test_a_token_cannot_take_the_residents_own_actions(api, make_ticket):
+    number = make_ticket().number
+    response = api.post(f"/api/v1/tickets/{number}/transitions", json={"action": "withdraw_by_resident"})
+    assert response.status_code == 422 and "action" in error_of(response)["fields"]
