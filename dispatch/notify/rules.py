@@ -44,6 +44,7 @@ EVENT_LABELS = {
     "reopened": "居民：重新办理", "new_task": "志愿者：新任务", "task_taken_back": "志愿者：任务已收回",
     "urged": "承办人：催办/督办", "new_ticket": "主任：社区新工单", "breach": "主任：工单超时",
     "department_return": "主任：部门退单", "escalated": "街道：超时升级", "extension_requested": "街道：延期申请",
+    "answered": "承办人：居民已补充情况",
 }
 RESIDENT_MESSAGES = ("accepted", "dispatched", "visit_started", "resolved", "need_info", "delayed", "reopened")
 AUDIENCE_LABELS = {"resident": "居民", "volunteer": "志愿者", "director": "社区主任", "supervisor": "街道"}
@@ -67,6 +68,13 @@ def _urged(news):
     return Message("urged", "director", "directors", urgent=True)
 
 
+def _answered(news):
+    """The resident answered the question: the volunteer holding the ticket hears it, else the directors."""
+    if news.volunteer_id:
+        return Message("answered", "volunteer", "volunteer")
+    return Message("answered", "director", "directors")
+
+
 def _department_return(news):
     return Message("department_return", "director", "directors") if news.actor_role == "department_user" else None
 
@@ -84,7 +92,7 @@ MESSAGES = {
     **{event: _to_residents(event) for event in RESIDENT_MESSAGES},
     "new_task": _new_task, "task_taken_back": _taken_back, "urged": _urged,
     "new_ticket": lambda news: Message("new_ticket", "director", "directors", urgent=news.urgent),
-    "department_return": _department_return,
+    "department_return": _department_return, "answered": _answered,
     "extension_requested": lambda news: Message("extension_requested", "supervisor", "supervisors"),
     "breach": _named("breach"), "escalated": _named("escalated"),
 }

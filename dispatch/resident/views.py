@@ -39,8 +39,8 @@ STEPS = {"created": "您提交了诉求", "photo_added": "添加了照片", "pho
          "wait_for_resident": "需要您补充情况", "resume": "继续办理", "request_extension": "申请延长办理时间",
          "approve_extension": "办理时间已延长", "return": "重新安排处理人员", "resolve": "已办结",
          "rated": "您的评价", "close": "已关闭", "reopen": "重新办理", "invalidate": "不予受理",
-         "merge": "与相同的诉求合并办理"}
-NOTES_SHOWN = {"wait_for_resident", "resolve", "rated", "reopen", "invalidate", "media_refused"}
+         "merge": "与相同的诉求合并办理", "answer": "您补充了情况，继续办理"}
+NOTES_SHOWN = {"wait_for_resident", "resolve", "rated", "reopen", "invalidate", "media_refused", "answer"}
 
 
 def _openid_key():
@@ -56,7 +56,7 @@ def _take_code(endpoint, values):
     """Keep the account code for every view; runs before the app's CSRF check reads the form."""
     g.h5_code = (values or {}).pop("account_code", None)
     g.resident = None
-    if endpoint == "h5.report" and request.method == "POST":
+    if endpoint in ("h5.report", "h5.answer") and request.method == "POST":
         # Up to 9 phone photos: the app-wide limit is sized for one upload, not for nine.
         request.max_content_length = services.MAX_PHOTOS * current_app.config["MAX_PHOTO_BYTES"] + (1 << 20)
 
@@ -87,7 +87,7 @@ def _return_to():
     if request.method == "GET":
         query = request.query_string.decode("utf-8", "replace")
         return request.path + (f"?{query}" if query else "")
-    if request.endpoint == "h5.rate":
+    if request.endpoint in ("h5.rate", "h5.answer"):
         return url_for(".ticket", number=request.view_args["number"])
     return url_for(".report")
 
@@ -171,20 +171,41 @@ def tickets():
                            limited=len(found) >= services.MY_TICKETS_LIMIT)
 
 
-def _ticket_page(ticket, rating_error=None, values=None, status=200):
-    """A ticket with its photos, the steps so far, and the rating form once it is resolved."""
+def _ticket_page(ticket, rating_error=None, values=None, status=200, answer_errors=None):
+    """A ticket with its photos, the steps so far, staff's question with the answer form while it waits, and the
+    rating form once it is resolved."""
     steps = [e for e in ticket.events if e.kind in STEPS]
     return render_template(
         "h5/ticket.html", t=ticket, steps=steps, step_labels=STEPS, notes_shown=NOTES_SHOWN, icons=ICONS,
         ratings=services.RATINGS, can_rate=services.can_rate(ticket), rating_error=rating_error,
         values=values or {}, hotline=hotline(g.account) or ticket.community.phone,
-        max_comment=services.MAX_COMMENT), status
+        max_comment=services.MAX_COMMENT, question=services.question_of(ticket),
+        answer_errors=answer_errors or {}, max_answer=services.MAX_ANSWER, max_photos=services.MAX_PHOTOS), status
 
 
 @bp.get("/tickets/<number>")
 def ticket(number):
     """One of the resident's tickets."""
     return _ticket_page(services.my_ticket(g.resident, number))
+
+
+@bp.post("/tickets/<number>/answer")
+def answer(number):
+    """Answer staff's question (words and photos): the ticket goes on; bad input keeps the words typed."""
+    found = services.my_ticket(g.resident, number)
+    try:
+        text, photos = services.read_answer(request.form, request.files.getlist("photos"))
+        services.answer(found, text, photos, now())
+    except services.ReportRefused as exc:
+        return _ticket_page(found, values=exc.values, answer_errors=exc.errors, status=400)
+    except AppError as exc:
+        db.session.rollback()
+        found = services.my_ticket(g.resident, number)
+        answer_text = (request.form.get("answer") or "").strip()
+        return _ticket_page(found, values={"answer": answer_text}, answer_errors={"answer": exc.message},
+                            status=409 if exc.status == 409 else 400)
+    flash(Markup('已补充到工单 <span class="nowrap">{}</span>，我们继续为您办理。').format(found.number), "success")
+    return redirect(url_for(".ticket", number=number))
 
 
 RATED = {"redo": "已收到您的评价。很抱歉没有让您满意，我们会重新办理，并尽快联系您。",
