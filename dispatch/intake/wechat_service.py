@@ -449,7 +449,8 @@ def _move_media(account, row, old, new, now):
 def split_last_attachment(account, resident, now):
     """Make the last attachment that joined a ticket a new ticket (a location is kept for the next one)."""
     row = _last_joined(account, resident, now)
-    if row is None:
+    if row is None:  # "my next words are a new problem": they must not answer a waiting question either
+        resident.asked_at = None
         return Outcome(replies.NOTHING_TO_SPLIT)
     old = db.session.get(Ticket, row.ticket_id)
     if row.msg_type == "location":

@@ -112,6 +112,16 @@ def test_a_neighbours_note_never_answers_another_residents_question(wechat, org,
     assert len(tickets()) == 2 and tickets()[0].status is Status.WAITING_RESIDENT
 
 
+def test_saying_new_problem_while_asked_makes_the_next_note_a_new_ticket(wechat, org, clock):
+    wechat.say("古田路16号的楼道灯不亮")
+    ticket = asked(org, tickets()[0])
+    clock.advance(minutes=20)
+    _, reply = wechat.say("这是新问题")
+    assert "另外登记" in reply["Content"]
+    wechat.say("南京路8号楼下井盖丢了")
+    assert len(tickets()) == 2 and ticket.status is Status.WAITING_RESIDENT  # still answerable on its page
+
+
 def test_the_answer_action_is_anyones_but_only_while_waiting(wechat, org):
     wechat.say("古田路16号的楼道灯不亮")
     ticket = tickets()[0]
