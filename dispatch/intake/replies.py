@@ -74,9 +74,46 @@ def photo_opened(account, ticket):
             f"（例如：古田路16号3号楼2单元楼道灯坏了），我们会一并处理。" + _urgent_hint(account))
 
 
+NOTHING_TO_SPLIT = "好的。请直接发文字、照片或语音，说说新问题和地点，我们会另外登记。"
+NEW_PROBLEM_LINK = ('<a href="weixin://bizmsgmenu?msgmenucontent=这是新问题&msgmenuid=NEW_PROBLEM">这是新问题</a>')
+
+
+def _not_this_one():
+    """How to say that an attachment is about another problem (a tap where WeChat allows, or the words)."""
+    return f"\n如果说的是另一个问题，请点 {NEW_PROBLEM_LINK} 或回复“这是新问题”。"
+
+
+def _about(ticket):
+    """The problem a ticket is about, in a few words, once the resident has said it."""
+    return "" if ticket.description_pending else f"（{_short(ticket.description)}）"
+
+
 def photo_joined(account, ticket):
-    """A photo for the ticket the resident just opened."""
-    return f"照片已收到，已加入工单 {ticket.number}。"
+    """A photo for the ticket the resident reported last."""
+    return f"照片已补充到工单 {ticket.number}{_about(ticket)}。" + _not_this_one()
+
+
+def voice_joined(account, ticket):
+    """A voice WeChat could not turn into text, for the ticket the resident reported last."""
+    return (f"语音已补充到工单 {ticket.number}{_about(ticket)}，工作人员会收听。"
+            + _not_this_one())
+
+
+def answer_added(account, ticket, what=""):
+    """The resident's answer to staff's question: the ticket goes on."""
+    return (f"{what}已补充到工单 {ticket.number}，我们继续为您办理。"
+            f'\n<a href="{ticket_url(account, ticket)}">查看办理进度</a>' + _urgent_hint(account))
+
+
+def attachment_split(account, ticket, what):
+    """The last photo or voice made a ticket of its own."""
+    return (f"好的，这张{what}已单独登记为新工单 {ticket.number}。\n请再发一段文字，说说是什么问题、在哪里，"
+            "我们会一并处理。" + _urgent_hint(account))
+
+
+def location_split(ticket):
+    """The last location belongs to the next problem, not to the ticket it joined."""
+    return f"好的，这个位置不算在工单 {ticket.number} 里了。请接着发文字或照片，说明新的问题。"
 
 
 def voice_received(account, ticket):
@@ -85,9 +122,9 @@ def voice_received(account, ticket):
             f'\n<a href="{ticket_url(account, ticket)}">查看办理进度</a>' + _urgent_hint(account))
 
 
-def location_joined(ticket, label):
-    """A location for the open ticket."""
-    return f"已记录位置{('：' + label) if label else ''}，加入工单 {ticket.number}。"
+def location_joined(account, ticket, label):
+    """A location for the ticket the resident reported last."""
+    return f"已记录位置{('：' + label) if label else ''}，补充到工单 {ticket.number}。" + _not_this_one()
 
 
 def location_kept(label):

@@ -24,6 +24,8 @@ bp = Blueprint("simulator", __name__, url_prefix="/dev/wechat")
 KINDS = {"text": "文字", "image": "照片", "voice": "语音（带识别文字）", "voice_raw": "语音（无法识别）",
          "location": "位置", "subscribe": "关注公众号", "MY_TICKETS": "菜单：我的工单", "HOTLINE": "菜单：服务电话"}
 LINK = re.compile(r"&lt;a href=&#34;((?:https?://|tel:)[^&]*)&#34;&gt;(.*?)&lt;/a&gt;")
+# A tap-to-send link (weixin://bizmsgmenu): shown as its words, which the resident can send as a note.
+MENU_LINK = re.compile(r"&lt;a href=&#34;weixin://bizmsgmenu[^&]*(?:&amp;[^&]*)*&#34;&gt;(.*?)&lt;/a&gt;")
 
 
 @bp.before_request
@@ -35,7 +37,8 @@ def only_in_demo():
 
 def linkify(reply):
     """A reply's text as HTML: everything escaped, then our own <a href> links (http or tel) made live."""
-    return Markup(LINK.sub(r'<a href="\1">\2</a>', str(escape(reply or ""))).replace("\n", "<br>"))
+    html = MENU_LINK.sub(r"「\1」", str(escape(reply or "")))
+    return Markup(LINK.sub(r'<a href="\1">\2</a>', html).replace("\n", "<br>"))
 
 
 def _message(account, openid, kind, form, files):

@@ -1,6 +1,7 @@
 """WeChat messages become tickets: stored raw first, acted on once per MsgId, answered in plain Chinese."""
 import functools
 import logging
+import re
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -19,7 +20,8 @@ from dispatch.org.services import community_by_code, community_by_id
 from dispatch.rows import merged
 from dispatch.statements import dialect, typed
 from dispatch.tickets import categories, pipeline, ratings, store
-from dispatch.tickets.lifecycle import Status
+from dispatch.tickets.lifecycle import OPEN_STATUSES, Status
+from dispatch.tickets.pipeline import Command
 from dispatch.tickets.models import Channel, Ticket
 from dispatch.wechat.models import InboundMessage, TemplateResult
 
@@ -40,9 +42,11 @@ class Outcome:
     ticket: Ticket | None = None
     opened: bool = False   # the message opened the ticket: its reply is made again from it, not stored
     stored: bool = False   # the message's row already says so (written in the ticket's own statement)
+    joined: bool = False   # an attachment that joined an earlier ticket: "这是新问题" can make it one of its own
 
 
 OPENED = "opened"  # processed, and it opened the ticket it names; its reply is made again from that ticket
+JOINED = "joined"  # processed: a photo, voice or location that joined the earlier ticket it names
 RAW_KEYS = ("account_id", "dedup_key", "msg_type", "event", "from_openid", "create_time", "raw", "received_at",
             "status", "error")
 RESIDENT_KEYS = ("account_code", "openid", "community_id", "created_at", "subscribed")
@@ -85,13 +89,15 @@ NOTE_RAW_KEYS = tuple(key for key in RAW_KEYS if key not in ("status", "error"))
 
 def _note_arrival_ctes():
     """The door's part of a plain note's one statement (PostgreSQL): store it, upsert its sender and, when nothing
-    of theirs waits for words (no draft inside its window, no location kept), draw its ticket's id."""
+    of theirs waits for words (no draft inside its window, no location kept, no question asked), draw its ticket's
+    id."""
     residents, inbound = Resident.__table__, InboundMessage.__table__
     sender = _resident_upsert(postgresql).cte("sender")
     now = bindparam("now", type_=residents.c.draft_until.type)
     # The ticket's id is drawn first, so the message row can name its ticket as it is inserted.
     free = select(store.next_ticket_id().label("ticket_id")).select_from(sender).where(
-        or_(sender.c.draft_until.is_(None), sender.c.draft_until <= now), sender.c.pending_latitude.is_(None))
+        or_(sender.c.draft_until.is_(None), sender.c.draft_until <= now), sender.c.pending_latitude.is_(None),
+        sender.c.asked_at.is_(None))
     free = free.cte("free")
     status = func.coalesce(select(literal(OPENED)).select_from(free).scalar_subquery(), "received")
     raw = (postgresql.insert(inbound).from_select(
@@ -204,7 +210,7 @@ def receive(account, inbound, now):
             db.session.flush()
             if not outcome.stored:
                 db.session.connection().execute(_mark_processed(), {
-                    "row_id": row_id, "status": OPENED if outcome.opened else "processed",
+                    "row_id": row_id, "status": OPENED if outcome.opened else JOINED if outcome.joined else "processed",
                     "reply": None if outcome.opened else outcome.reply,
                     "ticket_id": outcome.ticket.id if outcome.ticket else None})
         return outcome.reply
@@ -226,18 +232,19 @@ def _window():
 
 
 def _marked_draft(resident, now):
-    """The still-new ticket marked on the resident row, while its window is open."""
+    """The still-open ticket marked on the resident row (the one they reported last), while its window is open."""
     if not (resident.draft_ticket_id and resident.draft_until and resident.draft_until > now):
         return None
     ticket = db.session.get(Ticket, resident.draft_ticket_id)
-    return ticket if ticket is not None and ticket.status is Status.NEW else None
+    return ticket if ticket is not None and ticket.status in OPEN_STATUSES else None
 
 
 def _draft(resident, now):
-    """The resident's ticket still gathering photos and words: the one marked, else their newest within the window."""
+    """The ticket photos and a location join: the one marked (reported last), else the newest reported in the
+    window (a note's ticket opened in the arrival statement is not marked)."""
     return _marked_draft(resident, now) or db.session.scalar(select(Ticket).where(
-        Ticket.resident_id == resident.id, Ticket.status == Status.NEW, Ticket.channel.in_(WECHAT_CHANNELS),
-        Ticket.updated_at > now - _window()).order_by(Ticket.updated_at.desc(), Ticket.id.desc()).limit(1))
+        Ticket.resident_id == resident.id, Ticket.status.in_(OPEN_STATUSES), Ticket.channel.in_(WECHAT_CHANNELS),
+        Ticket.created_at > now - _window()).order_by(Ticket.created_at.desc(), Ticket.id.desc()).limit(1))
 
 
 def _awaiting_words(resident, now):
@@ -299,9 +306,15 @@ def on_text(account, resident, text, now, channel=Channel.WECHAT_TEXT):
     text = (text or "").strip()
     if not text:
         return Outcome(replies.EMPTY_TEXT)
-    chat = _small_talk(account, resident, text, now)
+    if is_new_problem(text):
+        return split_last_attachment(account, resident, now)
+    waiting = waiting_for(resident)
+    # A question waits: "好的", "可以" answer it; thanks, greetings and faces are small talk all the same.
+    chat = _small_talk(account, resident, text, now, answering=waiting is not None)
     if chat is not None:
         return chat
+    if waiting is not None:
+        return _answered(account, resident, waiting, now, Command(RESIDENT, waiting, "answer", note=text))
     draft = _awaiting_words(resident, now)
     if draft is not None:
         pipeline.act(RESIDENT, draft, "describe", note=text, now=now, address=extract_address(text))
@@ -310,15 +323,17 @@ def on_text(account, resident, text, now, channel=Channel.WECHAT_TEXT):
     ticket = open_ticket(account, resident, now, text, channel)
     if ticket is None:
         return Outcome(replies.choose_community(account))
+    _keep_open(resident, ticket, now)  # photos and a location sent next join the problem just reported
     return Outcome(replies.ticket_opened(account, ticket, now), ticket, opened=True)
 
 
-def _small_talk(account, resident, text, now):
-    """Thanks, an acknowledgement, a greeting or a face: a friendly reply and no ticket; None for anything else.
+def _small_talk(account, resident, text, now, answering=False):
+    """Thanks, an acknowledgement, a greeting or a face: a friendly reply and no ticket; None for anything else
+    (also for an acknowledgement when it answers a question that waits for the resident).
 
     Thanks for a resolved ticket nobody has rated yet point to rating it."""
     kind = small_talk.kind(text, categories.suggest)
-    if kind is None:
+    if kind is None or (answering and kind == small_talk.ACK):
         return None
     to_rate = db.session.scalar(select(Ticket).where(Ticket.resident_id == resident.id, *ratings._awaiting_rating(now))
                                 .order_by(Ticket.resolved_at.desc(), Ticket.id.desc()).limit(1))
@@ -330,12 +345,17 @@ def on_image(account, resident, inbound, now):
     """A photo (随手拍): joins the open draft, or opens a photo ticket that staff classify."""
     if not inbound.get("MediaId"):
         return Outcome(replies.BAD_MEDIA)
+    waiting = waiting_for(resident)
+    if waiting is not None:
+        _fetch_later(account, waiting, inbound.get("MediaId"), "image", now)
+        return _answered(account, resident, waiting, now, Command(RESIDENT, waiting, "answer", note="居民发来照片"),
+                         what="照片")
     draft = _draft(resident, now)
     if draft is not None:
         pipeline.act(RESIDENT, draft, "photo_received", note="居民补充照片", now=now)
         _fetch_later(account, draft, inbound.get("MediaId"), "image", now)
         _keep_open(resident, draft, now)
-        return Outcome(replies.photo_joined(account, draft), draft)
+        return Outcome(replies.photo_joined(account, draft), draft, joined=True)
     ticket = open_ticket(account, resident, now, PHOTO_PLACEHOLDER, Channel.WECHAT_PHOTO, description_pending=True)
     if ticket is None:
         return Outcome(replies.choose_community(account))
@@ -350,6 +370,12 @@ def on_voice(account, resident, inbound, now):
         return on_text(account, resident, recognition, now, channel=Channel.WECHAT_VOICE)
     if not inbound.get("MediaId"):
         return Outcome(replies.BAD_MEDIA)
+    waiting = waiting_for(resident)
+    if waiting is not None:
+        _fetch_later(account, waiting, inbound.get("MediaId"), "voice", now, audio_format=inbound.get("Format"))
+        return _answered(account, resident, waiting, now,
+                         Command(RESIDENT, waiting, "answer", note="居民发来语音留言，待工作人员收听"),
+                         Command(RESIDENT, waiting, "voice_received", note="语音未能识别，待工作人员收听"), what="语音")
     draft = _draft(resident, now)
     ticket = draft or open_ticket(account, resident, now, VOICE_PLACEHOLDER, Channel.WECHAT_VOICE,
                                   description_pending=True, needs_listening=True)
@@ -358,6 +384,8 @@ def on_voice(account, resident, inbound, now):
     pipeline.act(RESIDENT, ticket, "voice_received", note="语音未能识别，待工作人员收听", now=now)
     _fetch_later(account, ticket, inbound.get("MediaId"), "voice", now, audio_format=inbound.get("Format"))
     _keep_open(resident, ticket, now)
+    if draft is not None:
+        return Outcome(replies.voice_joined(account, ticket), ticket, joined=True)
     return Outcome(replies.voice_received(account, ticket), ticket)
 
 
@@ -368,14 +396,103 @@ def on_location(account, resident, inbound, now):
     except (TypeError, ValueError):
         return Outcome(replies.BAD_LOCATION)
     label = (inbound.get("Label") or "").strip()[:200] or None
+    waiting = waiting_for(resident)
+    if waiting is not None:
+        return _answered(account, resident, waiting, now,
+                         Command(RESIDENT, waiting, "answer", note=f"居民发来位置{('：' + label) if label else ''}"),
+                         Command(RESIDENT, waiting, "locate", note=label,
+                                 fields={"latitude": latitude, "longitude": longitude}), what="位置")
     draft = _draft(resident, now)
     if draft is not None:
         pipeline.act(RESIDENT, draft, "locate", note=label, now=now, latitude=latitude, longitude=longitude)
         _keep_open(resident, draft, now)
-        return Outcome(replies.location_joined(draft, label), draft)
+        return Outcome(replies.location_joined(account, draft, label), draft, joined=True)
     resident.pending_latitude, resident.pending_longitude, resident.pending_location_label = latitude, longitude, label
     _keep_open(resident, None, now)
     return Outcome(replies.location_kept(label))
+
+
+# ---- answering a question (待居民补充) ----
+
+def waiting_for(resident):
+    """The resident's ticket waiting for their answer (the latest asked), looked up only when their row says a
+    question was asked; a row whose questions are all settled is cleared, so their notes take the fast path again."""
+    if resident.asked_at is None:
+        return None
+    ticket = db.session.scalar(select(Ticket).where(
+        Ticket.resident_id == resident.id, Ticket.status == Status.WAITING_RESIDENT)
+        .order_by(Ticket.updated_at.desc(), Ticket.id.desc()).limit(1))
+    if ticket is None:
+        resident.asked_at = None
+    return ticket
+
+
+def _answered(account, resident, ticket, now, *commands, what=""):
+    """The resident's answer on the waiting ticket's timeline; it resumes and its holder hears of it."""
+    pipeline.execute(*commands, now=now)
+    _keep_open(resident, ticket, now)  # more photos sent right after join the same ticket
+    return Outcome(replies.answer_added(account, ticket, what), ticket)
+
+
+# ---- "这是新问题": the last attachment becomes a ticket of its own ----
+
+NEW_PROBLEM = frozenset({"这是新问题", "是新问题", "新问题", "这是一个新问题", "这是另一个问题", "另一个问题",
+                         "这是新的问题", "不是这个问题", "不是这张工单", "单独登记"})
+PUNCTUATION = re.compile(r"[\s，。！？,.!?~～、…]+")
+
+
+def is_new_problem(text):
+    """Whether a note says the last photo, voice or location is about another problem (said, or the reply's link)."""
+    return PUNCTUATION.sub("", text) in NEW_PROBLEM
+
+
+def _last_joined(account, resident, now):
+    """The resident's latest photo, voice or location that joined an earlier ticket, within the window."""
+    return db.session.scalar(select(InboundMessage).where(
+        InboundMessage.account_id == account.id, InboundMessage.from_openid == resident.openid,
+        InboundMessage.status == JOINED, InboundMessage.received_at > now - _window())
+        .order_by(InboundMessage.id.desc()).limit(1))
+
+
+def _move_media(account, row, old, new, now):
+    """The joined file goes to the new ticket: its download re-aimed, or fetched again when already done."""
+    job = db.session.scalar(select(MediaFetch).where(MediaFetch.ticket_id == old.id,
+                                                     MediaFetch.created_at == row.received_at)
+                            .order_by(MediaFetch.id.desc()).limit(1))
+    if job is None:
+        return
+    if job.status == "pending":
+        job.ticket_id = new.id
+    else:
+        _fetch_later(account, new, job.media_id, job.kind, now, audio_format=job.audio_format)
+
+
+def split_last_attachment(account, resident, now):
+    """Make the last attachment that joined a ticket a new ticket (a location is kept for the next one)."""
+    row = _last_joined(account, resident, now)
+    if row is None:  # "my next words are a new problem": they must not answer a waiting question either
+        resident.asked_at = None
+        return Outcome(replies.NOTHING_TO_SPLIT)
+    old = db.session.get(Ticket, row.ticket_id)
+    if row.msg_type == "location":
+        row.status = "processed"
+        pipeline.act(RESIDENT, old, "split_off", note="居民说明刚才发的位置是另一个问题", now=now)
+        resident.pending_latitude, resident.pending_longitude = old.latitude, old.longitude
+        resident.pending_location_label = old.location_label
+        _keep_open(resident, None, now)
+        return Outcome(replies.location_split(old), old)
+    voice = row.msg_type == "voice"
+    new = open_ticket(account, resident, now, VOICE_PLACEHOLDER if voice else PHOTO_PLACEHOLDER,
+                      Channel.WECHAT_VOICE if voice else Channel.WECHAT_PHOTO, description_pending=True,
+                      **({"needs_listening": True} if voice else {}))
+    if new is None:
+        return Outcome(replies.choose_community(account))
+    what = "语音" if voice else "照片"
+    pipeline.act(RESIDENT, old, "split_off", note=f"居民说明刚才发的{what}是另一个问题，已另开工单 {new.number}",
+                 now=now)
+    _move_media(account, row, old, new, now)
+    row.status, row.ticket_id = "processed", new.id
+    return Outcome(replies.attachment_split(account, new, what), new)
 
 
 def on_event(account, resident, inbound, now):
@@ -391,6 +508,8 @@ def on_event(account, resident, inbound, now):
         return Outcome(replies.my_tickets(account, _open_tickets(resident), now))
     if event == "click" and inbound.get("EventKey") == "HOTLINE":
         return Outcome(replies.hotline_text(account))
+    if event == "click" and inbound.get("EventKey") == "NEW_PROBLEM":
+        return split_last_attachment(account, resident, now)
     if event == "templatesendjobfinish":
         _record_template_result(account, inbound, now)
     return Outcome(None)

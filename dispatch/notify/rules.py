@@ -45,6 +45,7 @@ EVENT_LABELS = {
     "urged": "承办人：催办/督办", "new_ticket": "主任：社区新工单", "breach": "主任：工单超时",
     "department_return": "主任：部门退单", "escalated": "街道：超时升级", "extension_requested": "街道：延期申请",
     "nudged": "志愿者：居民催一催", "nudged_director": "主任：居民催一催", "withdrawn": "主任：居民撤回诉求",
+    "answered": "承办人：居民已补充情况",
 }
 RESIDENT_MESSAGES = ("accepted", "dispatched", "visit_started", "resolved", "need_info", "delayed", "reopened")
 AUDIENCE_LABELS = {"resident": "居民", "volunteer": "志愿者", "director": "社区主任", "supervisor": "街道"}
@@ -68,6 +69,13 @@ def _urged(news):
     return Message("urged", "director", "directors", urgent=True)
 
 
+def _answered(news):
+    """The resident answered the question: the volunteer holding the ticket hears it, else the directors."""
+    if news.volunteer_id:
+        return Message("answered", "volunteer", "volunteer")
+    return Message("answered", "director", "directors")
+
+
 def _department_return(news):
     return Message("department_return", "director", "directors") if news.actor_role == "department_user" else None
 
@@ -85,7 +93,7 @@ MESSAGES = {
     **{event: _to_residents(event) for event in RESIDENT_MESSAGES},
     "new_task": _new_task, "task_taken_back": _taken_back, "urged": _urged,
     "new_ticket": lambda news: Message("new_ticket", "director", "directors", urgent=news.urgent),
-    "department_return": _department_return,
+    "department_return": _department_return, "answered": _answered,
     "extension_requested": lambda news: Message("extension_requested", "supervisor", "supervisors"),
     "breach": _named("breach"), "escalated": _named("escalated"),
     "nudged": lambda news: Message("nudged", "volunteer", "volunteer") if news.volunteer_id else None,

@@ -70,7 +70,7 @@ def _default(event):
     """The fields most events use: number, category, status, time; residents' notes where they say something."""
     fields = [["character_string1", "number"], ["thing2", "category"], ["phrase3", "status"], ["time4", "time"]]
     if event in ("need_info", "resolved", "delayed", "reopened", "urged", "department_return", "task_taken_back",
-                 "extension_requested", "withdrawn"):
+                 "extension_requested", "withdrawn", "answered"):
         fields.append(["thing5", "note"])
     if event in ("new_task", "new_ticket", "breach", "escalated"):
         fields.append(["thing5", "address"])

@@ -123,6 +123,8 @@ class Resident(db.Model):
     pending_latitude: Mapped[float | None] = mapped_column(Float)
     pending_longitude: Mapped[float | None] = mapped_column(Float)
     pending_location_label: Mapped[str | None] = mapped_column(String(200))
+    # Staff asked them a question (wait_for_resident): their next message may answer a waiting ticket.
+    asked_at = mapped_column(UTCDateTime, nullable=True)
     community: Mapped[Community | None] = relationship()
 
 

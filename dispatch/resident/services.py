@@ -299,3 +299,43 @@ def rate(ticket, rating, comment, now, redo=True, by=None):
     else:
         then = Command(RESIDENT, ticket, "close", note=f"居民评价：{label}")
     return pipeline.execute(kept, then, now=now)
+
+
+# ---- answering staff's question (待居民补充) ----
+
+MAX_ANSWER = 1000
+
+
+def question_of(ticket):
+    """What staff asked the resident (the latest 待居民补充 note), while the ticket waits for the answer."""
+    if ticket.status is not Status.WAITING_RESIDENT:
+        return None
+    return next((e.note for e in sorted(ticket.events, key=lambda e: e.id, reverse=True)
+                 if e.kind == "wait_for_resident"), None)
+
+
+def read_answer(form, files):
+    """The answer as (text, cleaned photos); raises ReportRefused with a message and the words typed."""
+    text = (form.get("answer") or "").strip().replace("\r\n", "\n")
+    errors = {}
+    if len(text) > MAX_ANSWER:
+        errors["answer"] = f"回答最多 {MAX_ANSWER} 字，现在是 {len(text)} 字，请删减一些"
+    photos = _read_photos(files, errors)
+    if not text and not photos and not errors:
+        errors["answer"] = "请写下您要补充的情况，或者选一张照片"
+    if errors:
+        raise ReportRefused(errors, {"answer": text})
+    return text, photos
+
+
+def answer(ticket, text, photos, now):
+    """The resident's answer on the timeline, with its photos; the ticket resumes and its holder hears of it."""
+    if ticket.status is not Status.WAITING_RESIDENT:
+        raise Conflict("这张工单现在不需要您补充情况了，工作人员正在办理。")
+    store = storage(current_app)
+    note = text or f"居民补充了 {len(photos)} 张照片"
+    commands = [Command(RESIDENT, ticket, "answer", note=note)]
+    commands += [Command(RESIDENT, ticket, "photo", note=f"居民补充的照片（{number}/{len(photos)}）",
+                         fields={"cleaned": photo, "storage": store})
+                 for number, photo in enumerate(photos, start=1)]
+    return pipeline.execute(*commands, now=now)

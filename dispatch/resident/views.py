@@ -41,9 +41,9 @@ STEPS = {"created": "您提交了诉求", "photo_added": "添加了照片", "pho
          "approve_extension": "办理时间已延长", "return": "重新安排处理人员", "resolve": "已办结",
          "rated": "您的评价", "close": "已关闭", "reopen": "重新办理", "invalidate": "不予受理",
          "merge": "与相同的诉求合并办理", "nudge": "您催了一下，已告诉工作人员",
-         "withdraw_by_resident": "您撤回了这个诉求"}
+         "withdraw_by_resident": "您撤回了这个诉求", "answer": "您补充了情况，继续办理"}
 NOTES_SHOWN = {"wait_for_resident", "resolve", "rated", "reopen", "invalidate", "media_refused",
-               "withdraw_by_resident"}
+               "withdraw_by_resident", "answer"}
 
 
 def _openid_key():
@@ -59,7 +59,7 @@ def _take_code(endpoint, values):
     """Keep the account code for every view; runs before the app's CSRF check reads the form."""
     g.h5_code = (values or {}).pop("account_code", None)
     g.resident = None
-    if endpoint == "h5.report" and request.method == "POST":
+    if endpoint in ("h5.report", "h5.answer") and request.method == "POST":
         # Up to 9 phone photos: the app-wide limit is sized for one upload, not for nine.
         request.max_content_length = services.MAX_PHOTOS * current_app.config["MAX_PHOTO_BYTES"] + (1 << 20)
 
@@ -90,7 +90,7 @@ def _return_to():
     if request.method == "GET":
         query = request.query_string.decode("utf-8", "replace")
         return request.path + (f"?{query}" if query else "")
-    if "number" in (request.view_args or {}):  # a form of a ticket's page: rating, 催一催, 撤回
+    if "number" in (request.view_args or {}):  # a form of a ticket's page: rating, 催一催, 撤回, the answer
         return url_for(".ticket", number=request.view_args["number"])
     return url_for(".report")
 
@@ -174,9 +174,11 @@ def tickets():
                            limited=len(found) >= services.MY_TICKETS_LIMIT)
 
 
-def _ticket_page(ticket, rating_error=None, values=None, status=200, changing=False, action_error=None):
-    """A ticket with its photos, the steps so far, the rating form once it is resolved, and what the resident
-    may do now; a merged report shows the progress of the ticket it was merged into (p)."""
+def _ticket_page(ticket, rating_error=None, values=None, status=200, changing=False, action_error=None,
+                 answer_errors=None):
+    """A ticket with its photos, the steps so far, staff's question with the answer form while it waits, the
+    rating form once it is resolved, and what the resident may do now; a merged report shows the progress of
+    the ticket it was merged into (p)."""
     kept = actions.kept_ticket(ticket)
     p, at = kept or ticket, now()
     steps = _steps(ticket, kept)
@@ -186,7 +188,8 @@ def _ticket_page(ticket, rating_error=None, values=None, status=200, changing=Fa
         icons=ICONS, ratings=services.RATINGS, can_rate=services.can_rate(p), rating_error=rating_error,
         values=values or {}, hotline=hotline(g.account) or ticket.community.phone,
         max_comment=services.MAX_COMMENT, **_resident_actions(ticket, p, at, changing, change_until),
-        action_error=action_error), status
+        action_error=action_error, question=services.question_of(ticket), answer_errors=answer_errors or {},
+        max_answer=services.MAX_ANSWER, max_photos=services.MAX_PHOTOS), status
 
 
 # A neighbour's own entries on the kept ticket (their report, photos, voice) are not the follower's steps.
@@ -225,6 +228,25 @@ def ticket(number):
             raise NotFound("找不到这张工单")
         return redirect(url_for(".ticket", number=own.number))
     return _ticket_page(found, changing=request.args.get("change") == "1")
+
+
+@bp.post("/tickets/<number>/answer")
+def answer(number):
+    """Answer staff's question (words and photos): the ticket goes on; bad input keeps the words typed."""
+    found = services.my_ticket(g.resident, number)
+    try:
+        text, photos = services.read_answer(request.form, request.files.getlist("photos"))
+        services.answer(found, text, photos, now())
+    except services.ReportRefused as exc:
+        return _ticket_page(found, values=exc.values, answer_errors=exc.errors, status=400)
+    except AppError as exc:
+        db.session.rollback()
+        found = services.my_ticket(g.resident, number)
+        answer_text = (request.form.get("answer") or "").strip()
+        return _ticket_page(found, values={"answer": answer_text}, answer_errors={"answer": exc.message},
+                            status=409 if exc.status == 409 else 400)
+    flash(Markup('已补充到工单 <span class="nowrap">{}</span>，我们继续为您办理。').format(found.number), "success")
+    return redirect(url_for(".ticket", number=number))
 
 
 RATED = {"redo": "已收到您的评价。很抱歉没有让您满意，我们会重新办理，并尽快联系您。",

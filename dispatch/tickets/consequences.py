@@ -26,8 +26,9 @@ TABLE = {
     "take_back": (("task.end", "timed_out"), "sla.clock", news("task_taken_back")),
     "return": (("task.end", "returned"), "sla.clock", news("department_return")),
     "start": ("sla.clock", news("visit_started")),
-    "wait_for_resident": ("sla.pause", "sla.clock", news("need_info")),
+    "wait_for_resident": ("asked", "sla.pause", "sla.clock", news("need_info")),
     "resume": ("sla.resume", "sla.clock"),
+    "answer": ("touch", "sla.resume", "sla.clock", news("answered")),
     "request_extension": (("extension_days", "asked"), "sla.clock", news("extension_requested")),
     "approve_extension": (("extension_days", "granted"), "sla.extend", "sla.clock", news("delayed")),
     "refuse_extension": ("sla.clock",),
@@ -51,6 +52,7 @@ TABLE = {
     "media_refused": (),
     "nudge": ("holder_named", news("nudged", "nudged_director")),
     "withdraw_by_resident": (("stamp", "closed_at"), "sla.clock", news("withdrawn")),
+    "split_off": (),
 }
 
 

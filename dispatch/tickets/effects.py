@@ -23,6 +23,14 @@ def touch(change, _):
     change.ticket.updated_at = change.now
 
 
+@step("asked", "ticket")
+def asked(change, _):
+    """A question for the resident: their row says so, so their next WeChat message looks for the waiting ticket."""
+    resident = change.ticket.resident
+    if resident is not None:
+        resident.asked_at = change.now
+
+
 @step("stamp", "ticket")
 def stamp(change, column):
     """Set one of the ticket's moments (accepted_at, resolved_at, closed_at) to now."""

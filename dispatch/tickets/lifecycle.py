@@ -100,6 +100,8 @@ ACTIONS = {a.name: a for a in (
     _action("wait_for_resident", "待居民补充", [S.ACCEPTED, S.SIGNED, S.IN_PROGRESS], S.WAITING_RESIDENT,
             HANDLERS, needs_note=True, holder=HOLDER),
     _action("resume", "恢复办理", [S.WAITING_RESIDENT], PREVIOUS, HANDLERS, holder=HOLDER),
+    # The resident's answer to the question (their words, or a note that photos came): whoever holds the ticket.
+    _action("answer", "居民补充情况", [S.WAITING_RESIDENT], PREVIOUS, MANAGERS, needs_note=True),
     _action("request_extension", "申请延期", [S.SIGNED, S.IN_PROGRESS], S.EXTENSION_REQUESTED, HANDLERS,
             needs_note=True, holder=HOLDER, measure="extensions"),
     _action("approve_extension", "批准延期", [S.EXTENSION_REQUESTED], PREVIOUS, SUPERVISORS),
@@ -129,6 +131,8 @@ ACTIONS = {a.name: a for a in (
     _action("nudge", "居民催一催", OPEN_STATUSES - {S.WAITING_RESIDENT}, None, {Role.DISTRICT_ADMIN}, resident=True),
     _action("withdraw_by_resident", "居民撤回", [S.NEW, S.ACCEPTED], S.INVALID, {Role.DISTRICT_ADMIN},
             resident=True),
+    # The resident said a photo, voice or location that joined this ticket is about another problem.
+    _action("split_off", "居民说明为另一问题", ALL_STATES, None, MANAGERS, needs_note=True),
 )}
 TRANSITIONS = {name: a for name, a in ACTIONS.items() if a.changes_state}
 # The state changes staff take (their buttons, the API's /transitions): not the resident's own.

@@ -23,7 +23,8 @@ def test_a_note_typed_in_the_simulator_becomes_a_ticket(app, client, account, we
         photo = client.post("/dev/wechat", data={"csrf_token": token, "account": "yanchenglu", "openid": "o_sim",
                                                  "kind": "image", "photo": (io.BytesIO(jpeg_with_gps()), "p.jpg")},
                             content_type="multipart/form-data", follow_redirects=True)
-        assert "已加入工单" in photo.get_data(as_text=True)
+        assert "照片已补充到工单" in photo.get_data(as_text=True) and "「这是新问题」" in photo.get_data(as_text=True)
+        assert "&lt;a" not in photo.get_data(as_text=True)
         assert run_media_fetches(app.config["CLOCK"]()) == 1
     finally:
         app.config["WECHAT_STUB"] = False

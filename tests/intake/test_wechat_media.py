@@ -72,7 +72,7 @@ def test_text_then_photos_join_the_same_ticket_within_the_window(wechat, wechat_
     for _ in range(2):
         clock.advance(minutes=4)
         reply = image(wechat, wechat_api.add_media(jpeg_with_gps()))
-        assert "已加入工单" in reply["Content"]
+        assert "照片已补充到工单" in reply["Content"]
     assert len(tickets()) == 1
     assert run_media_fetches(clock()) == 2 and len(tickets()[0].photos) == 2
     clock.advance(minutes=11)
