@@ -194,3 +194,15 @@ def test_a_location_said_to_be_new_waits_for_the_next_ticket(wechat, clock):
                                         ("这是另一个问题", True), ("新问题很多，楼道灯坏了", False), ("谢谢", False)])
 def test_what_counts_as_saying_new_problem(text, meant):
     assert is_new_problem(text) is meant
+
+
+def test_an_acknowledgement_answers_a_question_but_thanks_stay_small_talk(wechat, org, clock):
+    wechat.say("古田路16号的楼道灯不亮")
+    ticket = asked(org, tickets()[0])
+    _, reply = wechat.say("谢谢")
+    db.session.refresh(ticket)
+    assert ticket.status is Status.WAITING_RESIDENT and "已补充到工单" not in reply["Content"]
+    _, reply = wechat.say("好的")  # e.g. to "明天上午上门可以吗？"
+    db.session.refresh(ticket)
+    assert ticket.status is Status.SIGNED and ticket.events[-1].note == "好的"
+    assert f"已补充到工单 {ticket.number}" in reply["Content"] and len(tickets()) == 1
