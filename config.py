@@ -64,6 +64,9 @@ class Config:
         self.AUTO_CLOSE_DAYS = int(os.environ.get("AUTO_CLOSE_DAYS", 7))
         self.WECHAT_TRIAGE_COMMUNITY = os.environ.get("WECHAT_TRIAGE_COMMUNITY")  # district account, no community
         self.WECHAT_STUB = _bool("WECHAT_STUB", False)  # serve a fake WeChat API under /_stub/wechat (demo)
+        # Load the classifier's dictionary (~1 s) when a server starts (gunicorn, flask run), not on the first
+        # note a worker answers; other flask commands never load it up front.
+        self.PRELOAD_CLASSIFIER = _bool("PRELOAD_CLASSIFIER", True)
         self.PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
         # Notifications: residents' non-urgent messages wait out the quiet hours; failed sends back off.
         self.NOTIFY_QUIET_HOURS = os.environ.get("NOTIFY_QUIET_HOURS", "22:00-07:00")
@@ -119,6 +122,7 @@ class TestingConfig(Config):
     def __init__(self):
         super().__init__()
         self.TESTING = True
+        self.PRELOAD_CLASSIFIER = False  # a test app serves no one; the first test to classify loads it
         self.REFERENCE_CACHE_SECONDS = 0
         self.TOKEN_CACHE_SECONDS = 0
         self.PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # scrypt costs ~0.1 s a user; tests make hundreds
