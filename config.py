@@ -67,7 +67,9 @@ class Config:
         # Load the classifier's dictionary (~1 s) when a server starts (gunicorn, flask run), not on the first
         # note a worker answers; other flask commands never load it up front.
         self.PRELOAD_CLASSIFIER = _bool("PRELOAD_CLASSIFIER", True)
-        self.PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+        # Where residents and WeChat reach this server; unset, the local one on PORT (`make run PORT=5001`).
+        self.PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", f"http://127.0.0.1:{os.environ.get('PORT') or 5000}")
+        self.BASE_URLS_FROM_REQUEST = False  # development: links follow the request's address (dispatch.urls)
         # Notifications: residents' non-urgent messages wait out the quiet hours; failed sends back off.
         self.NOTIFY_QUIET_HOURS = os.environ.get("NOTIFY_QUIET_HOURS", "22:00-07:00")
         self.NOTIFY_THREADS = int(os.environ.get("NOTIFY_THREADS", 8))  # parallel sends per delivery process
@@ -98,6 +100,8 @@ class DevelopmentConfig(Config):
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
         # The demo has no WeChat: the app serves a stub of its API and the simulator page talks to it.
         self.WECHAT_STUB = _bool("WECHAT_STUB", True)
+        # Without PUBLIC_BASE_URL, links made in a request use the address the browser used (any port).
+        self.BASE_URLS_FROM_REQUEST = "PUBLIC_BASE_URL" not in os.environ
         stub = self.PUBLIC_BASE_URL.rstrip("/") + "/_stub/wechat"
         self.WECHAT_API_BASE_URL = os.environ.get("WECHAT_API_BASE_URL", stub if self.WECHAT_STUB else
                                                   self.WECHAT_API_BASE_URL)
