@@ -11,15 +11,7 @@ if missing_browser() and os.environ.get("REQUIRE_BROWSER") != "1":
 
 from playwright.sync_api import expect  # noqa: E402  (only importable where the browser tests run)
 
-
-@pytest.fixture(scope="module")
-def account(live):
-    from dispatch.wechat.accounts import add_account
-
-    with live.app.app_context():
-        add_account("yanchenglu", "盐城路社区", "wx1234567890abcdef", "yanchengluToken", "secret-yanchenglu",
-                    community_code="yanchenglu", hotline="0532-83880001")
-    return "yanchenglu"
+from tests.browser.test_h5_browser import h5_account  # noqa: E402,F401  (盐城路社区's account in the live app)
 
 
 def _play(page, openid, note):
@@ -35,7 +27,7 @@ def _play(page, openid, note):
 
 
 @pytest.mark.parametrize("width", [360, 1366])
-def test_two_residents_in_one_browser_each_link_opens_their_own_ticket(open_browser, live, account, width,
+def test_two_residents_in_one_browser_each_link_opens_their_own_ticket(open_browser, live, h5_account, width,
                                                                         tmp_path):
     page = open_browser({"width": width, "height": 800})
     zhang = _play(page, "o_sim_zhang", "南京路8号楼下井盖丢了")
