@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export FLASK_APP := wsgi
 STAMP := $(VENV)/.installed
+PORT ?= 5000
 
 .PHONY: run test bench install db demo clean vendor debian-check
 
@@ -25,9 +26,9 @@ db: install  ## build or upgrade the database schema
 demo: db  ## load the Shinan demo data when the database is empty
 	$(BIN)/flask seed-demo --if-empty
 
-run: demo  ## everything, then serve on http://127.0.0.1:5000 with the scheduler (media fetch) beside it
-	$(BIN)/flask scheduler run & SCHEDULER=$$!; trap 'kill $$SCHEDULER 2>/dev/null' EXIT INT TERM; \
-	$(BIN)/flask run --host 127.0.0.1 --port 5000
+run: demo  ## everything, then serve on http://127.0.0.1:$(PORT) (PORT=5000 unless given) with the scheduler beside it
+	export PORT=$(PORT); $(BIN)/flask scheduler run & SCHEDULER=$$!; trap 'kill $$SCHEDULER 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 # What features need from Debian: said before serving, never fatal (the page says it too, on a voice ticket).
 run: debian-check
@@ -37,7 +38,7 @@ debian-check:
 test: install  ## the whole suite (SQLite unless TEST_DATABASE_URL is set)
 	$(BIN)/python -m pytest -q
 
-bench: install  ## ticket creation, WeChat callback and list latency against baselines, the SLA sweep at 200k and 2M tickets, dispatch suggestions among 500 volunteers, notification delivery (10,000 through the WeChat stub, one and two drain processes), and the street and district overviews over 2,000,000 tickets with timelines (page medians, the fast path against the timeline), on PostgreSQL
+bench: install  ## ticket creation, WeChat callback and list latency against baselines, the SLA sweep at 200k and 2M tickets, dispatch suggestions among 500 volunteers, notification delivery (10,000 through the WeChat stub, one and two drain processes), and the street and district overviews over 2,000,000 tickets with timelines (page medians, the fast path against the timeline), and the first WeChat note after a fresh start beside the warm median, on PostgreSQL
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 vendor:  ## refresh dispatch/static/vendor/ from package-lock.json (needs Node and npm; `make run` does not)

@@ -66,7 +66,12 @@ class Config:
         self.AUTO_CLOSE_DAYS = int(os.environ.get("AUTO_CLOSE_DAYS", 7))
         self.WECHAT_TRIAGE_COMMUNITY = os.environ.get("WECHAT_TRIAGE_COMMUNITY")  # district account, no community
         self.WECHAT_STUB = _bool("WECHAT_STUB", False)  # serve a fake WeChat API under /_stub/wechat (demo)
-        self.PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+        # Load the classifier's dictionary (~1 s) when a server starts (gunicorn, flask run), not on the first
+        # note a worker answers; other flask commands never load it up front.
+        self.PRELOAD_CLASSIFIER = _bool("PRELOAD_CLASSIFIER", True)
+        # Where residents and WeChat reach this server; unset, the local one on PORT (`make run PORT=5001`).
+        self.PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", f"http://127.0.0.1:{os.environ.get('PORT') or 5000}")
+        self.BASE_URLS_FROM_REQUEST = False  # development: links follow the request's address (dispatch.urls)
         # Notifications: residents' non-urgent messages wait out the quiet hours; failed sends back off.
         self.NOTIFY_QUIET_HOURS = os.environ.get("NOTIFY_QUIET_HOURS", "22:00-07:00")
         self.NOTIFY_THREADS = int(os.environ.get("NOTIFY_THREADS", 8))  # parallel sends per delivery process
@@ -97,6 +102,8 @@ class DevelopmentConfig(Config):
         self.REMEMBER_COOKIE_SECURE = self.SESSION_COOKIE_SECURE
         # The demo has no WeChat: the app serves a stub of its API and the simulator page talks to it.
         self.WECHAT_STUB = _bool("WECHAT_STUB", True)
+        # Without PUBLIC_BASE_URL, links made in a request use the address the browser used (any port).
+        self.BASE_URLS_FROM_REQUEST = "PUBLIC_BASE_URL" not in os.environ
         stub = self.PUBLIC_BASE_URL.rstrip("/") + "/_stub/wechat"
         self.WECHAT_API_BASE_URL = os.environ.get("WECHAT_API_BASE_URL", stub if self.WECHAT_STUB else
                                                   self.WECHAT_API_BASE_URL)
@@ -121,6 +128,7 @@ class TestingConfig(Config):
     def __init__(self):
         super().__init__()
         self.TESTING = True
+        self.PRELOAD_CLASSIFIER = False  # a test app serves no one; the first test to classify loads it
         self.REFERENCE_CACHE_SECONDS = 0
         self.TOKEN_CACHE_SECONDS = 0
         self.PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # scrypt costs ~0.1 s a user; tests make hundreds

@@ -2,7 +2,7 @@
 
     python -m bench.run [--quick] [--tickets 100000] [--duration 8] [--database-url URL] [--keep-db]
                         [--sweep-sizes 200000,2000000] [--skip-sweep] [--skip-notify]
-                        [--monitor-tickets 2000000] [--skip-monitor]
+                        [--monitor-tickets 2000000] [--skip-monitor] [--skip-cold-start]
 
 A measurement, not a test: it prints PASS/FAIL against the goals and exits 0 either way;
 it exits 1 only when something broke (a server would not start, a request failed).
@@ -19,8 +19,8 @@ if __package__ in (None, ""):
 
 import psycopg  # noqa: E402
 
-from bench import (dataset, monitor_bench, notify_bench, report, routing_bench, scenarios, sweep_bench,  # noqa: E402
-                   wechat_load)
+from bench import (coldstart_bench, dataset, monitor_bench, notify_bench, report, routing_bench,  # noqa: E402
+                   scenarios, sweep_bench, wechat_load)
 from bench.baseline_app import create_baseline_app, create_schema  # noqa: E402
 from bench.load import hammer, in_sequence  # noqa: E402
 from bench.profile_create import create_statements, is_statement, statements_for  # noqa: E402
@@ -51,6 +51,8 @@ def parse_args(argv):
     parser.add_argument("--monitor-tickets", type=int, help="tickets (with timelines) behind the monitor pages "
                         f"(default {monitor_bench.TICKETS:,}; 20,000 with --quick)")
     parser.add_argument("--skip-monitor", action="store_true", help="leave out the monitor overviews")
+    parser.add_argument("--skip-cold-start", action="store_true", help="leave out the first note after a fresh "
+                        "start")
     parser.add_argument("--quick", action="store_true", help="5,000 tickets, 3 s phases, 10 list rounds, "
                         "2,000 notifications once, 20,000 tickets behind the monitor pages")
     parser.add_argument("--keep-db", action="store_true", help="leave the bench databases behind")
@@ -162,6 +164,14 @@ def measure_monitor(args):
                                          keep_db=args.keep_db)
 
 
+def measure_cold_start(args):
+    """The first WeChat note of a freshly started server beside its warm median (None if skipped)."""
+    if args.skip_cold_start:
+        return None
+    return coldstart_bench.measure_cold_start(args.database_url, log, starts=2 if args.quick else
+                                              coldstart_bench.STARTS, keep_db=args.keep_db, log_dir=RESULTS)
+
+
 def run(args):
     """Prepare, measure, report; returns the results."""
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -174,6 +184,7 @@ def run(args):
     throughput, listing = report.throughput_figures(rounds), report.list_figures(list_tally)
     callback = callback_tally(warmups, rounds, at_50, args.database_url)
     sql = sql_per_request(app, org, tokens, args.database_url)
+    cold_start = measure_cold_start(args)
     sweep = measure_sweep(args)
     routing = routing_bench.measure_routing(args.database_url, log, keep_db=args.keep_db)
     notify = measure_notify(args)
@@ -183,7 +194,8 @@ def run(args):
                      "threads": args.threads, "duration": args.duration, "repeats": args.repeats,
                      "warmup": args.warmup, "quick": args.quick, "sweep_sizes": None if args.skip_sweep
                      else args.sweep_sizes, "at": time.strftime("%Y-%m-%dT%H:%M:%S%z")},
-            "dataset": loaded, "throughput": throughput, "list": listing, "callback": callback, "sweep": sweep,
+            "dataset": loaded, "throughput": throughput, "list": listing, "callback": callback,
+            "cold_start": cold_start, "sweep": sweep,
             "routing": routing, "notify": notify, "monitor": monitor,
             "goals": {**report.goals(throughput, listing, callback), **(report.sweep_goals(sweep) if sweep else {}),
                       "suggestions": {"pass": routing["pass"], "median_ms": routing["median_ms"]},
@@ -202,6 +214,8 @@ def main(argv=None):
         if not args.keep_db:
             dataset.drop_database(args.database_url)
     report.print_report(results)
+    if results["cold_start"]:
+        print("\n".join(coldstart_bench.summarise(results["cold_start"])))
     print("\n".join(routing_bench.summarise(results["routing"])))
     if results["notify"]:
         print("\n".join(notify_bench.summarise(results["notify"])))

@@ -84,12 +84,12 @@ def stop(server):
 
 
 @contextmanager
-def serving(name, app_spec, ready_path, database_url, log_dir):
-    """Run one gunicorn for the duration of the block."""
+def serving(name, app_spec, ready_path, database_url, log_dir, env=None):
+    """Run one gunicorn for the duration of the block (env: variables to set beside the usual ones)."""
     port = free_port()
     log_path = Path(log_dir) / f"{name}.log"
     with open(log_path, "w") as log:
-        process = subprocess.Popen(gunicorn_command(app_spec, port), cwd=ROOT, env=server_env(database_url),
+        process = subprocess.Popen(gunicorn_command(app_spec, port), cwd=ROOT, env={**server_env(database_url), **(env or {})},
                                    stdout=log, stderr=subprocess.STDOUT)
     server = Server(name, port, process, log_path)
     try:

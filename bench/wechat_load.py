@@ -24,11 +24,12 @@ def add_account(community):
 class FreshMessages:
     """An endless list of signed text messages: every index asked for is a new MsgId (or a retry of one)."""
 
-    def __init__(self, seed=5, residents=2000):
+    def __init__(self, seed=5, residents=2000, first_id=8_000_000_000_000_000_001, retry_every=RETRY_EVERY):
         self.rng = random.Random(seed)
         self.lock = threading.Lock()
-        self.ids = itertools.count(8_000_000_000_000_000_001)
+        self.ids = itertools.count(first_id)
         self.residents = residents
+        self.retry_every = retry_every  # 0: never a retry
         self.last = None
 
     def __len__(self):
@@ -36,7 +37,7 @@ class FreshMessages:
 
     def __getitem__(self, index):
         with self.lock:
-            if self.last is not None and index % RETRY_EVERY == 0:
+            if self.last is not None and self.retry_every and index % self.retry_every == 0:
                 return self.last
             msg_id = next(self.ids)
             text = self.rng.choice(demo.RESIDENT_MESSAGES)[0]

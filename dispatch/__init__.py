@@ -65,7 +65,22 @@ def create_app(config=None):
     # The demo's stand-in for WeChat and its simulator page: they answer 404 unless WECHAT_STUB is on.
     app.register_blueprint(stub.bp)
     app.register_blueprint(simulator.bp)
+    _warm_up(app)
     return app
+
+
+def _warm_up(app):
+    """When this process is to serve, load now what the first request would otherwise wait for."""
+    if app.config.get("PRELOAD_CLASSIFIER") and _serving():
+        from dispatch.tickets import classifier
+        classifier.preload()
+
+
+def _serving():
+    """False under a flask command other than `flask run` (db upgrade, seed-demo, scheduler...), else True."""
+    import click
+    ctx = click.get_current_context(silent=True)
+    return ctx is None or ctx.info_name == "run"
 
 
 def _wire_consequences():

@@ -1,9 +1,9 @@
 """What the account answers a resident, in plain Chinese; every mention of calling is a tel: link."""
-from flask import current_app
 
 from dispatch.intake import small_talk
 from dispatch.timeutil import local
 from dispatch.tickets.models import Priority
+from dispatch.urls import base_url
 from dispatch.wechat.accounts import hotline
 
 RECEIVED = "已收到您的消息，工作人员会尽快处理。"
@@ -20,7 +20,7 @@ def call_link(account):
 
 def _h5_url(account, page):
     """An address of the account's resident pages, as residents reach it (PUBLIC_BASE_URL)."""
-    return f"{current_app.config['PUBLIC_BASE_URL'].rstrip('/')}/h5/{account.code}/{page}"
+    return f"{base_url()}/h5/{account.code}/{page}"
 
 
 def ticket_url(account, ticket):

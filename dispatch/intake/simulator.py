@@ -7,7 +7,7 @@ import re
 import secrets
 import time
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, make_response, redirect, render_template, request, session, url_for
 from markupsafe import Markup, escape
 from sqlalchemy import select
 
@@ -23,6 +23,7 @@ from dispatch.wechat.models import InboundMessage, WeChatAccount
 bp = Blueprint("simulator", __name__, url_prefix="/dev/wechat")
 KINDS = {"text": "文字", "image": "照片", "voice": "语音（带识别文字）", "voice_raw": "语音（无法识别）",
          "location": "位置", "subscribe": "关注公众号", "MY_TICKETS": "菜单：我的工单", "HOTLINE": "菜单：服务电话"}
+H5_SIGN_IN = "h5_openid:"  # the resident pages' session key per account (dispatch.resident.views._openid_key)
 LINK = re.compile(r"&lt;a href=&#34;((?:https?://|tel:)[^&]*)&#34;&gt;(.*?)&lt;/a&gt;")
 # A tap-to-send link (weixin://bizmsgmenu): shown as its words, which the resident can send as a note.
 MENU_LINK = re.compile(r"&lt;a href=&#34;weixin://bizmsgmenu[^&]*(?:&amp;[^&]*)*&#34;&gt;(.*?)&lt;/a&gt;")
@@ -78,7 +79,9 @@ def _post_as_wechat(account, xml):
         encrypt, msg_signature = protocol.encrypt_for(keys(account), xml, nonce, timestamp)
         query.update(encrypt_type="aes", msg_signature=msg_signature)
         body = f"<xml><Encrypt><![CDATA[{encrypt}]]></Encrypt></xml>"
-    response = current_app.test_client().post(f"/wechat/{account.code}", query_string=query, data=body.encode())
+    # At the address the simulator was opened at, so reply links point where the browser already is.
+    response = current_app.test_client().post(f"/wechat/{account.code}", query_string=query, data=body.encode(),
+                                              base_url=request.host_url)
     return response.status_code
 
 
@@ -111,5 +114,18 @@ def simulator():
         _post_as_wechat(account, _message(account, openid, kind if kind in KINDS else "text", request.form,
                                           request.files))
         return redirect(url_for(".simulator", account=account.code, openid=openid))
-    return render_template("intake/simulator.html", accounts=accounts, account=account, openid=openid,
-                           kinds=KINDS, conversation=_conversation(account, openid) if account else [])
+    return _playing(openid, render_template("intake/simulator.html", accounts=accounts, account=account,
+                                            openid=openid, kinds=KINDS,
+                                            conversation=_conversation(account, openid) if account else []))
+
+
+def _playing(openid, page):
+    """This browser is now the resident `openid`: the links in replies sign in as them, not as whoever was before.
+
+    The stub's OAuth answers with the openid of its stub_openid cookie, and the H5 pages' sign-ins of anyone else
+    (session keys h5_openid:<account>, see dispatch.resident.views) are forgotten, so a link goes through it."""
+    for key in [k for k in session if k.startswith(H5_SIGN_IN) and session[k] != openid]:
+        session.pop(key)
+    response = make_response(page)
+    response.set_cookie(stub.OPENID_COOKIE, openid, path=stub.bp.url_prefix, httponly=True, samesite="Lax")
+    return response

@@ -6,11 +6,11 @@ another feature registers (teams: the volunteer profile's openid), so notify nee
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from flask import current_app
 from sqlalchemy import select, update
 
 from dispatch.extensions import db
 from dispatch.org.models import Resident, User
+from dispatch.urls import base_url
 from dispatch.wechat.models import WeChatAccount
 
 OPENID_SOURCES = []  # functions: user ids → {user id: openid}
@@ -40,7 +40,7 @@ class Address:
 
     def url(self, mapping):
         """The page the message opens: the resident's ticket (or rating), the volunteer's task, the console."""
-        base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+        base = base_url()
         if self.audience == "resident":
             suffix = "#rating" if mapping.page == "rate" else ""
             return f"{base}/h5/{self.account_code}/tickets/{self.number}{suffix}"

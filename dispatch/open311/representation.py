@@ -13,6 +13,7 @@ from dispatch.open311.services import CLOSED
 from dispatch.tickets.lifecycle import Status
 from dispatch.tickets.models import Ticket, TicketEvent
 from dispatch.timeutil import local, now
+from dispatch.urls import base_url
 
 NOTES = {
     Status.NEW: "已收到，等待社区受理",
@@ -79,7 +80,7 @@ def _media_url(ticket, submission):
     if ticket.photos:
         key = ticket.photos[0].storage_key
         expires = _day_number(now() + timedelta(days=MEDIA_LINK_DAYS))
-        base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+        base = base_url()
         return base + url_for("open311.media", key=key, exp=expires, sig=media_signature(key, expires))
     return submission.media_url if submission else None
 

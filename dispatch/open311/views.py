@@ -11,6 +11,7 @@ from dispatch.storage import storage
 from dispatch.tickets.models import Channel, TicketPhoto
 from dispatch.console.tickets import door_facts
 from dispatch.timeutil import now
+from dispatch.urls import base_url
 
 bp = Blueprint("open311", __name__, url_prefix="/open311")
 csrf.exempt(bp)  # api_key, not cookies: there is no session to ride on
@@ -75,7 +76,7 @@ def discovery(fmt):
         "changeset": CHANGESET,
         "contact": config.get("OPEN311_CONTACT") or "请联系区社区服务联盟管理员",
         "key_service": config.get("OPEN311_KEY_SERVICE") or "api_key 由区或街道管理员用 flask open311 create-key 发放",
-        "endpoints": [{"specification": SPECIFICATION, "url": config["PUBLIC_BASE_URL"].rstrip("/") + "/open311/v2",
+        "endpoints": [{"specification": SPECIFICATION, "url": base_url() + "/open311/v2",
                        "changeset": CHANGESET, "type": config["OPEN311_ENDPOINT_TYPE"],
                        "formats": ["text/xml", "application/json"]}],
         "jurisdictions": [{"jurisdiction_id": j.code, "name": j.name, "type": j.kind, "parent": j.parent}

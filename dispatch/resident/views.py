@@ -18,6 +18,7 @@ from dispatch.storage import storage
 from dispatch.tickets.lifecycle import Status
 from dispatch.tickets.categories import active_categories
 from dispatch.timeutil import now
+from dispatch.urls import base_url
 from dispatch.wechat.accounts import account_by_code, hotline
 from dispatch.wechat.client import WeChatError, authorize_url, openid_for_code
 
@@ -100,7 +101,7 @@ def _start_oauth():
     state = secrets.token_hex(16)
     pending = [p for p in session.get(_pending_key(), []) if isinstance(p, list) and len(p) == 2]
     session[_pending_key()] = (pending + [[state, _return_to()]])[-PENDING_LOGINS:]
-    redirect_uri = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for(".oauth")
+    redirect_uri = base_url() + url_for(".oauth")
     return redirect(authorize_url(g.account, redirect_uri, state))
 
 

@@ -6,10 +6,11 @@ import hmac
 import logging
 import secrets
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 
 from dispatch.org.auth import logged_in, safe_next
 from dispatch.teams.desk_services import volunteer_for_openid
+from dispatch.urls import base_url
 from dispatch.wechat.accounts import account_by_code
 from dispatch.wechat.client import WeChatError, authorize_url, openid_for_code
 
@@ -26,7 +27,7 @@ def wechat_login(account_code):
         return _wechat_refused("找不到这个公众号，请从公众号菜单重新进入", 404)
     state = secrets.token_hex(16)
     session[WECHAT_STATE] = [state, account.code, safe_next(request.args.get("next"))]
-    return_to = current_app.config["PUBLIC_BASE_URL"].rstrip("/") + url_for(".wechat_return")
+    return_to = base_url() + url_for(".wechat_return")
     return redirect(authorize_url(account, return_to, state))
 
 

@@ -2,8 +2,9 @@
 
 Pure functions: no Flask, no database. The ticket form calls ``classify`` on
 every new ticket, so everything derived from the rules is compiled once and
-memoised, and jieba (slow to import, ~1 s to load its dictionary) is loaded
-only on the first call that needs it.
+memoised. jieba (slow to import, ~1 s to load its dictionary) is loaded by
+``preload`` when a web worker starts (the app factory calls it when serving),
+else by the first call that needs it.
 """
 
 from __future__ import annotations
@@ -277,6 +278,11 @@ def classify(text: str, rules: Sequence[CategoryRule]) -> Suggestion:
     priority, terms = _raise_priority(base, norm)
     confidence = round(min(1.0, scores[best] / total), 4)
     return Suggestion(rules[best].code, priority, confidence, matched, terms)
+
+
+def preload() -> None:
+    """Load jieba's dictionary and teach it the seeded keywords now, so that no message waits for them."""
+    _prepare(_seed_rules())
 
 
 def rules_from_seed() -> list[CategoryRule]:

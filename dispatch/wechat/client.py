@@ -10,6 +10,7 @@ from urllib.parse import urlencode, urlsplit
 import requests
 from flask import current_app
 
+from dispatch.urls import base_url
 from dispatch.wechat.tokens import TOKEN_MARGIN, token_store
 
 TOKEN_ERRORS = {40001, 40014, 42001}
@@ -25,7 +26,7 @@ class WeChatError(Exception):
 
 
 def _base():
-    return current_app.config["WECHAT_API_BASE_URL"].rstrip("/")
+    return base_url("WECHAT_API_BASE_URL")
 
 
 _local = threading.local()
@@ -137,7 +138,7 @@ def authorize_url(account, redirect_uri, state):
     """Where to send a resident's browser for a silent snsapi_base login."""
     query = urlencode({"appid": account.appid, "redirect_uri": redirect_uri, "response_type": "code",
                        "scope": "snsapi_base", "state": state})
-    return f"{current_app.config['WECHAT_OPEN_BASE_URL'].rstrip('/')}/connect/oauth2/authorize?{query}#wechat_redirect"
+    return f"{base_url('WECHAT_OPEN_BASE_URL')}/connect/oauth2/authorize?{query}#wechat_redirect"
 
 
 def openid_for_code(account, code):

@@ -57,6 +57,7 @@ class StubState:
 
 
 STATE = StubState()
+OPENID_COOKIE = "stub_openid"  # who the browser is at the stub's OAuth (the simulator sets it to its resident)
 
 
 def _error(code, message):
@@ -107,7 +108,7 @@ def media_get():
 @bp.get("/connect/oauth2/authorize")
 def authorize():
     """Silent snsapi_base: straight back to redirect_uri with a one-time code for the stub's resident."""
-    openid = request.args.get("stub_openid") or request.cookies.get("stub_openid") or STATE.default_openid
+    openid = request.args.get("stub_openid") or request.cookies.get(OPENID_COOKIE) or STATE.default_openid
     code = secrets.token_urlsafe(12)
     with STATE.lock:
         STATE.codes[code] = openid

@@ -1,4 +1,6 @@
 """The demo's WeChat simulator: a message typed there goes through the real callback and opens a ticket."""
+import re
+
 from sqlalchemy import select
 
 from dispatch.extensions import db
@@ -34,3 +36,40 @@ def test_the_simulator_and_the_stub_do_not_exist_outside_the_demo(app, client, a
     app.config["WECHAT_STUB"] = False
     assert client.get("/dev/wechat").status_code == 404
     assert client.post("/_stub/wechat/cgi-bin/stable_token", json={"appid": "x", "secret": "y"}).status_code == 404
+
+
+LINK = re.compile(r'<a href="(http://localhost/h5/yanchenglu/tickets/[^"]+)">查看办理进度</a>')
+
+
+def _play(client, openid, note):
+    """Be this resident in the simulator and send a note; the reply's link to the new ticket."""
+    token = csrf_from(client, f"/dev/wechat?account=yanchenglu&openid={openid}")
+    page = client.post("/dev/wechat", data={"csrf_token": token, "account": "yanchenglu", "openid": openid,
+                                            "kind": "text", "content": note}, follow_redirects=True)
+    return LINK.findall(page.get_data(as_text=True))[-1]
+
+
+def test_the_simulator_plays_any_resident_and_each_link_opens_their_own_ticket(app, client, account, wechat_api,
+                                                                              monkeypatch):
+    # The development app: the stub mounted on this server, links following the address the browser used.
+    monkeypatch.setitem(app.config, "WECHAT_STUB", True)
+    monkeypatch.setitem(app.config, "BASE_URLS_FROM_REQUEST", True)
+    monkeypatch.setitem(app.config, "WECHAT_OPEN_BASE_URL", app.config["PUBLIC_BASE_URL"] + "/_stub/wechat")
+    zhang_link = _play(client, "o_zhang", "南京路8号楼下井盖丢了")
+    li_link = _play(client, "o_li", "湛山路3号楼道灯不亮了")
+    zhang, li = (db.session.scalars(select(Ticket).where(Ticket.description.contains(word))).one()
+                 for word in ("井盖", "楼道灯"))
+    assert zhang_link.endswith(zhang.number) and li_link.endswith(li.number)
+    # Playing 李 now: the link goes through the stub's OAuth and signs this browser in as 李.
+    page = client.get(li_link, follow_redirects=True)
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and li.number in text and "楼道灯" in text and "找不到" not in text
+    assert page.request.path == f"/h5/yanchenglu/tickets/{li.number}"
+    assert li.resident.openid == "o_li" and zhang.resident.openid == "o_zhang"
+    # Switching back to 张 and following his link opens his ticket, not 李's session.
+    client.get("/dev/wechat?account=yanchenglu&openid=o_zhang")
+    page = client.get(zhang_link, follow_redirects=True)
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and zhang.number in text and "井盖" in text and "找不到" not in text
+    # And 张 cannot open 李's ticket: the switch really changed who this browser is.
+    assert "找不到" in client.get(li_link, follow_redirects=True).get_data(as_text=True)
