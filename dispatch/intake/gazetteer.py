@@ -162,9 +162,9 @@ def add_place(community, form):
 
 
 def describe(row):
-    """湛山路 1–49 号（单号）, as the console and the replies show a row."""
+    """1–49号, 50号及以后, 全部门牌（单号）: a row's numbers as the console shows them."""
     if row.first is None and row.last is None:
         numbers = "全部门牌"
     else:
-        numbers = f"{row.first or 1}–{row.last if row.last is not None else '以后'}号"
+        numbers = f"{row.first}号及以后" if row.last is None else f"{row.first or 1}–{row.last}号"
     return numbers + ("" if row.parity == "all" else f"（{PARITIES[row.parity]}）")

@@ -88,3 +88,29 @@ def test_a_search_that_finds_nothing_says_so_and_offers_every_community(browser,
         _shot(page, "district-form-not-found")
     finally:
         context.close()
+
+
+def test_the_admin_keeps_the_gazetteer_in_the_console(page, live, district):
+    from tests.browser.conftest import PASSWORD
+    page.goto("/login")
+    page.get_by_label("用户名").fill("admin")
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.goto("/teams/places")
+    form = page.locator("form[data-form='add-place']")
+    form.locator("select[name='community']").select_option("yanchenglu")
+    form.get_by_label("路名或小区名").fill("湛山路")
+    form.get_by_label("起始门牌号").fill("40")
+    form.get_by_label("结束门牌号").fill("60")
+    form.get_by_role("button", name="添加").click()
+    expect(page.get_by_text("湛山路的这段门牌已划给福州路社区")).to_be_visible()
+    expect(form.get_by_label("路名或小区名")).to_have_value("湛山路")
+    _shot(page, "admin-places-refused")
+    form.get_by_label("起始门牌号").fill("")
+    form.get_by_label("结束门牌号").fill("")
+    form.get_by_label("路名或小区名").fill("盐城路")
+    form.get_by_role("button", name="添加").click()
+    expect(page.get_by_text("已把「盐城路 全部门牌」加入盐城路社区")).to_be_visible()
+    _shot(page, "admin-places")
+    page.locator("tr", has_text="盐城路").filter(has_text="全部门牌").get_by_role("button", name="删除").click()
+    expect(page.get_by_text("已从盐城路社区删除「盐城路 全部门牌」")).to_be_visible()
