@@ -366,9 +366,13 @@ def where_from(account, resident, words):
     return found
 
 
+def _is_pick(text):
+    return PICK.match(PUNCTUATION.sub("", unicodedata.normalize("NFKC", text)))
+
+
 def _picked(text, pending):
     """The community a reply picks from the short list given for the pending note ("2"), or None."""
-    match = PICK.match(PUNCTUATION.sub("", unicodedata.normalize("NFKC", text)))
+    match = _is_pick(text)
     if match is None:
         return None
     candidates = gazetteer.find(pending).candidates
@@ -388,7 +392,8 @@ def _district_note(account, resident, text, now, channel):
         found = where_from(account, resident, description)
         community = found.community
         if community is None:
-            resident.pending_note, resident.pending_note_at = description[-MAX_PENDING_NOTE:], now
+            if pending or not _is_pick(text):  # a bare "2" with no list given is nothing to keep
+                resident.pending_note, resident.pending_note_at = description[-MAX_PENDING_NOTE:], now
             return Outcome(replies.ask_community(account, found.candidates))
     forget_pending_note(resident)
     ticket = open_ticket(account, resident, now, description, channel, community=community)

@@ -81,8 +81,8 @@ def test_a_road_of_two_communities_gets_a_short_list_and_the_number_picked_opens
     [ticket] = _tickets()
     assert ticket.community.code == "fuzhoulu" and ticket.description == "湛山路的路灯坏了"
     assert ticket.number in reply["Content"]
-    district.say("2")  # the list is used up: a bare number is no pick any more, and opens nothing
-    assert count(Ticket) == 1
+    district.say("2")  # the list is used up: a bare number is no pick any more, opens nothing, is not kept
+    assert count(Ticket) == 1 and db.session.scalars(select(Resident)).one().pending_note is None
 
 
 def test_the_qr_code_followed_tells_the_community(district):
