@@ -125,6 +125,27 @@ COMMUNITIES = (
     _c("putianlu", "莆田路社区", "zhuhailu", "0532-85894236", "莆田路8号"),
 )
 
+# The gazetteer (地名库) beyond each community's own road (the road of its office address, all of it): roads
+# split between communities by house number, more roads, and 小区 names. (community, name, first, last, parity)
+PLACE_NAMES = (
+    ("zhanshanerlu", "湛山路", 1, 49, "all"),
+    ("donghaiyilu", "湛山路", 50, None, "all"),
+    ("fuzhounanlu", "香港中路", 1, 99, "all"),
+    ("shandonglu", "香港中路", 100, 199, "all"),
+    ("taiwanlu", "香港中路", 200, None, "all"),
+    ("xiangganghuayuan", "香港花园", None, None, "all"),
+    ("xiangganghuayuan", "漳州一路", None, None, "all"),
+    ("jinkoulu", "金口二路", None, None, "all"),
+    ("taipingjiao", "太平角二路", None, None, "all"),
+    ("xiaoyaolu", "逍遥二路", None, None, "all"),
+    ("tuandaolu", "团岛一路", None, None, "all"),
+    ("yanchenglu", "盐城路小区", None, None, "all"),
+    ("yanchenglu", "湛山三路", None, None, "odd"),
+    ("zhanshanerlu", "湛山三路", None, None, "even"),
+    ("gutianlu", "古田新村", None, None, "all"),
+    ("zhuhaierlu", "珠海一路", None, None, "all"),
+)
+
 DEPARTMENTS = (
     {
         "code": "water",

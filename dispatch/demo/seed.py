@@ -27,6 +27,7 @@ from dispatch.org.roles import Role
 from dispatch.org.services import create_user
 from dispatch.tickets import pipeline, ratings, store
 from dispatch.tickets.lifecycle import MANAGERS, OPEN_STATUSES, TERMINAL_STATUSES, Status
+from dispatch.intake.models import PlaceName
 from dispatch.teams.categories import load_categories
 from dispatch.teams.models import Volunteer
 from dispatch.teams.skills import SKILLS
@@ -194,6 +195,7 @@ def _seed_org():
         Community, data.COMMUNITIES,
         lambda c: {"name": c["name"], "street": streets[c["street"]], "phone": c["phone"], "address": c["address"]})
     departments, departments_added = _upsert(Department, data.DEPARTMENTS, lambda d: {"name": d["name"]})
+    _seed_places(communities)
     _department_details(departments)
     db.session.commit()
     org = {"district": district, "streets": streets, "communities": communities, "departments": departments}
@@ -203,6 +205,19 @@ def _seed_org():
     if added:
         return org, f"organisation: {counts} ({added} added, the rest refreshed)"
     return org, f"organisation: {counts} already present (refreshed, nothing added)"
+
+
+def _seed_places(communities):
+    """The gazetteer: every community's own road, and the splits, roads and 小区 of data.PLACE_NAMES (added once;
+    what admins changed since stays)."""
+    db.session.flush()  # communities added just now get their ids
+    have = {(row.community_id, row.name) for row in db.session.scalars(select(PlaceName))}
+    wanted = [(c["code"], _road(c["address"]), None, None, "all") for c in data.COMMUNITIES] + list(data.PLACE_NAMES)
+    for code, name, first, last, parity in wanted:
+        community = communities[code]
+        if (community.id, name) not in have:
+            db.session.add(PlaceName(community_id=community.id, name=name, first=first, last=last, parity=parity))
+            have.add((community.id, name))
 
 
 # --- users ------------------------------------------------------------------------------------

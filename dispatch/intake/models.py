@@ -37,3 +37,17 @@ class PhoneCall(db.Model):
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
     reported_by: Mapped[str] = mapped_column(String(64))
     created_at = mapped_column(UTCDateTime, default=system_now)
+
+
+class PlaceName(db.Model):
+    """A gazetteer row: a road (with a house-number range, or all of it) or a 小区 name that lies in a community.
+    The district account finds a note's community from it; admins keep it in the console."""
+
+    __tablename__ = "place_names"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(64), index=True)  # 湛山路, 香港花园
+    first: Mapped[int | None] = mapped_column(Integer)  # house numbers first..last; None: the whole road
+    last: Mapped[int | None] = mapped_column(Integer)
+    parity: Mapped[str] = mapped_column(String(8), default="all")  # all, odd, even
+    created_at = mapped_column(UTCDateTime, default=system_now)

@@ -138,6 +138,21 @@ def choose_community(account):
             + _urgent_hint(account))
 
 
+def ask_community(account, candidates):
+    """The district account could not tell the community: the words are kept; a short list to pick by number,
+    the road and number to reply with, or the report form (prefilled) with a search by road or 小区 name."""
+    find = f'<a href="{report_url(account)}">点此按路名或小区名查找</a>'
+    if candidates:
+        lines = ["已收到您反映的情况，您写的内容已经记下，不用重写。", "请问您说的地方属于哪个社区？回复序号就行："]
+        lines += [f"{i} {community.name}" for i, community in enumerate(candidates, 1)]
+        lines.append(f"都不是？请回复路名和门牌号（例如：湛山路5号），或{find}。")
+    else:
+        lines = ["已收到您反映的情况，您写的内容已经记下，不用重写。",
+                 "请问是在哪条路、几号？直接回复路名和门牌号就行（例如：湛山路5号）。",
+                 f"说不清楚也没关系，{find}您的社区。"]
+    return "\n".join(lines) + _urgent_hint(account)
+
+
 def welcome(account):
     """After following the account."""
     link = call_link(account)

@@ -22,7 +22,8 @@ from dispatch.wechat.models import InboundMessage, WeChatAccount
 
 bp = Blueprint("simulator", __name__, url_prefix="/dev/wechat")
 KINDS = {"text": "文字", "image": "照片", "voice": "语音（带识别文字）", "voice_raw": "语音（无法识别）",
-         "location": "位置", "subscribe": "关注公众号", "MY_TICKETS": "菜单：我的工单", "HOTLINE": "菜单：服务电话"}
+         "location": "位置", "subscribe": "关注公众号（文字写社区代码：扫该社区的二维码）", "MY_TICKETS": "菜单：我的工单",
+         "HOTLINE": "菜单：服务电话"}
 H5_SIGN_IN = "h5_openid:"  # the resident pages' session key per account (dispatch.resident.views._openid_key)
 LINK = re.compile(r"&lt;a href=&#34;((?:https?://|tel:)[^&]*)&#34;&gt;(.*?)&lt;/a&gt;")
 # A tap-to-send link (weixin://bizmsgmenu): shown as its words, which the resident can send as a note.
@@ -63,6 +64,9 @@ def _message(account, openid, kind, form, files):
                       Label=form.get("content") or "青岛市市南区")
     elif kind == "subscribe":
         msg_type, values = "event", {"Event": "subscribe"}
+        scene = form.get("content", "").strip()  # a community's code: followed through its QR code
+        if scene:
+            values["EventKey"] = f"qrscene_{scene}"
     else:
         msg_type, values = "event", {"Event": "CLICK", "EventKey": kind}
     if msg_type != "event":

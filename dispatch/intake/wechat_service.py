@@ -2,6 +2,7 @@
 import functools
 import logging
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -10,7 +11,7 @@ from sqlalchemy import bindparam, exists, func, literal, or_, select, true, upda
 from sqlalchemy.dialects import postgresql
 
 from dispatch.extensions import db
-from dispatch.intake import replies, small_talk
+from dispatch.intake import gazetteer, replies, small_talk
 from dispatch.intake.address import extract_address
 from dispatch.intake.models import MediaFetch
 from dispatch.org.models import Resident
@@ -278,9 +279,10 @@ def _new_ticket(account, community, resident, description, channel, columns):
                            resident=resident, columns=columns, extra={"wechat_account": account.code})
 
 
-def open_ticket(account, resident, now, description, channel, **columns):
-    """Open a ticket for a resident of an account; None when no community can be told."""
-    community = community_for(account, resident)
+def open_ticket(account, resident, now, description, channel, community=None, **columns):
+    """Open a ticket for a resident of an account (in the community given, else the one community_for tells);
+    None when no community can be told."""
+    community = community or community_for(account, resident)
     if community is None:
         return None
     if resident.pending_latitude is not None:
@@ -320,10 +322,82 @@ def on_text(account, resident, text, now, channel=Channel.WECHAT_TEXT):
         pipeline.act(RESIDENT, draft, "describe", note=text, now=now, address=extract_address(text))
         _keep_open(resident, draft, now)
         return Outcome(replies.ticket_updated(account, draft, now), draft)
+    if not account.community_id:
+        return _district_note(account, resident, text, now, channel)
     ticket = open_ticket(account, resident, now, text, channel)
     if ticket is None:
         return Outcome(replies.choose_community(account))
     _keep_open(resident, ticket, now)  # photos and a location sent next join the problem just reported
+    return Outcome(replies.ticket_opened(account, ticket, now), ticket, opened=True)
+
+
+# ---- the district account: the community from the words, the location, the QR code or the resident ----
+
+PENDING_NOTE_HOURS = 24
+MAX_PENDING_NOTE = 2000
+PICK = re.compile(r"^[第]?([1-9])[号个]?$")
+
+
+def pending_note(resident, now):
+    """The note the resident sent the district account while their community was unknown (kept a day)."""
+    if resident.pending_note and resident.pending_note_at and \
+            resident.pending_note_at > now - timedelta(hours=PENDING_NOTE_HOURS):
+        return resident.pending_note
+    return None
+
+
+def forget_pending_note(resident):
+    resident.pending_note = resident.pending_note_at = None
+
+
+def where_from(account, resident, words):
+    """The community of a district-account note: the address in the words, the label of the location sent, the
+    QR code followed or the community picked before (the resident row), the triage community; Found(None, short
+    list) when none tells."""
+    found = gazetteer.find(words)
+    if found.community is None and resident.pending_location_label:
+        located = gazetteer.find(resident.pending_location_label)
+        found = located if located.community is not None else gazetteer.Found(
+            None, found.candidates or located.candidates)
+    if found.community is None:
+        known = community_for(account, resident)
+        if known is not None:
+            return gazetteer.Found(known, [])
+    return found
+
+
+def _is_pick(text):
+    return PICK.match(PUNCTUATION.sub("", unicodedata.normalize("NFKC", text)))
+
+
+def _picked(text, pending):
+    """The community a reply picks from the short list given for the pending note ("2"), or None."""
+    match = _is_pick(text)
+    if match is None:
+        return None
+    candidates = gazetteer.find(pending).candidates
+    index = int(match.group(1)) - 1
+    return candidates[index] if index < len(candidates) else None
+
+
+def _district_note(account, resident, text, now, channel):
+    """A note to the district account: opened in the community its words (with what they wrote before) point to;
+    else the words are kept on the resident row and they are asked, with a short list and the report form."""
+    pending = pending_note(resident, now)
+    community = _picked(text, pending) if pending else None
+    if community is not None:
+        description = pending
+    else:
+        description = pending if pending and text in pending else f"{pending}\n{text}" if pending else text
+        found = where_from(account, resident, description)
+        community = found.community
+        if community is None:
+            if pending or not _is_pick(text):  # a bare "2" with no list given is nothing to keep
+                resident.pending_note, resident.pending_note_at = description[-MAX_PENDING_NOTE:], now
+            return Outcome(replies.ask_community(account, found.candidates))
+    forget_pending_note(resident)
+    ticket = open_ticket(account, resident, now, description, channel, community=community)
+    _keep_open(resident, ticket, now)
     return Outcome(replies.ticket_opened(account, ticket, now), ticket, opened=True)
 
 
@@ -498,6 +572,7 @@ def split_last_attachment(account, resident, now):
 def on_event(account, resident, inbound, now):
     """Follow, unfollow, menu clicks and template delivery reports."""
     event = inbound.event
+    _from_qr_code(account, resident, inbound)
     if event == "subscribe":
         resident.subscribed, resident.unsubscribed_at = True, None
         return Outcome(replies.welcome(account))
@@ -513,6 +588,17 @@ def on_event(account, resident, inbound, now):
     if event == "templatesendjobfinish":
         _record_template_result(account, inbound, now)
     return Outcome(None)
+
+
+def _from_qr_code(account, resident, inbound):
+    """A district-account QR code names a community (scene "qrscene_yanchenglu" on following, "yanchenglu" when
+    scanned by a follower): the resident's notes go there unless their words say otherwise."""
+    if account.community_id or inbound.event not in ("subscribe", "SCAN", "scan"):
+        return
+    scene = (inbound.get("EventKey") or "").removeprefix("qrscene_").strip()
+    community = community_by_code(scene) if scene else None
+    if community is not None:
+        resident.community_id = community.id
 
 
 def _open_tickets(resident, limit=5):

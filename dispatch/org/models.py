@@ -1,7 +1,7 @@
 """The organisation: district → street → community, departments, staff users, residents, API tokens."""
 from flask import current_app
 from flask_login import UserMixin
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -125,6 +125,9 @@ class Resident(db.Model):
     pending_location_label: Mapped[str | None] = mapped_column(String(200))
     # Staff asked them a question (wait_for_resident): their next message may answer a waiting ticket.
     asked_at = mapped_column(UTCDateTime, nullable=True)
+    # District account: a note whose community could not be told, kept until the resident picks one.
+    pending_note: Mapped[str | None] = mapped_column(Text)
+    pending_note_at = mapped_column(UTCDateTime, nullable=True)
     community: Mapped[Community | None] = relationship()
 
 

@@ -11,7 +11,8 @@ from sqlalchemy.orm import joinedload
 from dispatch.errors import Conflict, Invalid, NotFound
 from dispatch.extensions import db
 from dispatch.images import RejectedPhoto, process_photo
-from dispatch.intake.wechat_service import RESIDENT, community_for, open_ticket, resident_for
+from dispatch.intake import gazetteer
+from dispatch.intake.wechat_service import RESIDENT, community_for, forget_pending_note, open_ticket, resident_for
 from dispatch.org.models import Community, Resident, Street
 from dispatch.storage import storage
 from dispatch.tickets import pipeline
@@ -80,6 +81,21 @@ def communities_by_street():
     for community, street in rows:
         grouped.setdefault(street, []).append(community)
     return list(grouped.items())
+
+
+def short_list(values, query):
+    """The few communities offered first on the district account's form: those found by the search, else those
+    the words point to, with the one already chosen."""
+    if query:
+        found = gazetteer.search(query)
+    else:
+        words = gazetteer.find(" ".join(filter(None, (values.get("address"), values.get("description")))))
+        found = [words.community] if words.community else words.candidates
+    chosen = values.get("community") and db.session.scalar(select(Community).where(
+        Community.code == values["community"]))
+    if chosen and chosen not in found:
+        found = [chosen, *found]
+    return found
 
 
 def needs_community(account):
@@ -159,6 +175,8 @@ def _check_choices(account, resident, values, categories, errors):
     if needs_community(account):
         if values["community"]:
             community = db.session.scalar(select(Community).where(Community.code == values["community"]))
+        if community is None and not values["community"]:  # the address typed may tell it
+            community = gazetteer.find(f"{values['address']} {values['description']}").community
         if community is None and (values["community"] or community_for(account, resident) is None):
             errors["community"] = "请选择您所在的社区"
     return category, community
@@ -217,6 +235,7 @@ def submit_report(account, resident, report, now):
         if report.phone:
             resident.phone = report.phone
         ticket = open_ticket(account, resident, now, report.description, Channel.WEB_FORM)
+        forget_pending_note(resident)  # the words kept from the chat are now a ticket
         if ticket is None:
             raise Invalid("请选择您所在的社区", fields={"community": ["必选"]})
         if report.address:

@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException
 from dispatch.errors import HTTP_MESSAGES, AppError, NotFound
 from dispatch.extensions import db
 from dispatch.intake.replies import response_promise
-from dispatch.intake.wechat_service import community_for
+from dispatch.intake.wechat_service import community_for, pending_note
 from dispatch.resident import actions, services
 from dispatch.storage import storage
 from dispatch.tickets.lifecycle import Status
@@ -136,13 +136,18 @@ def home():
     return redirect(url_for(".report"))
 
 
-def _report_form(values, errors=None, status=200):
-    """The report form, empty, filled in for the resident, or as they typed it with messages per field."""
+def _report_form(values, errors=None, status=200, query=None, show_all=False):
+    """The report form, empty, filled in for the resident, or as they typed it with messages per field; on the
+    district account a short list of communities (those the words or the search by road or 小区 name point to)
+    comes before the list of all of them."""
     account, resident = g.account, g.resident
+    district = services.needs_community(account)
+    short = services.short_list(values, query) if district else []
     return render_template(
         "h5/report.html", values=values, errors=errors or {}, categories=active_categories(),
         icons=ICONS, max_photos=services.MAX_PHOTOS, max_description=services.MAX_DESCRIPTION,
-        streets=services.communities_by_street() if services.needs_community(account) else None,
+        streets=services.communities_by_street() if district else None, short=short, query=query or "",
+        show_all=show_all or (district and not short),
         community_optional=community_for(account, resident) is not None), status
 
 
@@ -151,8 +156,14 @@ def report():
     """GET: the report form. POST: open a ticket with the photos, then show it with its number."""
     if request.method == "GET":
         community = g.resident.community
-        return _report_form({"phone": g.resident.phone or "", "address": services.last_address(g.resident) or "",
-                             "community": community.code if community else ""})
+        values = {"phone": g.resident.phone or "", "address": services.last_address(g.resident) or "",
+                  "community": community.code if community else "",
+                  "description": pending_note(g.resident, now()) or ""}
+        # The search by road or 小区 name sends the form itself by GET: what was typed comes back with it.
+        values.update({key: request.args[key].strip()[:services.MAX_DESCRIPTION]
+                       for key in (*values, "category") if key in request.args})
+        return _report_form(values, query=(request.args.get("find") or "").strip()[:30],
+                            show_all=bool(request.args.get("all")))
     try:
         found = services.read_report(g.account, g.resident, request.form, request.files.getlist("photos"),
                                      active_categories())

@@ -5,6 +5,8 @@ from sqlalchemy import select
 
 from dispatch.errors import Forbidden, Invalid, NotFound
 from dispatch.extensions import db
+from dispatch.intake import gazetteer
+from dispatch.intake.models import PlaceName
 from dispatch.org.auth import console_principal
 from dispatch.org.models import Community, Department
 from dispatch.org.roles import Role
@@ -248,3 +250,60 @@ def save_category(code):
     labels = "、".join(skill_labels(category.required_skills)) or "不限"
     flash(f"已保存「{category.name}」：所需技能 {labels}，{state}", "success")
     return redirect(url_for(".categories"))
+
+
+# ---- the gazetteer (地名库): roads and 小区 names per community, for the district account ----
+
+def _places_page(new=None, errors=None, status=200):
+    """Every community's roads and 小区 names, or one community's (?community=), with the add form."""
+    communities = db.session.scalars(select(Community).order_by(Community.street_id, Community.id)).all()
+    chosen = _chosen_community(communities)
+    shown = [chosen] if chosen else communities
+    return render_template(
+        "teams/places.html", communities=communities, shown=shown, chosen=chosen,
+        places=gazetteer.places_by_community(shown), describe=gazetteer.describe, parities=gazetteer.PARITIES,
+        new=new or {"community": chosen.code if chosen else "", "name": "", "first": "", "last": "",
+                    "parity": "all"}, errors=errors or {}), status
+
+
+@bp.get("/places")
+def places():
+    """The gazetteer: which roads (and house numbers) and 小区 belong to which community."""
+    _gazetteer_admin()
+    return _places_page()
+
+
+def _gazetteer_admin():
+    if console_principal().role is not Role.DISTRICT_ADMIN:
+        raise Forbidden("只有区管理员可以修改地名库")
+
+
+@bp.post("/places")
+def add_place():
+    """A road with a house-number range, or a 小区 name, for a community."""
+    _gazetteer_admin()
+    typed = {key: (request.form.get(key) or "").strip() for key in ("community", "name", "first", "last", "parity")}
+    community = db.session.scalar(select(Community).where(Community.code == typed["community"]))
+    try:
+        if community is None:
+            raise Invalid("地名填写有误", fields={"community": ["请选择这条路属于哪个社区"]})
+        row = gazetteer.add_place(community, request.form)
+    except Invalid as exc:
+        db.session.rollback()
+        return _places_page(new=typed, errors=exc.fields, status=422)
+    flash(f"已把「{row.name} {gazetteer.describe(row)}」加入{community.name}", "success")
+    return redirect(url_for(".places", community=community.code))
+
+
+@bp.post("/places/<int:place_id>/delete")
+def remove_place(place_id):
+    """Take a row out of the gazetteer."""
+    _gazetteer_admin()
+    row = db.session.get(PlaceName, place_id)
+    if row is None:
+        raise NotFound("找不到这条地名，可能已经删除了")
+    community = db.session.get(Community, row.community_id)
+    db.session.delete(row)
+    db.session.commit()
+    flash(f"已从{community.name}删除「{row.name} {gazetteer.describe(row)}」", "success")
+    return redirect(url_for(".places", community=community.code))

@@ -249,3 +249,21 @@ def test_a_second_run_keeps_edits_to_profiles_skills_and_departments(lines):
     assert any(line.startswith("volunteer profiles: 0 added") for line in again)
     db.session.expire_all()
     assert lighting.required_skills == ["cleaning"] and profile.max_tasks == 9 and water.contact_name == "新联系人"
+
+
+def test_every_demo_community_has_its_roads_and_the_demo_addresses_find_their_community(lines):
+    from dispatch.demo.seed import _road
+    from dispatch.intake import gazetteer
+    from dispatch.intake.models import PlaceName
+    rows = db.session.scalars(select(PlaceName)).all()
+    assert {row.community_id for row in rows} == set(db.session.scalars(select(Community.id)))
+    for row in rows:  # no two communities share a house number of a road
+        assert gazetteer.overlapping(row.name, row.first, row.last, row.parity, row.community_id) == [], row.name
+    for spec in data.COMMUNITIES:
+        for address in [spec["address"]] + [a for a in data.STREET_ADDRESSES if a.startswith(_road(spec["address"]))]:
+            assert gazetteer.find(address).community.code == spec["code"], address
+    assert gazetteer.find("湛山路5号楼下的路灯坏了好几天了").community.code == "zhanshanerlu"
+    assert gazetteer.find("香港中路76号5号楼1单元").community.code == "fuzhounanlu"
+    before = _count(PlaceName)
+    seed(ticket_count=COUNT, now=NOW)  # seeding again adds no row twice
+    assert _count(PlaceName) == before

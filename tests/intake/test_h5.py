@@ -515,7 +515,7 @@ def test_the_district_account_asks_for_the_community_and_remembers_it(app, wecha
     ticket = ticket_by_number(number)
     assert ticket.community_id == org.c2.id and ticket.resident.community_id == org.c2.id
     again = page_text(person.client.get("/h5/shinan/report"))
-    assert '<option value="fuzhoulu" selected>' in again
+    assert '<input type="radio" name="community" value="fuzhoulu" checked>' in again  # the short list: theirs
     second = person.report("门口垃圾没人清")  # the remembered community needs no second choice
     assert ticket_by_number(second).community_id == org.c2.id
     assert 'href="tel:0532-83880002"' in page_text(person.client.get(f"/h5/shinan/tickets/{number}"))
