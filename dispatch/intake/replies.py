@@ -160,7 +160,7 @@ def my_tickets(account, tickets, now):
     if not tickets:
         return f"您目前没有正在办理的工单。\n有事请直接留言，或<a href=\"{report_url(account)}\">填写报事单</a>。"
     lines = ["您正在办理的工单："]
-    lines += [f'{local(t.created_at):%m-%d} <a href="{ticket_url(account, t)}">{t.number}</a> {t.status.label}'
+    lines += [f'{local(t.created_at):%m-%d} <a href="{ticket_url(account, t)}">{t.number}</a> {t.status.resident_label}'
               f"：{_short(t.description)}" for t in tickets]
     lines.append(f'<a href="{my_tickets_url(account)}">查看全部</a>')
     return "\n".join(lines)

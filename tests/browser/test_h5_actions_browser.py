@@ -120,7 +120,7 @@ def test_a_merged_report_follows_and_rates_the_kept_ticket(phone, neighbour_phon
     page = neighbour_phone
     page.reload()
     expect(page.locator("#merged")).to_contain_text(f"已与工单 {kept} 合并办理")
-    expect(page.locator(".steps")).to_contain_text("社区已受理")
+    expect(page.locator(".steps")).to_contain_text("社区已收到，正在安排人员")
     assert_fits(page)
     page.screenshot(path=str(shots / "merged-progress.png"), full_page=True)
     live.resolve(kept)
