@@ -41,7 +41,8 @@ def report_url(account):
 def response_promise(ticket, now):
     """When someone will get back to the resident: the SLA's response time when known, else the usual one."""
     if ticket.response_due_at is not None:
-        return f"我们会在 {local(ticket.response_due_at):%m月%d日 %H:%M} 前联系您。"
+        due = local(ticket.response_due_at)
+        return f"我们会在 {due.month}月{due.day}日 {due:%H:%M} 前联系您。"
     if ticket.priority is Priority.URGENT:
         return "这是紧急情况，我们会在 2 小时内联系您。"
     return "我们会在 1 个工作日内联系您。"

@@ -11,7 +11,6 @@ from werkzeug.exceptions import HTTPException
 
 from dispatch.errors import HTTP_MESSAGES, AppError, NotFound
 from dispatch.extensions import db
-from dispatch.intake.replies import response_promise
 from dispatch.intake.wechat_service import community_for
 from dispatch.resident import actions, services, words
 from dispatch.storage import storage
@@ -150,9 +149,9 @@ def report():
         return _report_form(exc.values, exc.errors, 400)
     except AppError as exc:
         return _report_form(services.form_values(request.form), {"community": exc.message}, 400)
-    message = ('提交成功！工单号 <span class="nowrap">{}</span>。{}' if created else
-               '这个问题您刚才已经提交过了，工单号 <span class="nowrap">{}</span>，不用再提交。{}')
-    flash(Markup(message).format(ticket.number, response_promise(ticket, now())), "success")
+    message = ('提交成功！工单号 <span class="nowrap">{}</span>。' if created else
+               '这个问题您刚才已经提交过了，工单号 <span class="nowrap">{}</span>，不用再提交。')
+    flash(Markup(message).format(ticket.number), "success")  # the page below says when we will call
     return redirect(url_for(".ticket", number=ticket.number))
 
 

@@ -6,13 +6,13 @@ from datetime import datetime
 from sqlalchemy import select
 
 from dispatch.extensions import db
+from dispatch.intake.replies import response_promise
 from dispatch.org.models import Department, User
 from dispatch.org.principal import SYSTEM
 from dispatch.org.roles import Role
 from dispatch.tickets.lifecycle import OPEN_STATUSES, Status
 from dispatch.tickets.models import Channel
 from dispatch.tickets.ratings import RATINGS
-from dispatch.timeutil import local
 
 TEAM = "365服务队"
 # Each timeline entry residents see, as they are told it ({who}: the volunteer or department, see who_is()).
@@ -87,18 +87,13 @@ def coming(ticket):
     return f"由{who}办理。" if ticket.status in (Status.RESOLVED, Status.CLOSED) else f"{who}负责办理，会联系您。"
 
 
-def when(value):
-    """'12月2日 10:00' in Shanghai time."""
-    here = local(value)
-    return f"{here.month}月{here.day}日 {here:%H:%M}"
-
-
 def promise(ticket, now):
-    """'我们会在 12月2日 10:00 前联系您。' while nobody has answered yet and the time has not passed, else ''."""
+    """'我们会在 12月2日 10:00 前联系您。' (as the reply said) while nobody has answered yet and the time has not
+    passed (then the page offers 催一催), else ''."""
     due = ticket.response_due_at
-    if due is None or ticket.responded_at is not None or ticket.status not in OPEN_STATUSES or now >= due:
+    if ticket.responded_at is not None or ticket.status not in OPEN_STATUSES or (due is not None and now >= due):
         return ""
-    return f"我们会在 {when(due)} 前联系您。"
+    return response_promise(ticket, now)
 
 
 def _people(events):
