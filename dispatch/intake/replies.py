@@ -55,8 +55,8 @@ def _urgent_hint(account):
 
 def ticket_opened(account, ticket, now):
     """A new ticket from a note or recognised voice."""
-    category = ticket.category.name if ticket.category else "待分类"
-    lines = [f"您反映的问题已登记，工单号 {ticket.number}（{category}）。", response_promise(ticket, now)]
+    category = f"（{ticket.category.name}）" if ticket.category else ""  # staff sort it out, the resident need not
+    lines = [f"您反映的问题已登记，工单号 {ticket.number}{category}。", response_promise(ticket, now)]
     if ticket.address:
         lines.append(f"地址：{ticket.address}")
     lines.append(f'<a href="{ticket_url(account, ticket)}">查看办理进度</a>')

@@ -1,5 +1,6 @@
 """What residents are told of their ticket, in plain words: its steps one line per thing that happened, who is
 coming, and when we promised to get back to them. Staff's words stay in the console (tickets/lifecycle labels)."""
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -10,9 +11,11 @@ from dispatch.intake.replies import response_promise
 from dispatch.org.models import Department, User
 from dispatch.org.principal import SYSTEM
 from dispatch.org.roles import Role
+from dispatch.resident.actions import promised_contact
 from dispatch.tickets.lifecycle import OPEN_STATUSES, Status
-from dispatch.tickets.models import Channel
+from dispatch.tickets.models import Channel, Priority
 from dispatch.tickets.ratings import RATINGS
+from dispatch.timeutil import local
 
 TEAM = "365服务队"
 # Each timeline entry residents see, as they are told it ({who}: the volunteer or department, see who_is()).
@@ -30,6 +33,7 @@ NOTES_SHOWN = {"wait_for_resident", "resolve", "reopen", "invalidate", "withdraw
 STAFF_DID = {"photo_added": "工作人员拍了照片", "described": "工作人员补充了问题说明", "located": "工作人员标注了位置"}
 # The notes written for an answer that carried no words of the resident's (wechat_service, services.answer).
 ANSWER_MEDIA = {"居民发来照片": "photo", "居民发来语音留言，待工作人员收听": "voice"}
+PHOTOS_ONLY = re.compile(r"^居民补充了 \d+ 张照片$")  # an H5 answer of photos alone: its line counts them
 MEDIA_FAILED = {"photo": ("您发来的图片没能保存", "可能不是照片，请重新拍一张发来。"),
                 "voice": ("您发来的语音没能保存", "请再发一次语音，或者直接打字告诉我们。")}
 
@@ -88,12 +92,17 @@ def coming(ticket):
 
 
 def promise(ticket, now):
-    """'我们会在 12月2日 10:00 前联系您。' (as the reply said) while nobody has answered yet and the time has not
-    passed (then the page offers 催一催), else ''."""
-    due = ticket.response_due_at
-    if ticket.responded_at is not None or ticket.status not in OPEN_STATUSES or (due is not None and now >= due):
+    """'我们会在 12月2日 10:00 前联系您。' while nobody has answered yet and the time has not passed (then the page
+    offers 催一催), else ''; the time is the one 催一催 waits for (without an SLA: one working day)."""
+    if ticket.responded_at is not None or ticket.status not in OPEN_STATUSES:
         return ""
-    return response_promise(ticket, now)
+    if ticket.response_due_at is None and ticket.priority is Priority.URGENT:
+        return response_promise(ticket, now)  # "在 2 小时内"
+    due = promised_contact(ticket)
+    if now >= due:
+        return ""
+    here = local(due)
+    return f"我们会在 {here.month}月{here.day}日 {here:%H:%M} 前联系您。"
 
 
 def _people(events):
@@ -155,7 +164,7 @@ def timeline(ticket, events):
 
 def _line(ticket, e, by_resident, people):
     line = Line(e.at, STEPS[e.kind], kind=e.kind, resident=by_resident)
-    if e.kind in NOTES_SHOWN and e.note and not (e.kind == "reopen" and by_resident):
+    if e.kind in NOTES_SHOWN and e.note and not (e.kind == "reopen" and by_resident) and not PHOTOS_ONLY.match(e.note):
         line.note = e.note
     if e.kind in STAFF_DID and not by_resident:
         line.label = STAFF_DID[e.kind]

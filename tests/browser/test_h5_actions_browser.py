@@ -132,5 +132,5 @@ def test_a_merged_report_follows_and_rates_the_kept_ticket(phone, neighbour_phon
     page.locator(".choice", has_text="满意").first.click()
     page.get_by_role("button", name="提交评价").click()
     expect(page.locator(".banner-success")).to_contain_text("谢谢您的评价")
-    expect(page.locator("#merged")).to_contain_text("已关闭")
+    expect(page.locator("#merged")).to_contain_text("已完成")
     page.screenshot(path=str(shots / "merged-rated.png"), full_page=True)

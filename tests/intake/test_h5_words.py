@@ -193,3 +193,25 @@ def test_no_staff_word_or_code_on_any_resident_page(resident, org, clock, app, w
         assert not staff_words_in(text), (status, staff_words_in(text), text)
         seen.add(status)
     assert seen - {None} == set(Status)
+
+
+def test_answers_of_photos_or_voice_are_one_line_in_the_residents_words(resident, org, wechat, wechat_api, clock):
+    from tests.intake.test_h5_answer import post_answer, waiting
+    number = resident.report("楼道灯不亮")
+    waiting(org, number)
+    assert post_answer(resident, number, photos=[("a.jpg", jpeg_with_exif()), ("b.jpg", jpeg_with_exif())]
+                       ).status_code == 302
+    text = page(resident, number)
+    assert "您补充了情况，继续办理（附 2 张照片）" in text and "居民" not in text
+    act(org.director, number, "wait_for_resident", note="请再拍一张开关的照片")
+    clock.advance(minutes=5)
+    image(wechat, wechat_api.add_media(jpeg_with_gps()))
+    act(org.director, number, "wait_for_resident", note="请说说什么时候家里有人")
+    clock.advance(minutes=5)
+    audio = wechat_api.add_media(b"#!AMR\n" + b"\x00" * 200, content_type="audio/amr")
+    wechat.open_reply(wechat.post(wechat.message("voice", MediaId=audio, Format="amr")))
+    clock.advance(seconds=20)
+    assert run_media_fetches(clock()) == 2
+    text = page(resident, number)
+    assert text.count("您发来了照片，继续办理") == 1 and text.count("您发来了语音留言，继续办理") == 1
+    assert "收到您" not in text and "居民" not in text and "待工作人员收听" not in text and not staff_words_in(text)
