@@ -11,10 +11,10 @@ from dispatch.intake.media_jobs import run_media_fetches
 from dispatch.notify.models import Notification
 from dispatch.org.principal import Principal
 from dispatch.resident.words import given_name
-from dispatch.sla import policies
 from dispatch.tickets import pipeline
 from dispatch.tickets.lifecycle import RESIDENT_STATUS_LABELS, Status
 from tests.intake.test_h5 import TICKET_PAGE, ResidentPhone, jpeg_with_exif, page_text, ticket_by_number
+from tests.intake.test_h5_actions import promises  # noqa: F401 (autouse: the SLA's promised times)
 from tests.intake.test_wechat_media import image, jpeg_with_gps, tickets
 
 # Staff words and codes a resident must never read: office terms for states, snake_case codes, action names.
@@ -37,12 +37,6 @@ def visible(response):
 def staff_words_in(text):
     found = [w for w in FORBIDDEN if w in text]
     return found + [w for w in CODE.findall(text) if w not in ALLOWED_LATIN]
-
-
-@pytest.fixture(autouse=True)
-def promises(org):
-    """The SLA policies that set each ticket's promised contact time (response_due_at)."""
-    assert policies.seed_defaults() == 9
 
 
 @pytest.fixture
