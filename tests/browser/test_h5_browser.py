@@ -119,7 +119,7 @@ def test_the_redo_choice_appears_when_unsatisfied_is_picked(phone, live):
     page.locator(".choice", has_text="不用重新办理，只提意见").click()
     page.get_by_role("button", name="提交评价").click()
     expect(page.locator(".banner-success")).to_contain_text("不再重新办理")
-    expect(page.locator(".status-line")).to_contain_text("已关闭")
+    expect(page.locator(".status-line")).to_contain_text("已完成")
 
 
 def test_without_javascript_the_redo_choice_is_shown_and_works(browser, live, h5_account):
@@ -136,6 +136,6 @@ def test_without_javascript_the_redo_choice_is_shown_and_works(browser, live, h5
         page.locator(".choice", has_text="不满意").click()
         page.get_by_role("button", name="提交评价").click()
         expect(page.locator(".banner-success")).to_contain_text("我们会重新办理")
-        expect(page.locator(".status-line")).to_contain_text("重办")
+        expect(page.locator(".status-line")).to_contain_text("重新办理中")
     finally:
         context.close()
