@@ -41,7 +41,8 @@ def report_url(account):
 def response_promise(ticket, now):
     """When someone will get back to the resident: the SLA's response time when known, else the usual one."""
     if ticket.response_due_at is not None:
-        return f"我们会在 {local(ticket.response_due_at):%m月%d日 %H:%M} 前联系您。"
+        due = local(ticket.response_due_at)
+        return f"我们会在 {due.month}月{due.day}日 {due:%H:%M} 前联系您。"
     if ticket.priority is Priority.URGENT:
         return "这是紧急情况，我们会在 2 小时内联系您。"
     return "我们会在 1 个工作日内联系您。"
@@ -54,8 +55,8 @@ def _urgent_hint(account):
 
 def ticket_opened(account, ticket, now):
     """A new ticket from a note or recognised voice."""
-    category = ticket.category.name if ticket.category else "待分类"
-    lines = [f"您反映的问题已登记，工单号 {ticket.number}（{category}）。", response_promise(ticket, now)]
+    category = f"（{ticket.category.name}）" if ticket.category else ""  # staff sort it out, the resident need not
+    lines = [f"您反映的问题已登记，工单号 {ticket.number}{category}。", response_promise(ticket, now)]
     if ticket.address:
         lines.append(f"地址：{ticket.address}")
     lines.append(f'<a href="{ticket_url(account, ticket)}">查看办理进度</a>')
@@ -175,7 +176,7 @@ def my_tickets(account, tickets, now):
     if not tickets:
         return f"您目前没有正在办理的工单。\n有事请直接留言，或<a href=\"{report_url(account)}\">填写报事单</a>。"
     lines = ["您正在办理的工单："]
-    lines += [f'{local(t.created_at):%m-%d} <a href="{ticket_url(account, t)}">{t.number}</a> {t.status.label}'
+    lines += [f'{local(t.created_at):%m-%d} <a href="{ticket_url(account, t)}">{t.number}</a> {t.status.resident_label}'
               f"：{_short(t.description)}" for t in tickets]
     lines.append(f'<a href="{my_tickets_url(account)}">查看全部</a>')
     return "\n".join(lines)

@@ -34,9 +34,12 @@ def publish(news_items):
 
 def _row(news, message, resident_id=None, user_id=None):
     urgent = message.urgent or news.urgent
+    facts = news.facts
+    if message.audience == "resident" and facts.get("resident_status"):
+        facts = {**facts, "status": facts["resident_status"]}  # "已安排人员", not staff's "已派单"
     return {"created_at": news.at, "event": message.event, "audience": message.audience,
             "ticket_id": news.ticket_id, "resident_id": resident_id, "user_id": user_id,
-            "facts": news.facts, "urgent": urgent, "status": Status.PENDING, "attempts": 0,
+            "facts": facts, "urgent": urgent, "status": Status.PENDING, "attempts": 0,
             "next_attempt_at": _first_attempt(news.at, message.audience, urgent)}
 
 

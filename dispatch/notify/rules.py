@@ -39,8 +39,8 @@ class Message:
 
 # Every message event, with its Chinese name (the admin's mapping page and the ticket page use these).
 EVENT_LABELS = {
-    "accepted": "居民：已受理", "dispatched": "居民：已派单", "visit_started": "居民：开始上门办理",
-    "resolved": "居民：已办结（请评价）", "need_info": "居民：请补充情况", "delayed": "居民：办理时间延长",
+    "accepted": "居民：社区已收到", "dispatched": "居民：已安排人员", "visit_started": "居民：开始上门办理",
+    "resolved": "居民：已办好（请评价）", "need_info": "居民：请补充情况", "delayed": "居民：办理时间延长",
     "reopened": "居民：重新办理", "new_task": "志愿者：新任务", "task_taken_back": "志愿者：任务已收回",
     "urged": "承办人：催办/督办", "new_ticket": "主任：社区新工单", "breach": "主任：工单超时",
     "department_return": "主任：部门退单", "escalated": "街道：超时升级", "extension_requested": "街道：延期申请",

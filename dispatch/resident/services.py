@@ -279,8 +279,8 @@ def _refusal(ticket):
     if rated_since_resolved(ticket):
         return "您已经评价过这张工单了，谢谢您！"
     if ticket.status in TERMINAL_STATUSES:
-        return f"这张工单已「{ticket.status.label}」，不能再评价了。"
-    return f"工单办结后才能评价。这张工单现在是「{ticket.status.label}」。"
+        return f"这张工单现在是「{ticket.status.resident_label}」，不能再评价了。"
+    return f"问题办好以后才能评价。这张工单现在是「{ticket.status.resident_label}」。"
 
 
 def _check_rating(ticket, rating, comment):

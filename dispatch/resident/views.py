@@ -11,9 +11,8 @@ from werkzeug.exceptions import HTTPException
 
 from dispatch.errors import HTTP_MESSAGES, AppError, NotFound
 from dispatch.extensions import db
-from dispatch.intake.replies import response_promise
 from dispatch.intake.wechat_service import community_for, pending_note
-from dispatch.resident import actions, services
+from dispatch.resident import actions, services, words
 from dispatch.storage import storage
 from dispatch.tickets.lifecycle import Status
 from dispatch.tickets.categories import active_categories
@@ -32,19 +31,9 @@ ICONS = {"water_power": "💧", "gas_heating": "🔥", "lighting": "💡", "sani
          "elderly_care": "👵", "property": "🏢", "public_security": "🚨", "city_management": "🚧",
          "neighbour": "🏠", "consultation": "💬", "suggestion": "📝", "other": "📋"}
 
-# What the resident sees of the timeline: their own steps and the ones that answer them; staff notes,
-# reclassifications and other internal entries stay in the console.
-STEPS = {"created": "您提交了诉求", "photo_added": "添加了照片", "photo_received": "收到您补充的照片",
-         "voice_received": "收到您的语音留言", "voice_saved": "收到您的语音留言", "described": "补充了问题说明",
-         "located": "记录了位置", "media_refused": "有文件未能保存", "accept": "社区已受理",
-         "dispatch": "已安排人员处理", "sign": "处理人员已接单", "start": "开始办理",
-         "wait_for_resident": "需要您补充情况", "resume": "继续办理", "request_extension": "申请延长办理时间",
-         "approve_extension": "办理时间已延长", "return": "重新安排处理人员", "resolve": "已办结",
-         "rated": "您的评价", "close": "已关闭", "reopen": "重新办理", "invalidate": "不予受理",
-         "merge": "与相同的诉求合并办理", "nudge": "您催了一下，已告诉工作人员",
-         "withdraw_by_resident": "您撤回了这个诉求", "answer": "您补充了情况，继续办理"}
-NOTES_SHOWN = {"wait_for_resident", "resolve", "rated", "reopen", "invalidate", "media_refused",
-               "withdraw_by_resident", "answer"}
+# What the resident sees of the timeline (words.STEPS): their own steps and the ones that answer them; staff
+# notes, reclassifications and other internal entries stay in the console.
+STEPS = words.STEPS
 
 
 def _openid_key():
@@ -172,9 +161,9 @@ def report():
         return _report_form(exc.values, exc.errors, 400)
     except AppError as exc:
         return _report_form(services.form_values(request.form), {"community": exc.message}, 400)
-    message = ('提交成功！工单号 <span class="nowrap">{}</span>。{}' if created else
-               '这个问题您刚才已经提交过了，工单号 <span class="nowrap">{}</span>，不用再提交。{}')
-    flash(Markup(message).format(ticket.number, response_promise(ticket, now())), "success")
+    message = ('提交成功！工单号 <span class="nowrap">{}</span>。' if created else
+               '这个问题您刚才已经提交过了，工单号 <span class="nowrap">{}</span>，不用再提交。')
+    flash(Markup(message).format(ticket.number), "success")  # the page below says when we will call
     return redirect(url_for(".ticket", number=ticket.number))
 
 
@@ -196,7 +185,8 @@ def _ticket_page(ticket, rating_error=None, values=None, status=200, changing=Fa
     steps = _steps(ticket, kept)
     change_until = actions.change_until(p, g.resident)
     return render_template(
-        "h5/ticket.html", t=ticket, p=p, kept=kept, steps=steps, step_labels=STEPS, notes_shown=NOTES_SHOWN,
+        "h5/ticket.html", t=ticket, p=p, kept=kept, lines=words.timeline(ticket, steps),
+        promise=words.promise(p, at), coming=words.coming(p),
         icons=ICONS, ratings=services.RATINGS, can_rate=services.can_rate(p), rating_error=rating_error,
         values=values or {}, hotline=hotline(g.account) or ticket.community.phone,
         max_comment=services.MAX_COMMENT, **_resident_actions(ticket, p, at, changing, change_until),

@@ -27,12 +27,25 @@ class Status(str, enum.Enum):
         """The status's Chinese name."""
         return STATUS_LABELS[self]
 
+    @property
+    def resident_label(self):
+        """What the resident is told of the state, in plain words (RESIDENT_STATUS_LABELS)."""
+        return RESIDENT_STATUS_LABELS[self]
+
 
 STATUS_LABELS = {
     Status.NEW: "待受理", Status.ACCEPTED: "已受理", Status.DISPATCHED: "已派单", Status.SIGNED: "已签收",
     Status.IN_PROGRESS: "办理中", Status.WAITING_RESIDENT: "待居民补充", Status.RETURNED: "已退单",
     Status.EXTENSION_REQUESTED: "延期申请中", Status.RESOLVED: "已办结", Status.CLOSED: "已关闭",
     Status.INVALID: "无效", Status.MERGED: "已合并", Status.REOPENED: "重办",
+}
+# The same states as residents are told them (H5 pages, WeChat replies, their notifications): plain words, no
+# office terms (受理, 派单, 签收, 重办), and at most 5 characters so a template's `phrase` field takes them whole.
+RESIDENT_STATUS_LABELS = {
+    Status.NEW: "已收到", Status.ACCEPTED: "正在安排", Status.DISPATCHED: "已安排人员", Status.SIGNED: "人员已接手",
+    Status.IN_PROGRESS: "正在办理", Status.WAITING_RESIDENT: "请您补充", Status.RETURNED: "重新安排中",
+    Status.EXTENSION_REQUESTED: "正在办理", Status.RESOLVED: "已办好", Status.CLOSED: "已完成",
+    Status.INVALID: "未能办理", Status.MERGED: "合并办理", Status.REOPENED: "重新办理中",
 }
 
 # States in which a ticket still needs someone's work: the SLA clocks and "overdue" apply here.

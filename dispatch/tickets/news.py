@@ -25,6 +25,8 @@ def facts(ticket, now, note=None):
     """The values a template may show (templates.SOURCES)."""
     return {"number": ticket.number, "category": ticket.category.name if ticket.category else "未分类",
             "status": ticket.status.label if isinstance(ticket.status, Status) else str(ticket.status),
+            # Residents' messages carry the state in their words (outbox swaps it in for them).
+            "resident_status": Status(ticket.status).resident_label,
             "note": note or "", "holder": holder_name(ticket),
             "community": ticket.community.name if ticket.community else "",
             "time": _when(now), "due": _when(ticket.resolution_due_at), "description": ticket.description or "",

@@ -120,7 +120,7 @@ def test_a_merged_report_follows_and_rates_the_kept_ticket(phone, neighbour_phon
     page = neighbour_phone
     page.reload()
     expect(page.locator("#merged")).to_contain_text(f"已与工单 {kept} 合并办理")
-    expect(page.locator(".steps")).to_contain_text("社区已受理")
+    expect(page.locator(".steps")).to_contain_text("社区已收到，正在安排人员")
     assert_fits(page)
     page.screenshot(path=str(shots / "merged-progress.png"), full_page=True)
     live.resolve(kept)
@@ -132,5 +132,5 @@ def test_a_merged_report_follows_and_rates_the_kept_ticket(phone, neighbour_phon
     page.locator(".choice", has_text="满意").first.click()
     page.get_by_role("button", name="提交评价").click()
     expect(page.locator(".banner-success")).to_contain_text("谢谢您的评价")
-    expect(page.locator("#merged")).to_contain_text("已关闭")
+    expect(page.locator("#merged")).to_contain_text("已完成")
     page.screenshot(path=str(shots / "merged-rated.png"), full_page=True)

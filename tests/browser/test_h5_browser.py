@@ -80,14 +80,14 @@ def test_report_a_problem_with_a_photo_on_a_small_phone(phone, live, tmp_path):
     thumbnail = page.locator(".photos img").first
     expect(thumbnail).to_be_visible()
     page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=thumbnail.element_handle())
-    expect(page.locator(".steps")).to_contain_text("您提交了诉求")
+    expect(page.locator(".steps")).to_contain_text("您反映了问题")
     expect(page.locator("a[href='tel:0532-83880001']")).to_be_visible()
     assert_fits(page)
     page.screenshot(path=str(tmp_path / "ticket.png"), full_page=True)
 
     page.get_by_role("link", name="我的工单", exact=True).click()
     expect(page.locator(".ticket-card")).to_have_count(1)
-    expect(page.locator(".ticket-card")).to_contain_text("待受理")
+    expect(page.locator(".ticket-card")).to_contain_text("已收到")
     assert page.locator(".ticket-card").bounding_box()["height"] >= 48
     assert_fits(page)
 
@@ -116,10 +116,10 @@ def test_the_redo_choice_appears_when_unsatisfied_is_picked(phone, live):
     page.locator(".choice", has_text="基本满意").click()
     expect(redo).to_be_hidden()
     page.locator(".choice", has_text="不满意").click()
-    page.locator(".choice", has_text="不用重办，只提意见").click()
+    page.locator(".choice", has_text="不用重新办理，只提意见").click()
     page.get_by_role("button", name="提交评价").click()
     expect(page.locator(".banner-success")).to_contain_text("不再重新办理")
-    expect(page.locator(".status-line")).to_contain_text("已关闭")
+    expect(page.locator(".status-line")).to_contain_text("已完成")
 
 
 def test_without_javascript_the_redo_choice_is_shown_and_works(browser, live, h5_account):
@@ -136,6 +136,6 @@ def test_without_javascript_the_redo_choice_is_shown_and_works(browser, live, h5
         page.locator(".choice", has_text="不满意").click()
         page.get_by_role("button", name="提交评价").click()
         expect(page.locator(".banner-success")).to_contain_text("我们会重新办理")
-        expect(page.locator(".status-line")).to_contain_text("重办")
+        expect(page.locator(".status-line")).to_contain_text("重新办理中")
     finally:
         context.close()

@@ -346,7 +346,7 @@ def test_my_tickets_lists_only_mine_newest_first(resident, neighbour, clock):
     text = page_text(resident.client.get("/h5/yanchenglu/tickets"))
     assert second in text and first in text and theirs not in text and "邻居家漏水" not in text
     assert text.index(second) < text.index(first)
-    assert "待受理" in text
+    assert "已收到" in text and "待受理" not in text
     assert theirs in page_text(neighbour.client.get("/h5/yanchenglu/tickets"))
 
 
@@ -379,9 +379,9 @@ def test_the_ticket_page_shows_the_residents_steps_not_staff_notes(resident, org
     pipeline.act(director, ticket, "accept")
     pipeline.act(director, ticket, "resolve", note="已更换楼道灯泡")
     text = page_text(resident.client.get(f"/h5/yanchenglu/tickets/{number}"))
-    assert "您提交了诉求" in text and "社区已受理" in text and "已更换楼道灯泡" in text
+    assert "您反映了问题" in text and "社区已收到，正在安排人员" in text and "已更换楼道灯泡" in text
     assert "内部备注" not in text and "盐城路主任" not in text
-    assert text.index("已办结</strong>") < text.index("您提交了诉求")  # newest first
+    assert text.index("已办好</strong>") < text.index("您反映了问题")  # newest first
     assert 'href="tel:0532-83880001"' in text
 
 
@@ -392,7 +392,7 @@ def test_rating_satisfied_closes_the_ticket(resident, org, clock):
     resolve(org, number)
     page = page_text(resident.client.get(f"/h5/yanchenglu/tickets/{number}"))
     assert "请您评价" in page and 'value="basically_satisfied"' in page
-    assert "已办结，请您评价" in page_text(resident.client.get("/h5/yanchenglu/tickets"))
+    assert "已办好，请您评价" in page_text(resident.client.get("/h5/yanchenglu/tickets"))
     clock.advance(hours=2)
     response = resident.rate(number, rating="satisfied", comment="修得很快，谢谢")
     assert response.status_code == 302
@@ -434,7 +434,7 @@ def test_rating_before_the_ticket_is_resolved_is_refused(resident, org):
     page = page_text(resident.client.get(f"/h5/yanchenglu/tickets/{number}"))
     assert "请您评价" not in page
     response = resident.rate(number, rating="satisfied")
-    assert response.status_code == 409 and "工单办结后才能评价" in page_text(response)
+    assert response.status_code == 409 and "问题办好以后才能评价" in page_text(response)
     ticket = ticket_by_number(number)
     assert ticket.status is Status.NEW and ticket.rating is None
     assert "rated" not in [e.kind for e in ticket.events]
@@ -453,7 +453,7 @@ def test_the_rating_form_offers_a_redo_chosen_by_default(resident, org):
     number = resident.report("楼道灯坏了")
     resolve(org, number)
     page = page_text(resident.client.get(f"/h5/yanchenglu/tickets/{number}"))
-    assert "如果不满意，要不要重新办理？" in page and "不用重办，只提意见" in page
+    assert "如果不满意，要不要重新办理？" in page and "不用重新办理，只提意见" in page
     assert '<input type="radio" name="redo" value="1" checked>' in page
     assert '<input type="radio" name="redo" value="0" >' in page
 

@@ -154,7 +154,7 @@ def test_withdraw_before_dispatch_with_a_reason_tells_the_director(resident, org
     assert (ticket.events[-1].kind, ticket.events[-1].note) == ("withdraw_by_resident", "撤回原因：灯自己好了")
     assert [n.user_id for n in notices(number, "withdrawn")] == [org.director.id]
     after = page_text(resident.client.get(done.headers["Location"]))
-    assert "已撤回" in after and "您撤回了这个诉求" in after and "可以撤回" not in after and "催一催" not in after
+    assert "已撤回" in after and "您撤回了这个问题" in after and "可以撤回" not in after and "催一催" not in after
     listed = page_text(resident.client.get(resident.url("/tickets")))
     assert "已撤回" in listed and "无效" not in listed
 
@@ -259,7 +259,7 @@ def test_a_merged_report_shows_the_kept_tickets_progress(resident, neighbour, th
     as_director(org, kept, "accept")
     page = ticket_page(neighbour, duplicate)
     assert f"您反映的问题已与工单 <span class=\"nowrap\">{kept}</span> 合并办理" in page
-    assert "社区已受理" in page and "3号楼楼道灯不亮，晚上看不见" in page
+    assert "社区已收到，正在安排人员" in page and "3号楼楼道灯不亮，晚上看不见" in page
     assert "3号楼2单元楼道灯坏了" not in page  # the neighbour's words stay theirs
     # the kept ticket's link (in the messages they hear) opens their own page; nobody else's
     followed = neighbour.client.get(neighbour.url(f"/tickets/{kept}"))

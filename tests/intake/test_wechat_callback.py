@@ -180,7 +180,7 @@ def test_menu_my_tickets_lists_open_tickets_newest_first_and_hotline(wechat, clo
     numbers = [t.number for t in db.session.scalars(select(Ticket).order_by(Ticket.id))]
     listing = wechat.open_reply(wechat.post(wechat.message("event", Event="CLICK", EventKey="MY_TICKETS")))
     content = listing["Content"]
-    assert content.index(numbers[1]) < content.index(numbers[0]) and "待受理" in content
+    assert content.index(numbers[1]) < content.index(numbers[0]) and "已收到" in content and "待受理" not in content
     other = wechat.say("延安三路5号有人摔倒了", openid="o_someone_else")
     listing = wechat.open_reply(wechat.post(wechat.message("event", Event="CLICK", EventKey="MY_TICKETS")))
     assert len([n for n in db.session.scalars(select(Ticket.number)) if n in listing["Content"]]) == 2

@@ -47,7 +47,7 @@ def test_accepting_writes_the_message_with_the_change_and_the_job_sends_it(clien
     assert message["template_id"] == "TPL_ACCEPTED" and message["client_msg_id"] == f"dispatch-{note.id}"
     assert message["url"].endswith(f"/h5/yanchenglu/tickets/{ticket.number}")
     assert message["data"]["character_string1"]["value"] == ticket.number
-    assert message["data"]["phrase3"]["value"] == "已受理" and "first" not in message["data"]
+    assert message["data"]["phrase3"]["value"] == "正在安排" and "first" not in message["data"]
     page = client.get(url).get_data(as_text=True)
     assert "已通知居民 10:00" in page
 
@@ -293,7 +293,7 @@ def test_a_mapping_may_use_the_one_time_subscription_or_the_log_channel(org, rep
     act(org, ticket, "dispatch", department="water")
     drain(clock())
     [subscribed] = to_resident(wechat_api)
-    assert subscribed["template_id"] == "TPL_ACCEPTED" and "已受理" in subscribed["data"]["content"]["value"]
+    assert subscribed["template_id"] == "TPL_ACCEPTED" and "社区已收到" in subscribed["data"]["content"]["value"]
     logged = rows(event="dispatched")[0]
     assert logged.status == Status.SENT and logged.channel == "log" and logged.msgid == f"log-{logged.id}"
 
