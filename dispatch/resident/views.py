@@ -13,7 +13,7 @@ from dispatch.errors import HTTP_MESSAGES, AppError, NotFound
 from dispatch.extensions import db
 from dispatch.intake.replies import response_promise
 from dispatch.intake.wechat_service import community_for
-from dispatch.resident import actions, services
+from dispatch.resident import actions, family, services
 from dispatch.storage import storage
 from dispatch.tickets.lifecycle import Status
 from dispatch.tickets.categories import active_categories
@@ -135,14 +135,15 @@ def home():
     return redirect(url_for(".report"))
 
 
-def _report_form(values, errors=None, status=200):
-    """The report form, empty, filled in for the resident, or as they typed it with messages per field."""
-    account, resident = g.account, g.resident
+def _report_form(values, errors=None, status=200, resident=None, **extra):
+    """The report form, empty, filled in for the resident, or as they typed it with messages per field; a family
+    member reporting for a parent (resident) passes the parent and what the page says of them (extra)."""
+    account, resident = g.account, resident or g.resident
     return render_template(
         "h5/report.html", values=values, errors=errors or {}, categories=active_categories(),
         icons=ICONS, max_photos=services.MAX_PHOTOS, max_description=services.MAX_DESCRIPTION,
         streets=services.communities_by_street() if services.needs_community(account) else None,
-        community_optional=community_for(account, resident) is not None), status
+        community_optional=community_for(account, resident) is not None, **extra), status
 
 
 @bp.route("/report", methods=["GET", "POST"])
@@ -182,7 +183,7 @@ def _ticket_page(ticket, rating_error=None, values=None, status=200, changing=Fa
     kept = actions.kept_ticket(ticket)
     p, at = kept or ticket, now()
     steps = _steps(ticket, kept)
-    change_until = actions.change_until(p, g.resident)
+    change_until = actions.change_until(p, family.acting_as(g.resident, p))
     return render_template(
         "h5/ticket.html", t=ticket, p=p, kept=kept, steps=steps, step_labels=STEPS, notes_shown=NOTES_SHOWN,
         icons=ICONS, ratings=services.RATINGS, can_rate=services.can_rate(p), rating_error=rating_error,
@@ -222,7 +223,7 @@ def _resident_actions(ticket, p, at, changing, change_until):
 def ticket(number):
     """One of the resident's tickets; the kept ticket of a merged report opens that report's page."""
     found = actions.reachable_ticket(g.resident, number)
-    if found.resident_id != g.resident.id:
+    if found.resident_id != g.resident.id and family.family_label(g.resident.id, found) is None:
         own = actions.own_merged_into(g.resident, found)
         if own is None:
             raise NotFound("找不到这张工单")
@@ -233,7 +234,7 @@ def ticket(number):
 @bp.post("/tickets/<number>/answer")
 def answer(number):
     """Answer staff's question (words and photos): the ticket goes on; bad input keeps the words typed."""
-    found = services.my_ticket(g.resident, number)
+    found = family.my_or_parents_ticket(g.resident, number)
     try:
         text, photos = services.read_answer(request.form, request.files.getlist("photos"))
         services.answer(found, text, photos, now())
@@ -241,7 +242,7 @@ def answer(number):
         return _ticket_page(found, values=exc.values, answer_errors=exc.errors, status=400)
     except AppError as exc:
         db.session.rollback()
-        found = services.my_ticket(g.resident, number)
+        found = family.my_or_parents_ticket(g.resident, number)
         answer_text = (request.form.get("answer") or "").strip()
         return _ticket_page(found, values={"answer": answer_text}, answer_errors={"answer": exc.message},
                             status=409 if exc.status == 409 else 400)
@@ -261,7 +262,7 @@ def rate(number):
     choice, comment = request.form.get("rating", ""), request.form.get("comment", "")
     redo = request.form.get("redo", "1") != "0"  # a form without the choice (an older page) means redo
     try:
-        services.rate(found, choice, comment, now(), redo=redo, by=g.resident)
+        services.rate(found, choice, comment, now(), redo=redo, by=family.acting_as(g.resident, found))
     except AppError as exc:
         return _refused(number, exc, rating_error=exc.message,
                         values={"rating": choice, "comment": comment.strip(), "redo": redo})
@@ -288,7 +289,7 @@ def change_rating(number):
     choice, comment = request.form.get("rating", ""), request.form.get("comment", "")
     redo = request.form.get("redo", "1") != "0"
     try:
-        actions.change_rating(found, g.resident, choice, comment, now(), redo=redo)
+        actions.change_rating(found, family.acting_as(g.resident, found), choice, comment, now(), redo=redo)
     except AppError as exc:
         return _refused(number, exc, rating_error=exc.message, changing=exc.status != 409,
                         values={"rating": choice, "comment": comment.strip(), "redo": redo})
@@ -324,7 +325,7 @@ def withdraw(number):
 @bp.get("/media/<path:key>")
 def media(key):
     """A photo or thumbnail of one of the resident's own tickets; anything else is 404."""
-    content_type = services.my_photo_type(g.resident, key)
+    content_type = services.my_photo_type(g.resident, key) or family.photo_type(g.resident, key)
     path = storage(current_app).path(key) if content_type else None
     if path is None:
         raise NotFound("找不到这张照片")
