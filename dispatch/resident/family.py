@@ -38,6 +38,9 @@ def _label(raw, what, default=None):
 def make_link(parent, label, now):
     """A new single-use link for the parent (valid LINK_LIFETIME); returns (link, token). Only the hash is kept."""
     label = _label(label, "家人怎么称呼您，例如：张阿姨")
+    for older in db.session.scalars(select(FamilyLink).where(  # a new link replaces the one not used yet
+            FamilyLink.parent_id == parent.id, FamilyLink.member_id.is_(None), FamilyLink.removed_at.is_(None))):
+        older.removed_at = now
     token = new_token()
     link = FamilyLink(parent_id=parent.id, token_hash=hash_token(token), parent_label=label, created_at=now,
                       expires_at=now + LINK_LIFETIME)
@@ -58,8 +61,10 @@ def usable(token, resident, now):
     link = open_link(token)
     if link is None or link.parent.account_code != resident.account_code:
         raise LinkRefused("这个家人链接不对，可能没有复制完整。请让家人在「我的家人」页面重新生成一个。")
-    if link.removed_at is not None or link.member_id is not None:
+    if link.member_id is not None:
         raise LinkRefused("这个家人链接已经用过了，每个链接只能用一次。请让家人重新生成一个。")
+    if link.removed_at is not None:
+        raise LinkRefused("这个家人链接已经换成新的了。请用家人最新发给您的链接或二维码。")
     if now >= link.expires_at:
         raise LinkRefused("这个家人链接已经过期了（生成后 24 小时内有效）。请让家人重新生成一个。")
     if link.parent_id == resident.id:
@@ -164,3 +169,9 @@ def my_or_parents_ticket(resident, number):
     if ticket is None or (ticket.resident_id != resident.id and link_between(resident.id, ticket.resident_id) is None):
         raise NotFound("找不到这张工单")
     return ticket
+
+
+def last_label(parent):
+    """How the parent asked to be called on their latest link (to fill the form in again), or None."""
+    return db.session.scalar(select(FamilyLink.parent_label).where(FamilyLink.parent_id == parent.id)
+                             .order_by(FamilyLink.id.desc()).limit(1))

@@ -38,7 +38,8 @@ def _family_page(errors=None, values=None, status=200):
 
 @bp.get("/family")
 def family_home():
-    return _family_page(values={"label": g.resident.name or ""})
+    known = family.last_label(g.resident)
+    return _family_page(values={"label": known or g.resident.name or ""})
 
 
 @bp.post("/family/link")

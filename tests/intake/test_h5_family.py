@@ -96,6 +96,12 @@ def test_used_expired_wrong_and_own_links_are_refused_kindly(resident, child, ap
     own = make_link(resident)
     mine = resident.client.get(own)
     assert mine.status_code == 400 and "您自己生成的链接" in page_text(mine)
+    replaced = make_link(resident)
+    newest = make_link(resident)
+    old = cousin.client.get(replaced)
+    assert old.status_code == 410 and "换成新的了" in page_text(old)
+    assert cousin.client.get(newest).status_code == 200
+    assert 'value="张阿姨"' in page_text(resident.client.get(resident.url("/family")))
     wrong = cousin.client.get(cousin.url("/family/join/not-a-real-token"))
     assert wrong.status_code == 410 and "链接不对" in page_text(wrong)
     assert db.session.scalar(select(FamilyLink.member_id).where(FamilyLink.member_id == resident_row("o_cousin").id)) is None
