@@ -2,7 +2,6 @@
 confirmation in their own WeChat, reporting for the parent."""
 import os
 import re
-from pathlib import Path
 
 import pytest
 
@@ -13,15 +12,9 @@ if missing_browser() and os.environ.get("REQUIRE_BROWSER") != "1":
 
 from playwright.sync_api import expect  # noqa: E402
 
+from tests.browser.test_h5_actions_browser import shots  # noqa: E402,F401 (fixture)
 from tests.browser.test_h5_browser import (_reported, assert_fits, h5_account, phone,  # noqa: E402,F401
                                            phone_context)
-
-
-@pytest.fixture
-def shots(tmp_path):
-    folder = Path(os.environ.get("SHOTS_DIR") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 @pytest.fixture
