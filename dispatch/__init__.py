@@ -22,6 +22,7 @@ def create_app(config=None):
     from dispatch.console import tickets as ticket_views
     from dispatch.tickets import refusals
     from dispatch.resident import views as resident_views
+    from dispatch.resident import family_views as _family_views  # noqa: F401  (routes on resident_views.bp)
     from dispatch.intake import models as _intake_models  # noqa: F401  (tables for migrations)
     from dispatch.wechat import models as _wechat_models  # noqa: F401
     from dispatch.sla import models as _sla_models, views as sla_views  # noqa: F401

@@ -8,6 +8,7 @@ from dispatch.errors import Conflict, Invalid, NotFound
 from dispatch.extensions import db
 from dispatch.intake.wechat_service import RESIDENT
 from dispatch.localtime import local
+from dispatch.org.family import link_between
 from dispatch.resident.services import check_choice
 from dispatch.sla.calendar import CalendarUnknown, add_working, next_working_day_opens
 from dispatch.sla.calendars import calendar_for
@@ -45,7 +46,8 @@ def follows(resident, ticket):
 def reachable_ticket(resident, number):
     """The resident's own ticket, or one their merged report follows; anyone else's is like a missing one."""
     ticket = db.session.scalar(select(Ticket).where(Ticket.number == number))
-    if ticket is None or not (ticket.resident_id == resident.id or follows(resident, ticket)):
+    if ticket is None or not (ticket.resident_id == resident.id or follows(resident, ticket)
+                              or link_between(resident.id, ticket.resident_id) is not None):
         raise NotFound("找不到这张工单")
     return ticket
 

@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException
 from dispatch.errors import HTTP_MESSAGES, AppError, NotFound
 from dispatch.extensions import db
 from dispatch.intake.wechat_service import community_for, pending_note
-from dispatch.resident import actions, services, words
+from dispatch.resident import actions, family, services, words
 from dispatch.storage import storage
 from dispatch.tickets.lifecycle import Status
 from dispatch.tickets.categories import active_categories
@@ -125,11 +125,12 @@ def home():
     return redirect(url_for(".report"))
 
 
-def _report_form(values, errors=None, status=200, query=None, show_all=False):
+def _report_form(values, errors=None, status=200, query=None, show_all=False, resident=None, **extra):
     """The report form, empty, filled in for the resident, or as they typed it with messages per field; on the
     district account a short list of communities (those the words or the search by road or 小区 name point to)
-    comes before the list of all of them."""
-    account, resident = g.account, g.resident
+    comes before the list of all of them; a family member reporting for a parent (resident) passes the parent
+    and what the page says of them (extra)."""
+    account, resident = g.account, resident or g.resident
     district = services.needs_community(account)
     short = services.short_list(values, query) if district else []
     return render_template(
@@ -137,7 +138,7 @@ def _report_form(values, errors=None, status=200, query=None, show_all=False):
         icons=ICONS, max_photos=services.MAX_PHOTOS, max_description=services.MAX_DESCRIPTION,
         streets=services.communities_by_street() if district else None, short=short, query=query or "",
         show_all=show_all or (district and not short),
-        community_optional=community_for(account, resident) is not None), status
+        community_optional=community_for(account, resident) is not None, **extra), status
 
 
 @bp.route("/report", methods=["GET", "POST"])
@@ -183,7 +184,7 @@ def _ticket_page(ticket, rating_error=None, values=None, status=200, changing=Fa
     kept = actions.kept_ticket(ticket)
     p, at = kept or ticket, now()
     steps = _steps(ticket, kept)
-    change_until = actions.change_until(p, g.resident)
+    change_until = actions.change_until(p, family.acting_as(g.resident, p))
     return render_template(
         "h5/ticket.html", t=ticket, p=p, kept=kept, lines=words.timeline(ticket, steps),
         promise=words.promise(p, at), coming=words.coming(p),
@@ -224,7 +225,7 @@ def _resident_actions(ticket, p, at, changing, change_until):
 def ticket(number):
     """One of the resident's tickets; the kept ticket of a merged report opens that report's page."""
     found = actions.reachable_ticket(g.resident, number)
-    if found.resident_id != g.resident.id:
+    if found.resident_id != g.resident.id and family.family_label(g.resident.id, found) is None:
         own = actions.own_merged_into(g.resident, found)
         if own is None:
             raise NotFound("找不到这张工单")
@@ -235,7 +236,7 @@ def ticket(number):
 @bp.post("/tickets/<number>/answer")
 def answer(number):
     """Answer staff's question (words and photos): the ticket goes on; bad input keeps the words typed."""
-    found = services.my_ticket(g.resident, number)
+    found = family.my_or_parents_ticket(g.resident, number)
     try:
         text, photos = services.read_answer(request.form, request.files.getlist("photos"))
         services.answer(found, text, photos, now())
@@ -243,7 +244,7 @@ def answer(number):
         return _ticket_page(found, values=exc.values, answer_errors=exc.errors, status=400)
     except AppError as exc:
         db.session.rollback()
-        found = services.my_ticket(g.resident, number)
+        found = family.my_or_parents_ticket(g.resident, number)
         answer_text = (request.form.get("answer") or "").strip()
         return _ticket_page(found, values={"answer": answer_text}, answer_errors={"answer": exc.message},
                             status=409 if exc.status == 409 else 400)
@@ -263,7 +264,7 @@ def rate(number):
     choice, comment = request.form.get("rating", ""), request.form.get("comment", "")
     redo = request.form.get("redo", "1") != "0"  # a form without the choice (an older page) means redo
     try:
-        services.rate(found, choice, comment, now(), redo=redo, by=g.resident)
+        services.rate(found, choice, comment, now(), redo=redo, by=family.acting_as(g.resident, found))
     except AppError as exc:
         return _refused(number, exc, rating_error=exc.message,
                         values={"rating": choice, "comment": comment.strip(), "redo": redo})
@@ -290,7 +291,7 @@ def change_rating(number):
     choice, comment = request.form.get("rating", ""), request.form.get("comment", "")
     redo = request.form.get("redo", "1") != "0"
     try:
-        actions.change_rating(found, g.resident, choice, comment, now(), redo=redo)
+        actions.change_rating(found, family.acting_as(g.resident, found), choice, comment, now(), redo=redo)
     except AppError as exc:
         return _refused(number, exc, rating_error=exc.message, changing=exc.status != 409,
                         values={"rating": choice, "comment": comment.strip(), "redo": redo})
@@ -326,7 +327,7 @@ def withdraw(number):
 @bp.get("/media/<path:key>")
 def media(key):
     """A photo or thumbnail of one of the resident's own tickets; anything else is 404."""
-    content_type = services.my_photo_type(g.resident, key)
+    content_type = services.my_photo_type(g.resident, key) or family.photo_type(g.resident, key)
     path = storage(current_app).path(key) if content_type else None
     if path is None:
         raise NotFound("找不到这张照片")

@@ -27,9 +27,10 @@ STEPS = {"created": "您反映了问题", "photo_added": "您补充了照片", "
          "return": "正在重新安排人员", "resolve": "已办好", "rated": "您的评价", "close": "已完成",
          "reopen": "正在重新办理", "invalidate": "这个问题社区没法办理", "merge": "与相同的问题合并办理",
          "nudge": "您催了一下，已告诉工作人员", "withdraw_by_resident": "您撤回了这个问题",
-         "answer": "您补充了情况，继续办理"}
+         "answer": "您补充了情况，继续办理", "reported_by_family": "家人代为提交"}
 # Entries whose note is said to the resident (staff's question and result, the resident's own words).
-NOTES_SHOWN = {"wait_for_resident", "resolve", "reopen", "invalidate", "withdraw_by_resident", "answer"}
+NOTES_SHOWN = {"wait_for_resident", "resolve", "reopen", "invalidate", "withdraw_by_resident", "answer",
+               "reported_by_family"}
 STAFF_DID = {"photo_added": "工作人员拍了照片", "described": "工作人员补充了问题说明", "located": "工作人员标注了位置"}
 # The notes written for an answer that carried no words of the resident's (wechat_service, services.answer).
 ANSWER_MEDIA = {"居民发来照片": "photo", "居民发来语音留言，待工作人员收听": "voice"}

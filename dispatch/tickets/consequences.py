@@ -53,6 +53,7 @@ TABLE = {
     "nudge": ("holder_named", news("nudged", "nudged_director")),
     "withdraw_by_resident": (("stamp", "closed_at"), "sla.clock", news("withdrawn")),
     "split_off": (),
+    "reported_by_family": (),
 }
 
 

@@ -145,6 +145,8 @@ ACTIONS = {a.name: a for a in (
     _action("withdraw_by_resident", "居民撤回", [S.NEW, S.ACCEPTED], S.INVALID, {Role.DISTRICT_ADMIN},
             resident=True),
     # The resident said a photo, voice or location that joined this ticket is about another problem.
+    # A family member (代办人) reported this ticket for the resident from their own WeChat.
+    _action("reported_by_family", "家人代报", ALL_STATES, None, MANAGERS, needs_note=True),
     _action("split_off", "居民说明为另一问题", ALL_STATES, None, MANAGERS, needs_note=True),
 )}
 TRANSITIONS = {name: a for name, a in ACTIONS.items() if a.changes_state}

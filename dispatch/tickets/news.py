@@ -4,6 +4,7 @@ from sqlalchemy import select
 from dispatch.extensions import db
 from dispatch.notify.outbox import publish
 from dispatch.notify.rules import News, any_for_residents
+from dispatch.org.family import family_of
 from dispatch.org.services import community_by_id
 from dispatch.org.roles import Role
 from dispatch.tickets.consequences import step
@@ -36,7 +37,8 @@ def facts(ticket, now, note=None):
 def _residents(ticket):
     merged = db.session.scalars(select(TicketReporter.resident_id).where(TicketReporter.ticket_id == ticket.id)
                                 .order_by(TicketReporter.added_at)).all()
-    return tuple(([ticket.resident_id] if ticket.resident_id else []) + list(merged))
+    reporters = ([ticket.resident_id] if ticket.resident_id else []) + list(merged)
+    return tuple(dict.fromkeys(reporters + list(family_of(reporters))))  # and their family members (代办人)
 
 
 def _volunteer(user):

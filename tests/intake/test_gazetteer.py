@@ -1,7 +1,6 @@
 """The district account finds the community: from the address in the words (the gazetteer), the location's
 label, the QR code followed or the resident's known community; else it keeps the words and asks with a short
 list, and the pick (a number in the chat, or the H5 form prefilled with the words) opens the ticket with them."""
-import re
 
 import pytest
 from sqlalchemy import func, select
