@@ -110,7 +110,8 @@ NEW = Status.NEW.value
 OPEN = frozenset(s.value for s in OPEN_STATUSES)
 NOT_COUNTED = frozenset({Status.INVALID.value, Status.MERGED.value})
 PAUSES = frozenset({Status.WAITING_RESIDENT.value, Status.EXTENSION_REQUESTED.value})
-NEEDED_NOTES = {name: NOTES[name] for name, action in TRANSITIONS.items() if action.needs_note}
+# The notes of the steps the walks take that need one (the walks take only actions NOTES has words for).
+NEEDED_NOTES = {name: note for name, note in NOTES.items() if name in TRANSITIONS and TRANSITIONS[name].needs_note}
 
 
 @functools.cache

@@ -1,7 +1,7 @@
 """The tickets package's own steps of the consequences table: the ticket's columns, its photos, merges, ratings."""
 from sqlalchemy import select
 
-from dispatch.errors import Conflict, Invalid, NotFound
+from dispatch.errors import Conflict, Invalid
 from dispatch.extensions import db
 from dispatch.org.models import Community, Department, User
 from dispatch.org.roles import Role
@@ -9,9 +9,9 @@ from dispatch.storage import sniff_image
 from dispatch.tickets.categories import category_by_code, suggest
 from dispatch.tickets.consequences import step
 from dispatch.tickets.lifecycle import ACTIONS, Status
-from dispatch.tickets.models import Priority, Ticket, TicketEvent, TicketPhoto, TicketReporter
+from dispatch.tickets.models import Priority, TicketEvent, TicketPhoto, TicketReporter
 from dispatch.tickets.queries import is_overdue
-from dispatch.tickets.scopes import visible
+from dispatch.tickets.services import get_visible
 from dispatch.tickets.timeline import record
 
 DEFAULT_EXTENSION_DAYS = 3
@@ -106,9 +106,7 @@ def _merge_target(change):
     number = change.fields.get("into")
     if not number or number == change.ticket.number:
         raise Invalid("合并需要另一张工单的编号（into）", fields={"into": ["必填，且不能是本工单"]})
-    target = db.session.scalar(select(Ticket).where(Ticket.number == number, visible(change.principal)))
-    if target is None:
-        raise NotFound(f"找不到工单 {number}")
+    target = get_visible(change.principal, number)
     if target.status in (Status.CLOSED, Status.INVALID, Status.MERGED):
         raise Conflict(f"工单 {number} 已「{target.status.label}」，不能并入")
     return target
