@@ -50,11 +50,11 @@ CHANGE_ERRORS = (AppError, IllegalTransition, ActionNotPermitted, StaleDataError
 FILTER_LABELS = {"status": "状态", "community": "社区", "street": "街道", "category": "分类", "channel": "渠道",
                  "created_from": "起始日期", "created_to": "截止日期", "overdue": "仅看超时", "q": "关键词",
                  "page": "页码", "per_page": "每页条数", "sort": "排序"}
-EVENT_LABELS = {"created": "创建工单", "classified": "调整分类", "comment": "备注", "photo_added": "添加照片",
-                "merged_in": "重复工单并入", "described": "补充内容", "located": "记录位置",
-                "photo_received": "居民补充照片", "voice_received": "收到语音", "voice_saved": "语音已保存",
-                "media_refused": "文件未能保存", "rated": "居民评价", "urge": "催办", "supervise": "督办",
-                "callback": "回访", "nudge": "居民催一催"} | {name: action.label for name, action in TRANSITIONS.items()}
+# What each timeline entry is called: every action's own label from the lifecycle table (so a new action never
+# shows its code), then the entries no action writes (opening, the SLA sweep) and wordings kinder than the label.
+EVENT_LABELS = {action.kind: action.label for action in ACTIONS.values()} | {
+    "created": "创建工单", "merged_in": "重复工单并入", "classified": "调整分类", "rated": "居民评价",
+    "sla_warning": "时限预警", "sla_breach": "已超时", "sla_escalation": "超时升级"}
 
 
 # ---- queue ----

@@ -1,4 +1,5 @@
 """Managing the 365 teams, departments and category routing: forms checked into clean values, then saved."""
+import itertools
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -293,6 +294,12 @@ def _categories(form, name, errors):
     return [code for code in dict.fromkeys(codes) if code in active]
 
 
+def _free_department_code():
+    """A code for a department whose admin left it blank: other systems need one, people need not see it."""
+    taken = set(db.session.scalars(select(Department.code)))
+    return next(code for n in itertools.count(len(taken) + 1) if (code := f"dept-{n}") not in taken)
+
+
 def department_input(form, department=None):
     """The department form, cleaned: code (new only), name, categories, contact, phone, active."""
     errors = {}
@@ -300,7 +307,7 @@ def department_input(form, department=None):
               "contact_name": _text(form, "contact_name") or None, "phone": _text(form, "phone") or None,
               "active": form.get("active") == "1"}
     if department is None:
-        code = _text(form, "code").lower()
+        code = _text(form, "code").lower() or _free_department_code()
         if not CODE.match(code):
             errors["code"] = ["代码为 2–32 位小写字母、数字、下划线或短横线，以字母开头"]
         elif db.session.scalar(select(Department.id).where(Department.code == code)) is not None:

@@ -105,10 +105,10 @@ def _merge_target(change):
     """The visible, still-open ticket that this one is a duplicate of."""
     number = change.fields.get("into")
     if not number or number == change.ticket.number:
-        raise Invalid("合并需要另一张工单的编号（into）", fields={"into": ["必填，且不能是本工单"]})
+        raise Invalid("合并需要填写另一张工单的编号", fields={"into": ["必填，且不能是本工单"]})
     target = get_visible(change.principal, number)
     if target.status in (Status.CLOSED, Status.INVALID, Status.MERGED):
-        raise Conflict(f"工单 {number} 已「{target.status.label}」，不能并入")
+        raise Conflict(f"工单 {number} 的状态是「{target.status.label}」，不能并入")
     return target
 
 

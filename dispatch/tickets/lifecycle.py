@@ -190,7 +190,7 @@ class IllegalTransition(Exception):
     def __init__(self, status, action_name):
         self.status = status
         self.action_name = action_name
-        allowed = "、".join(f"{a.label}({a.name})" for a in allowed_actions(status)) or "无"
+        allowed = "、".join(a.label for a in allowed_actions(status)) or "无"
         label = ACTIONS[action_name].label if action_name in ACTIONS else action_name
         super().__init__(f"工单当前状态为「{status.label}」，不能执行「{label}」。当前可执行的操作：{allowed}")
 

@@ -234,3 +234,13 @@ def test_parse_leave_accepts_single_days_and_ranges():
         ["2026-11-20", "2026-11-20"], ["2026-11-23", "2026-11-25"], ["2026-12-01", "2026-12-02"]]
     with pytest.raises(ValueError):
         parse_leave("2026-11-23 至 2026-11-25 至 2026-11-26")
+
+
+def test_a_department_needs_no_code_from_the_admin_and_the_list_shows_none(admin, org):
+    url = "/teams/departments"
+    token = csrf_from(admin, url)
+    response = admin.post(url, data={"csrf_token": token, "name": "市南区园林绿化中心", "phone": "0532-1234567"})
+    assert response.status_code == 302
+    code = db.session.scalar(select(Department.code).where(Department.name == "市南区园林绿化中心"))
+    assert code.startswith("dept-")
+    assert code not in admin.get(url).get_data(as_text=True).replace(f'data-department="{code}"', "")
