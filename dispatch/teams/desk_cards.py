@@ -48,7 +48,7 @@ def ordered(tasks, sort):
         return sorted(tasks, key=lambda t: (as_utc(t.dispatched_at), t.id), reverse=True)
     if sort == "due":
         return sorted(tasks, key=lambda t: (_due(t), _rank(t), t.id))
-    return sorted(tasks, key=lambda t: (_rank(t), _due(t), t.id))
+    return sorted(tasks, key=lambda t: (_rank(t) > 0, _due(t), _rank(t), t.id))
 
 
 def shown(task, show, now):

@@ -40,7 +40,7 @@ def test_no_deadline_and_a_paused_clock():
 def test_orders_and_filters():
     tasks = [task(1, due=NOW + timedelta(days=3), priority="urgent"), task(2, due=NOW - timedelta(days=2), signed=True),
              task(3, priority="low", due=NOW + timedelta(days=1)), task(4)]
-    assert [t.id for t in ordered(tasks, "urgent")] == [1, 2, 4, 3]  # 紧急, then by time left, 不急 last
+    assert [t.id for t in ordered(tasks, "urgent")] == [1, 2, 3, 4]  # 紧急, then the least time left
     assert [t.id for t in ordered(tasks, "due")] == [2, 3, 1, 4]
     assert [t.id for t in ordered(tasks, "newest")] == [4, 3, 2, 1]
     assert [t.id for t in tasks if shown(t, "late", NOW)] == [2]
