@@ -14,13 +14,12 @@ from dispatch.notify import services as notify_services
 from dispatch.notify.rules import AUDIENCE_LABELS, EVENT_LABELS as EVENT_NAMES
 from dispatch.org.auth import console_principal
 from dispatch.org.models import Department, User
-from dispatch.org.principal import phone_for
 from dispatch.org.roles import Role
 from dispatch.org.services import communities_in_scope
 from dispatch.sla import display as sla_display, services as sla
 from dispatch.sla.calendars import calendar_for
 from dispatch.storage import storage
-from dispatch.tickets import callbacks, duplicates, pipeline, queries, services, tasks
+from dispatch.tickets import callbacks, contacts, duplicates, pipeline, queries, services, tasks
 from dispatch.tickets.categories import active_categories, category_named
 from dispatch.tickets.effects import holder_name
 from dispatch.tickets.lifecycle import (ACTIONS, CHASES, MANAGERS, STAFF_TRANSITIONS, SUPERVISORS, TRANSITIONS,
@@ -170,7 +169,7 @@ def _detail_page(number, typed=None):
     can_merge = principal.role in ACTIONS["merge"].roles and ticket.status in ACTIONS["merge"].sources
     alike = duplicates.likely_duplicates(ticket, current_app.config["DUPLICATE_WINDOW_DAYS"]) if can_merge else []
     return render_template(
-        "tickets/detail.html", t=ticket, actions=actions, held_by=held_by, phone=phone_for(principal, ticket.resident),
+        "tickets/detail.html", t=ticket, actions=actions, held_by=held_by, phone=contacts.phone_of(principal, ticket, at),
         clocks=[_clock_cell(ticket, view) for view in sla.views(ticket, at)],
         is_admin=principal.role is Role.DISTRICT_ADMIN,
         volunteers=volunteers, departments=departments, categories=categories,

@@ -83,8 +83,20 @@ def sees_contacts_of(principal, community_id):
     return principal.is_community_staff and principal.community_id == community_id
 
 
-def phone_for(principal, resident):
-    """A resident's phone as this caller may see it: whole only for their own community's staff."""
+HOLDING = "承办工单"  # the grounds for a whole number, as the access log records them
+OWN_COMMUNITY = "本社区工作人员"
+
+
+def phone_ground(principal, resident, holding=False):
+    """The one rule for a whole phone number: why this caller may see it (holding the ticket's open task, or
+    staff of the resident's community), or None when it is shown masked."""
+    if holding:
+        return HOLDING
+    return OWN_COMMUNITY if sees_contacts_of(principal, resident.community_id) else None
+
+
+def phone_for(principal, resident, holding=False):
+    """A resident's phone as this caller may see it: whole for their own community's staff and the holder."""
     if resident is None or not resident.phone:
         return None
-    return resident.phone if sees_contacts_of(principal, resident.community_id) else mask_phone(resident.phone)
+    return resident.phone if phone_ground(principal, resident, holding) else mask_phone(resident.phone)

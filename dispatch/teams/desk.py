@@ -8,11 +8,10 @@ from dispatch.errors import STALE_MESSAGE, AppError, Conflict, Forbidden, NotFou
 from dispatch.extensions import db, login_manager
 from dispatch.images import RejectedPhoto
 from dispatch.org.auth import console_principal
-from dispatch.org.principal import phone_for
 from dispatch.org.roles import Role
-from dispatch.teams import desk_services as desk
+from dispatch.teams import desk_cards as cards, desk_services as desk
 from dispatch.teams.skills import RETURN_REASONS
-from dispatch.tickets import pipeline, services
+from dispatch.tickets import contacts, pipeline, services
 from dispatch.tickets.lifecycle import MANAGERS, ActionNotPermitted, IllegalTransition
 from dispatch.console.forms import CommentForm
 from dispatch.console.tickets import CHANGE_ERRORS, EVENT_LABELS
@@ -63,36 +62,68 @@ def index():
 
 
 def _task_list(principal, status=200, error=None):
-    """The volunteer's open tasks, newest first, and a short history of ended ones."""
-    return render_template("desk/tasks.html", tasks=desk.open_tasks(principal), ended=desk.ended_tasks(principal),
-                           outcomes=desk.OUTCOMES, at=now(), error=error), status
+    """The volunteer's open tasks, most urgent first, and their past tickets, each once."""
+    at = now()
+    tasks = cards.ordered(desk.open_tasks(principal), "urgent")
+    return render_template("desk/tasks.html", tasks=tasks, ended=desk.ended_tasks(principal), outcomes=desk.OUTCOMES,
+                           deadlines={t.ticket_id: cards.deadline(t.ticket, at) for t in tasks},
+                           at=at, error=error), status
 
 
 def _department_page(principal, status=200, error=None, focus=None, values=None):
-    """The department desk: open forwarded tickets with their forms, then a short history."""
-    tasks = desk.open_tasks(principal)
+    """The department desk: open forwarded tickets in the chosen order and filter, then their past tickets."""
+    at = now()
+    sort = cards.choose(request.args.get("sort"), cards.SORTS, "urgent")
+    show = cards.choose(request.args.get("show"), cards.FILTERS, "all")
+    every = desk.open_tasks(principal)
+    tasks = [t for t in cards.ordered(every, sort) if cards.shown(t, show, at) or t.ticket.number == focus]
     return render_template(
         "desk/department.html", tasks=tasks, ended=desk.ended_tasks(principal), outcomes=desk.OUTCOMES,
         choices={t.ticket_id: desk.choices(principal, t.ticket, t) for t in tasks}, extras=desk.EXTRAS,
-        reasons=RETURN_REASONS, at=now(), error=error, focus=focus, values=values or {}), status
+        deadlines={t.ticket_id: cards.deadline(t.ticket, at) for t in tasks},
+        phones=contacts.phones_of(principal, [(t.ticket, t) for t in tasks], at),
+        sort=sort, show=show, sorts=cards.SORTS, filters=cards.FILTERS,
+        counts={name: sum(cards.shown(t, name, at) for t in every) for name in cards.FILTERS},
+        reasons=RETURN_REASONS, at=at, error=error, focus=focus, values=values or {}), status
 
 
-def _task_page(principal, number, status=200, error=None, values=None):
-    """One of the volunteer's tasks with the ticket's facts and buttons for what they can do now."""
-    ticket = services.get_visible(principal, number)
-    events = list(ticket.events)[-TIMELINE_EXCERPT:][::-1]
+def _ticket_of(principal, number, past=True):
+    """(ticket, until): a ticket the caller may see (until None), or (past) one they once had a task on and the
+    end of that task (what happened after it is not theirs to read); else NotFound."""
+    try:
+        return services.get_visible(principal, number), None
+    except NotFound:
+        task = desk.last_task_on(principal, number) if past else None
+        if task is None or task.ended_at is None:
+            raise
+        return task.ticket, task.ended_at
+
+
+def _task_page(principal, number, status=200, error=None, values=None, past=True):
+    """One of the caller's tasks, open or past, with the ticket's facts and the buttons for what they can do now."""
+    ticket, until = _ticket_of(principal, number, past)
+    events = [e for e in ticket.events if until is None or e.at <= until][-TIMELINE_EXCERPT:][::-1]
     can = desk.choices(principal, ticket)
+    at = now()
     return render_template(
         "desk/task.html", t=ticket, task=desk.task_of(principal, ticket), can=can, moves=sorted(can - desk.EXTRAS),
-        phone=phone_for(principal, ticket.resident), events=events, event_labels=EVENT_LABELS,
-        outcomes=desk.OUTCOMES, error=error, values=values or {}, at=now()), status
+        phone=contacts.phone_of(principal, ticket, at), deadline=cards.deadline(ticket, at), events=events,
+        event_labels=EVENT_LABELS, outcomes=desk.OUTCOMES, error=error, values=values or {}, at=at), status
 
 
 @bp.get("/tasks/<number>")
-@only(Role.VOLUNTEER)
 def task(number):
-    """One task of the volunteer's; anyone else's answers 404."""
-    return _task_page(console_principal(), number)
+    """One task of the caller's, open or past (a department's open ones are cards on its desk); else 404."""
+    principal = console_principal()
+    if principal.role is Role.DEPARTMENT_USER and desk.choices(principal, _ticket_of(principal, number)[0]):
+        return redirect(url_for(".index", _anchor=f"t-{number}"))
+    return _task_page(principal, number)
+
+
+@bp.get("/tasks/<number>/<any(sign, start, decline, comments, photos, finish, return, extension, resolve):action>")
+def action_page(number, action):
+    """An action's address opened or reloaded (it only takes a form): the page the action belongs to."""
+    return redirect(url_for(".task", number=number), 303)
 
 
 # ---- changes: success redirects back (PRG); a refusal shows the page again with its status ----
@@ -123,7 +154,7 @@ def _refused(principal, number, exc):
     if principal.role is Role.DEPARTMENT_USER:
         return _department_page(principal, status, message, focus=number, values=values)
     try:
-        return _task_page(principal, number, status, message, values)
+        return _task_page(principal, number, status, message, values, past=False)
     except NotFound:  # taken back or withdrawn meanwhile: the list, with why
         return _task_list(principal, status, message)
 
@@ -137,8 +168,9 @@ def _gone(principal, number, missing):
     return _refused(principal, number, Conflict(f"{RACE_PREFIX}这项任务：{outcome}。"))
 
 
-def _perform(number, change):
-    """Run one change on a ticket the caller holds; flash and redirect, or show why not."""
+def _perform(number, change, to_list=False):
+    """Run one change on a ticket the caller holds; flash and redirect (to the task, or the list when the task
+    has just left the caller's hands), or show why not."""
     principal = console_principal()
     try:
         ticket = services.get_visible(principal, number)
@@ -151,7 +183,8 @@ def _perform(number, change):
     except DESK_ERRORS as exc:
         return _refused(principal, number, exc)
     flash(message, "success")
-    back = url_for(".task", number=number) if principal.role is Role.VOLUNTEER else url_for(".index")
+    on_list = to_list or principal.role is not Role.VOLUNTEER
+    back = url_for(".index") if on_list else url_for(".task", number=number)
     return redirect(back, 303)
 
 
@@ -186,7 +219,7 @@ def start(number):
 @only(Role.VOLUNTEER)
 def decline(number):
     """谢绝: the volunteer gives the task back with a reason; the community sends it to someone else."""
-    return _perform(number, _transition("return", "已谢绝这项任务，社区会另行安排", DeclineForm))
+    return _perform(number, _transition("return", "已谢绝这项任务，社区会另行安排", DeclineForm), to_list=True)
 
 
 @bp.post("/tasks/<number>/comments")

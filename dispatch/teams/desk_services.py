@@ -2,7 +2,7 @@
 import re
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from dispatch.errors import Conflict, Invalid
@@ -14,11 +14,10 @@ from dispatch.org.roles import Role
 from dispatch.storage import storage
 from dispatch.teams.models import Volunteer
 from dispatch.teams.skills import RETURN_REASONS
-from dispatch.tickets import lifecycle, pipeline
+from dispatch.tickets import pipeline, tasks
 from dispatch.tickets.lifecycle import allowed_actions
 from dispatch.tickets.pipeline import Command
 from dispatch.tickets.models import Assignment, Ticket
-from dispatch.tickets.tasks import holder_of, open_task
 from dispatch.templating import shanghai
 
 DESK_ROLES = frozenset({Role.VOLUNTEER, Role.DEPARTMENT_USER})
@@ -67,8 +66,9 @@ def open_tasks(principal):
 
 
 def ended_tasks(principal, limit=HISTORY):
-    """The caller's latest ended tasks (已结束), most recently ended first."""
-    return db.session.scalars(_tasks(principal).where(Assignment.ended_at.is_not(None))
+    """The caller's tickets whose latest task of theirs has ended (已结束), each once, most recently ended first."""
+    latest = select(func.max(Assignment.id)).where(_held_by(principal)).group_by(Assignment.ticket_id)
+    return db.session.scalars(_tasks(principal).where(Assignment.id.in_(latest), Assignment.ended_at.is_not(None))
                               .order_by(Assignment.ended_at.desc(), Assignment.id.desc()).limit(limit)).all()
 
 
@@ -84,21 +84,15 @@ def last_task_on(principal, number):
         Ticket.number == number, _held_by(principal)).order_by(Assignment.id.desc()).limit(1))
 
 
-def holds(principal, ticket, task=None):
-    """Whether the ticket's open task (read unless given) is the caller's (or their department's)."""
-    task = task if task is not None else open_task(ticket)
-    return task is not None and lifecycle.holds(principal, holder_of(task))
-
-
 def check_holding(principal, ticket):
     """Refuse any desk change on a ticket whose open task is not the caller's (ended, or someone else's)."""
-    if not holds(principal, ticket):
+    if not tasks.holds(principal, ticket):
         raise Conflict("这项任务已经结束或已交给他人，不能再操作。以下是最新情况。")
 
 
 def choices(principal, ticket, task=None):
     """The desk buttons the caller may press now: a set of names from DESK_ACTIONS, plus note and photo."""
-    if not holds(principal, ticket, task):
+    if not tasks.holds(principal, ticket, task):
         return set()
     possible = {a.name for a in allowed_actions(ticket.status, principal.role)}
     offered = {name for name, action in DESK_ACTIONS[principal.role].items() if action in possible}

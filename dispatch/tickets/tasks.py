@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from dispatch.extensions import db
 from dispatch.tickets.consequences import step
+from dispatch.tickets import lifecycle
 from dispatch.tickets.lifecycle import COMMUNITY, Holder
 from dispatch.tickets.models import Assignment
 
@@ -22,6 +23,12 @@ def holder_of(task):
         return COMMUNITY
     name = task.user.display_name if task.user is not None else task.department.name
     return Holder(user_id=task.user_id, department_id=task.department_id, name=name)
+
+
+def holds(principal, ticket, task=None):
+    """Whether the ticket's open task (read unless given) is the caller's (or their department's)."""
+    task = task if task is not None else open_task(ticket)
+    return task is not None and lifecycle.holds(principal, holder_of(task))
 
 
 @step("task.start", "task")
