@@ -22,8 +22,7 @@ from dispatch.storage import storage
 from dispatch.tickets import callbacks, contacts, duplicates, pipeline, queries, services, tasks
 from dispatch.tickets.categories import active_categories, category_named
 from dispatch.tickets.effects import holder_name
-from dispatch.tickets.lifecycle import (ACTIONS, CHASES, MANAGERS, STAFF_TRANSITIONS, SUPERVISORS, TRANSITIONS,
-                                        ActionNotPermitted, IllegalTransition, NotHolder, Status, allowed_actions,
+from dispatch.tickets.lifecycle import (ACTIONS, CHASES, MANAGERS, STAFF_TRANSITIONS, SUPERVISORS, ActionNotPermitted, IllegalTransition, NotHolder, Status, allowed_actions,
                                         holds, may_hold)
 from dispatch.tickets.models import PRIORITY_LABELS, Channel, Priority, TicketEvent
 from dispatch.tickets.ratings import RATINGS
