@@ -12,6 +12,10 @@ STATUS_LABELS = {Status.PENDING: "等待发送", Status.SENDING: "发送中", St
                  Status.STOPPED: "对方不再接收", Status.UNREACHABLE: "无法联系"}
 SHOWN_FAILURES = 100
 # The channels as the admin reads them (the registry's names never reach a page).
+# WeChat's refusals an admin can fix, in words (the code stays beside them for a call to WeChat's support).
+ERROR_LABELS = {"40037": "模板 ID 不存在，请核对模板 ID", "47003": "字段内容不符合模板要求，请核对每一项填的内容",
+                "43116": "这个模板已被微信停用，请换一个模板", "40036": "模板 ID 不对，请核对",
+                "41028": "订阅通知需要居民先点同意", "43101": "对方拒收消息", "43004": "对方已取消关注"}
 WECHAT_CHANNELS = ("wechat_template", "wechat_subscribe")
 CHANNEL_LABELS = {"wechat_template": "微信模板消息", "wechat_subscribe": "订阅通知", "sms": "短信", "log": "只记录"}
 

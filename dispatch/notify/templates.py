@@ -101,9 +101,10 @@ def preview(fields, facts=SAMPLE):
     return [(field_name(row), data[row[0]]["value"]) for row in fields if row[0] in data]
 
 
-def guess_source(name):
-    """What a field called `name` most likely carries; the category when nothing matches."""
-    return next((source for word, source in GUESSES if word in name), "category")
+def guess_source(name, kind=None):
+    """What a field called `name` (of a type) most likely carries; else the time for a time, the category otherwise."""
+    fallback = "time" if kind in ("time", "date") else "category"
+    return next((source for word, source in GUESSES if word in name), fallback)
 
 
 def read_content(text):
@@ -113,7 +114,7 @@ def read_content(text):
         found = PLACEHOLDER.search(line)
         if found:
             name = line[:found.start()].strip().rstrip("：:").strip() or FIELD_NAMES["event"]
-            rows.append([found.group(1), guess_source(name), name[:20]])
+            rows.append([found.group(1), guess_source(name, field_type(found.group(1))), name[:20]])
     return rows
 
 

@@ -88,6 +88,7 @@ def _page(code=None, error=None, status=200, typed=None, focus=None, notice=None
     return render_template("notify/index.html", counts=services.counts(), failures=services.failures(),
                            labels=services.STATUS_LABELS, events=EVENT_LABELS, sources=SOURCES, pages=PAGES,
                            channels=services.channel_choices(), channel_labels=services.CHANNEL_LABELS,
+                           error_labels=services.ERROR_LABELS,
                            accounts=all_accounts(), account=account, groups=groups, missing=missing,
                            samples=_samples(), error=error, focus=focus, notice=notice), status
 

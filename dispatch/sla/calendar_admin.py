@@ -72,10 +72,7 @@ def _day_place(code):
 
 def _day_row(form):
     """The holiday form, checked: a date, whole district or one community, workday or not, a name."""
-    try:
-        day = date.fromisoformat((form.get("day") or "").strip())
-    except ValueError:
-        raise Invalid("请填写日期，格式如 2027-01-01") from None
+    day = _date(form, "请填写日期，格式如 2027-01-01")
     community = _day_place((form.get("community") or "").strip())
     if form.get("workday") not in ("1", "0"):
         raise Invalid("请选择这一天是否上班")
@@ -151,11 +148,12 @@ def _name(form):
     return name
 
 
-def _date(form):
+def _date(form, missing):
+    """The form's day, refused with `missing` when it is not a date and outside 2000–2100."""
     try:
         day = date.fromisoformat((form.get("day") or "").strip())
     except ValueError:
-        raise Invalid("请先在日历上点选一天") from None
+        raise Invalid(missing) from None
     if not 2000 <= day.year <= 2100:
         raise Invalid("只能设置 2000 到 2100 年的日子")
     return day
@@ -163,7 +161,7 @@ def _date(form):
 
 def set_day(form):
     """A day of the whole district made 放假, 上班 (调休) or back to normal; returns (what was done, tickets counted)."""
-    day, kind = _date(form), form.get("kind")
+    day, kind = _date(form, "请先在日历上点选一天"), form.get("kind")
     if kind not in KINDS:
         raise Invalid("请选择这一天放假、上班还是恢复平常")
     row = db.session.scalar(select(CalendarDay).where(CalendarDay.day == day, CalendarDay.community_id.is_(None)))

@@ -183,6 +183,11 @@ def _changed(message, counted, **where):
     return redirect(url_for(".calendar", **where))
 
 
+def _again(form, exc):
+    """The calendar page again after a refusal: why, and the form as it was typed (400)."""
+    return _calendar_page(error=exc.message, form=form, typed=dict(request.form.items()), status=400)
+
+
 @bp.get("/calendar")
 def calendar():
     """The working calendar: a year's holidays and 调休 days on a month grid, office hours, years entered by hand."""
@@ -195,9 +200,9 @@ def set_day():
     try:
         message, counted = calendar_admin.set_day(request.form)
     except Invalid as exc:
-        return _calendar_page(error=exc.message, form="set-day", typed=dict(request.form.items()), status=400)
+        return _again("set-day", exc)
     day = _chosen(request.form.get("day"))
-    return _changed(message, counted, year=day.year, _anchor="grid")
+    return _changed(message, counted, year=day.year, day=day.isoformat(), _anchor="grid")
 
 
 @bp.post("/calendar/communities/<code>/office-hours")
@@ -218,7 +223,7 @@ def add_day():
     try:
         row, counted = calendar_admin.add_day(request.form)
     except Invalid as exc:
-        return _calendar_page(error=exc.message, form="day", typed=dict(request.form.items()), status=400)
+        return _again("day", exc)
     kind = "上班" if row.workday else "休息"
     where = row.community.name if row.community else "全区"
     return _changed(f"已添加 {row.day:%Y-%m-%d}（{where}，{kind}）：{row.name}", counted)
@@ -247,7 +252,7 @@ def add_year():
     try:
         _, counted = calendar_admin.add_year(text, request.form.get("note") or "")
     except Invalid as exc:
-        return _calendar_page(error=exc.message, form="year", typed=dict(request.form.items()), status=400)
+        return _again("year", exc)
     return _changed(f"已确认 {text} 年的安排录完：该年除日历上标出的日子外，周一至周五为工作日", counted, year=text)
 
 

@@ -53,6 +53,8 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("form[data-form=mapping]").forEach(followPreview);
+    var here = document.querySelector("details.message[open] [data-here]");
+    if (here) here.closest("details").scrollIntoView();
     document.querySelectorAll("input[data-filter]").forEach(filterRows);
     var panel = document.getElementById("day-editor");
     if (panel) dayEditor(panel);

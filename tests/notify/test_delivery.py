@@ -196,7 +196,7 @@ def test_a_wrong_template_id_fails_once_is_shown_to_the_admin_and_sent_after_the
     login(client, "admin")
     assert "有 1 条通知因配置或网络问题未能发出" in client.get("/").get_data(as_text=True)
     page = client.get("/notify/").get_data(as_text=True)
-    assert "40037" in page and ticket.number in page
+    assert "模板 ID 不存在，请核对模板 ID" in page and "错误码 40037" in page and ticket.number in page
     mapping = db.session.scalar(select(NotifyTemplate).where(NotifyTemplate.event == "accepted"))
     form = {"csrf_token": csrf_from(client, "/notify/"), "template_id": "REAL_ACCEPTED", "channel": "wechat_template",
             "page": "ticket", "field_key": ["character_string1", "thing2"], "field_source": ["number", "category"],

@@ -128,8 +128,9 @@ def test_kinds_of_message_nobody_set_up_are_named_and_can_be_set_up(admin):
 
 @pytest.mark.pure
 def test_a_template_pasted_from_wechat_is_read_with_a_guess_for_each_field():
-    content = "{{first.DATA}}\n工单类别：{{thing2.DATA}}\n 处理进度: {{ phrase3.DATA }}\n地点：{{thing9.DATA}}\n{{remark.DATA}}"
+    content = ("{{first.DATA}}\n工单类别：{{thing2.DATA}}\n 处理进度: {{ phrase3.DATA }}\n地点：{{thing9.DATA}}\n"
+               "预计上门：{{time5.DATA}}\n{{remark.DATA}}")
     assert read_content(content) == [["thing2", "category", "工单类别"], ["phrase3", "status", "处理进度"],
-                                     ["thing9", "category", "地点"]]
+                                     ["thing9", "category", "地点"], ["time5", "time", "预计上门"]]
     fields = [["character_string1", "number"], ["thing2", "description", "问题"]]
     assert preview(fields) == [("工单编号", "20261102-0007"), ("问题", "3号楼2单元楼道灯坏了一个多星期，晚上…")]
