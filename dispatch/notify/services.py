@@ -6,11 +6,18 @@ from dispatch.extensions import db
 from dispatch.notify.channels import REGISTRY
 from dispatch.notify.models import Notification, NotifyTemplate, Status
 from dispatch.notify.rules import EVENT_LABELS
-from dispatch.notify.templates import PAGES, check_fields
+from dispatch.notify.templates import PAGES, check_fields, read_content
 
 STATUS_LABELS = {Status.PENDING: "等待发送", Status.SENDING: "发送中", Status.SENT: "已送达", Status.FAILED: "发送失败",
                  Status.STOPPED: "对方不再接收", Status.UNREACHABLE: "无法联系"}
 SHOWN_FAILURES = 100
+# The channels as the admin reads them (the registry's names never reach a page).
+# WeChat's refusals an admin can fix, in words (the code stays beside them for a call to WeChat's support).
+ERROR_LABELS = {"40037": "模板 ID 不存在，请核对模板 ID", "47003": "字段内容不符合模板要求，请核对每一项填的内容",
+                "43116": "这个模板已被微信停用，请换一个模板", "40036": "模板 ID 不对，请核对",
+                "41028": "订阅通知需要居民先点同意", "43101": "对方拒收消息", "43004": "对方已取消关注"}
+WECHAT_CHANNELS = ("wechat_template", "wechat_subscribe")
+CHANNEL_LABELS = {"wechat_template": "微信模板消息", "wechat_subscribe": "订阅通知", "sms": "短信", "log": "只记录"}
 
 
 def for_ticket(ticket_id):
@@ -56,35 +63,50 @@ def mapping(mapping_id):
     return found
 
 
-def parse_fields(text):
-    """'thing2=category' lines → [[key, source], ...]; refused with the line numbers that are wrong."""
-    rows = []
-    for line in (text or "").splitlines():
-        if line.strip():
-            key, _, source = line.partition("=")
-            rows.append([key.strip(), source.strip()])
-    problems = check_fields(rows)
+def channel_choices():
+    """[(name, label)] of the channels this server can send through."""
+    known = [(name, label) for name, label in CHANNEL_LABELS.items() if name in REGISTRY]
+    return known + [(name, "其他方式") for name in REGISTRY if name not in CHANNEL_LABELS]
+
+
+def pasted_fields(text):
+    """The fields of a template pasted from WeChat's back office, each with a guess of its content; Invalid if none."""
+    rows = read_content(text)
     if not rows:
-        raise Invalid("至少需要一个字段", fields={"fields": ["每行一个字段，如 thing2=category"]})
-    if problems:
-        raise Invalid("字段设置有误", fields={"fields": [f"第 {i + 1} 行：{m}" for i, m in problems.items()]})
+        raise Invalid("没有读到模板字段：请在公众号后台「模板消息 → 我的模板」打开模板，把“详细内容”整段复制过来"
+                      "（每行形如“工单类别：{{thing2.DATA}}”）")
     return rows
+
+
+def form_fields(form):
+    """The field rows as the form sends them: [[key, source, name]] in order."""
+    keys, sources, names = form.getlist("field_key"), form.getlist("field_source"), form.getlist("field_name")
+    return [[key.strip(), source, name.strip()[:20]] for key, source, name in zip(keys, sources, names)]
+
+
+def _field_errors(rows):
+    """The refusals of check_fields, each naming its field as the template does."""
+    if not rows:
+        return ["至少需要一个字段：请粘贴模板内容"]
+    return [f"第 {i + 1} 个字段{'「' + rows[i][2] + '」' if rows[i][2] else ''}：{m}"
+            for i, m in check_fields(rows).items()]
 
 
 def save_mapping(found, form):
     """Save the admin's edit of one mapping, or nothing with the reasons."""
     errors = {}
     template_id = (form.get("template_id") or "").strip()
+    if not template_id and form.get("channel") not in WECHAT_CHANNELS:
+        template_id = found.template_id  # SMS and the record need none: keep what was there
     if not template_id or len(template_id) > 64:
         errors["template_id"] = ["请填写公众号后台的模板 ID（64 个字符以内）"]
     if form.get("channel") not in REGISTRY:
-        errors["channel"] = [f"可选：{'、'.join(REGISTRY)}"]
+        errors["channel"] = [f"请从列表中选择：{'、'.join(label for _, label in channel_choices())}"]
     if form.get("page") not in PAGES:
-        errors["page"] = [f"可选：{'、'.join(PAGES)}"]
-    try:
-        fields = parse_fields(form.get("fields"))
-    except Invalid as exc:
-        errors.update(exc.fields)
+        errors["page"] = [f"请从列表中选择：{'、'.join(PAGES.values())}"]
+    fields = form_fields(form)
+    if problems := _field_errors(fields):
+        errors["fields"] = problems
     if errors:
         raise Invalid("模板设置有误，未保存", fields=errors)
     found.template_id, found.channel, found.page = template_id, form["channel"], form["page"]

@@ -45,7 +45,7 @@ def fit(kind, text):
 def render(fields, facts):
     """{key: {"value": ...}} for the template's [[key, source], ...], every value fitted to its type."""
     data = {}
-    for key, source in fields:
+    for key, source, *_ in fields:  # a third item, when there, is the field's name in the template
         kind = field_type(key)
         if kind is not None:
             data[key] = {"value": fit(kind, facts.get(source, ""))}
@@ -53,17 +53,69 @@ def render(fields, facts):
 
 
 def check_fields(rows):
-    """Errors for a mapping's fields as the admin typed them: {row index: message}."""
+    """Errors for a mapping's fields as the admin chose them: {row index: message}."""
     errors, seen = {}, set()
-    for index, (key, source) in enumerate(rows):
+    for index, (key, source, *_) in enumerate(rows):
         if field_type(key) is None:
-            errors[index] = f"字段名「{key}」应为类型加序号，如 thing1、character_string2（不再支持 first/remark）"
+            errors[index] = "这不是模板里的字段（微信已不再支持“首行/备注”），请重新粘贴模板内容"
         elif source not in SOURCES:
-            errors[index] = f"请选择字段内容（{'、'.join(SOURCES.values())}）"
+            errors[index] = "请从列表中选择要填入的内容"
         elif key in seen:
-            errors[index] = f"字段名「{key}」重复"
+            errors[index] = "与前面的字段重复"
         seen.add(key)
     return errors
+
+
+# ---- what the admin's page shows of a template: names, kinds, a sample message ----
+
+# The name a field usually has in WeChat's template library, for mappings saved without one.
+FIELD_NAMES = {"number": "工单编号", "category": "工单类别", "status": "处理进度", "note": "备注说明", "holder": "处理人员",
+               "community": "所属社区", "time": "更新时间", "due": "办结时限", "description": "诉求内容",
+               "address": "地址", "event": "通知事项"}
+KIND_LABELS = {"thing": "文字，最多 20 字", "character_string": "编号，最多 32 个字母或数字", "phrase": "短词，最多 5 个汉字",
+               "time": "时间", "date": "日期", "number": "数字", "letter": "字母", "name": "姓名，最多 10 字",
+               "phone_number": "电话号码", "amount": "金额", "const": "固定文字"}
+# A made-up ticket the preview fills the fields from.
+SAMPLE = {"number": "20261102-0007", "category": "楼道及路灯", "status": "处理中", "note": "已联系物业，明天上午更换灯泡",
+          "holder": "张建国", "community": "盐城路社区", "time": "2026年11月02日 09:30", "due": "2026年11月04日 17:30",
+          "description": "3号楼2单元楼道灯坏了一个多星期，晚上老人上下楼看不见", "address": "盐城路12号3号楼2单元",
+          "event": "工单进度更新"}
+# Words in a field's name → what the system fills it with (the guess after a template is pasted).
+GUESSES = (("编号", "number"), ("单号", "number"), ("类别", "category"), ("类型", "category"), ("进度", "status"),
+           ("状态", "status"), ("结果", "status"), ("时限", "due"), ("截止", "due"), ("期限", "due"), ("时间", "time"),
+           ("日期", "time"), ("地址", "address"), ("位置", "address"), ("社区", "community"), ("内容", "description"),
+           ("诉求", "description"), ("问题", "description"), ("人员", "holder"), ("处理人", "holder"),
+           ("承办", "holder"), ("说明", "note"), ("备注", "note"), ("原因", "note"), ("事项", "event"))
+PLACEHOLDER = re.compile(r"\{\{\s*([a-z_]+\d+)\.DATA\s*\}\}")
+
+
+def field_name(row):
+    """The field's name as the template shows it: the one saved with it, else the usual one for its content."""
+    key, source, *rest = row
+    return rest[0] if rest and rest[0] else FIELD_NAMES.get(source, key)
+
+
+def preview(fields, facts=SAMPLE):
+    """[(name, value)] as WeChat shows the message: each field's name and its value fitted to its type."""
+    data = render(fields, facts)
+    return [(field_name(row), data[row[0]]["value"]) for row in fields if row[0] in data]
+
+
+def guess_source(name, kind=None):
+    """What a field called `name` (of a type) most likely carries; else the time for a time, the category otherwise."""
+    fallback = "time" if kind in ("time", "date") else "category"
+    return next((source for word, source in GUESSES if word in name), fallback)
+
+
+def read_content(text):
+    """A template's content as WeChat's back office shows it ("工单类别：{{thing2.DATA}}" lines) → [[key, source, name]]."""
+    rows = []
+    for line in (text or "").splitlines():
+        found = PLACEHOLDER.search(line)
+        if found:
+            name = line[:found.start()].strip().rstrip("：:").strip() or FIELD_NAMES["event"]
+            rows.append([found.group(1), guess_source(name, field_type(found.group(1))), name[:20]])
+    return rows
 
 
 def _default(event):

@@ -1,5 +1,7 @@
 """The working calendar of a community, from chinese_calendar, the holiday table and the years entered by hand."""
 import functools
+from datetime import date
+
 import chinese_calendar
 from flask import current_app
 from sqlalchemy import select
@@ -72,3 +74,29 @@ def forget_calendars():
 def office_hours_text(community):
     """The community's office hours as shown to people."""
     return community.office_hours or format_office_hours(default_office_hours())
+
+
+# ---- what the calendar page shows ----
+
+HOLIDAY_NAMES = {"New Year's Day": "元旦", "Spring Festival": "春节", "Tomb-sweeping Day": "清明节",
+                 "Labour Day": "劳动节", "Dragon Boat Festival": "端午节", "National Day": "国庆节",
+                 "Mid-autumn Festival": "中秋节", "Anti-Fascist 70th Day": "抗战胜利纪念日"}
+
+
+def package_days(year):
+    """{day: (workday, name)} of the national arrangement the system carries for a year: holidays and 调休 workdays."""
+    days = {day: (False, HOLIDAY_NAMES.get(name, name)) for day, name in chinese_calendar.holidays.items()
+            if day.year == year and name}
+    days |= {day: (True, HOLIDAY_NAMES.get(name, name) + "调休上班")
+             for day, name in chinese_calendar.workdays.items() if day.year == year and name}
+    return days
+
+
+def year_entered(year):
+    """Whether a year's holidays are known: carried by the system, declared complete, or one holiday recorded."""
+    first, last = package_years()
+    if first <= year <= last or db.session.get(CalendarYear, year) is not None:
+        return True
+    holiday = select(CalendarDay.id).where(CalendarDay.community_id.is_(None), CalendarDay.workday.is_(False),
+                                           CalendarDay.day >= date(year, 1, 1), CalendarDay.day <= date(year, 12, 31))
+    return db.session.scalar(holiday.limit(1)) is not None

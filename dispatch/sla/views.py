@@ -1,4 +1,6 @@
-"""Console pages for SLA policies and the working calendar (district admins only)."""
+"""Console pages for SLA policies and the working calendar (district admins only), and the calendar's banner."""
+from datetime import date
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -14,11 +16,13 @@ from dispatch.sla.calendar import format_office_hours
 from dispatch.sla.clock import UNIT_LABELS, Unit
 from dispatch.sla.models import CHAIN_LABELS, CHAIN_ROLES, CalendarDay, CalendarYear, SlaPolicy
 from dispatch.tickets.models import PRIORITY_LABELS, Category, Priority, Ticket
+from dispatch.timeutil import local, now
 
 bp = Blueprint("sla", __name__, url_prefix="/sla")
 
 EDIT_NOTICE = "修改只对之后新建的工单生效，已有工单按原规则计时"
 ERROR_TICKETS = 50
+BANNER_MONTH = 11  # from November on, next year's holidays are due (the State Council publishes them then)
 
 
 @bp.before_request
@@ -128,30 +132,77 @@ def retire_policy(policy_id):
 
 # ---- working calendar ----
 
+@bp.app_context_processor
+def _calendar_banner():
+    """From 1 November, every admin page says so while next year's holidays are not entered."""
+    user = current_user
+    if not (getattr(user, "is_authenticated", False) and user.role is Role.DISTRICT_ADMIN):
+        return {}
+    today = local(now()).date()
+    if today.month < BANNER_MONTH or calendars.year_entered(today.year + 1):
+        return {}
+    return {"calendar_missing_year": today.year + 1}
+
+
+def _year(text, default):
+    """The year asked for, within what the grid shows; the default otherwise."""
+    return int(text) if text and text.isdigit() and 2000 <= int(text) <= 2100 else default
+
+
+def _chosen(text):
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
 def _calendar_page(error=None, form=None, typed=None, status=200):
-    """Office hours, the holiday table and the years entered by hand."""
+    """The year's month grid with its day editor, local closures, office hours one row at a time, years entered."""
+    typed = typed or {}
+    today = local(now()).date()
+    chosen = _chosen(typed.get("day") if form == "set-day" else request.args.get("day"))
+    asked = request.args.get("year") or (typed.get("year", "").strip() if form == "year" else None)
+    year = _year(asked, chosen.year if chosen else today.year)
     communities = db.session.scalars(select(Community).join(Street).options(joinedload(Community.street))
                                      .order_by(Street.code, Community.code)).all()
-    days = db.session.scalars(select(CalendarDay).options(joinedload(CalendarDay.community))
-                              .order_by(CalendarDay.day.desc(), CalendarDay.id)).all()
-    years = db.session.scalars(select(CalendarYear).order_by(CalendarYear.year)).all()
+    local_days = db.session.scalars(select(CalendarDay).where(CalendarDay.community_id.is_not(None))
+                                    .options(joinedload(CalendarDay.community)).order_by(CalendarDay.day.desc())).all()
     first, last = calendars.package_years()
     return render_template(
         "sla/calendar.html", default_hours=format_office_hours(calendars.default_office_hours()),
-        communities=communities, days=days, years=years, package_first=first, package_last=last,
-        error=error, form=form, typed=typed or {}), status
+        communities=communities, local_days=local_days, year=year, today=today, chosen=chosen,
+        grid=calendar_admin.year_grid(year), entered=db.session.get(CalendarYear, year),
+        package_first=first, package_last=last, kinds=calendar_admin.KINDS, weekdays=calendar_admin.WEEKDAYS,
+        edit=typed.get("community") if form == "hours" else request.args.get("edit"),
+        error=error, form=form, typed=typed), status
 
 
-def _changed(message, counted):
+def _changed(message, counted, **where):
     """After any edit: say what changed and how many tickets without clocks now count, back to the calendar."""
     flash(message + (f"；{counted} 张原先无法计时的工单已开始计时" if counted else ""), "success")
-    return redirect(url_for(".calendar"))
+    return redirect(url_for(".calendar", **where))
+
+
+def _again(form, exc):
+    """The calendar page again after a refusal: why, and the form as it was typed (400)."""
+    return _calendar_page(error=exc.message, form=form, typed=dict(request.form.items()), status=400)
 
 
 @bp.get("/calendar")
 def calendar():
-    """The working calendar: office hours, holidays and 调休 days, years entered by hand."""
+    """The working calendar: a year's holidays and 调休 days on a month grid, office hours, years entered by hand."""
     return _calendar_page()
+
+
+@bp.post("/calendar/day")
+def set_day():
+    """One click on the grid: a day of the whole district becomes 放假, 上班 or normal again."""
+    try:
+        message, counted = calendar_admin.set_day(request.form)
+    except Invalid as exc:
+        return _again("set-day", exc)
+    day = _chosen(request.form.get("day"))
+    return _changed(message, counted, year=day.year, day=day.isoformat(), _anchor="grid")
 
 
 @bp.post("/calendar/communities/<code>/office-hours")
@@ -162,7 +213,8 @@ def set_office_hours(code):
     except calendar_admin.HoursRefused as exc:
         return _calendar_page(error=exc.message, form="hours", typed={"community": code, "office_hours": exc.text},
                               status=400)
-    return _changed(f"已更新{community.name}的办公时间：{community.office_hours or '按全区默认'}", counted)
+    return _changed(f"已更新{community.name}的办公时间：{community.office_hours or '按全区统一时间'}", counted,
+                    _anchor="office-hours")
 
 
 @bp.post("/calendar/days")
@@ -171,7 +223,7 @@ def add_day():
     try:
         row, counted = calendar_admin.add_day(request.form)
     except Invalid as exc:
-        return _calendar_page(error=exc.message, form="day", typed=dict(request.form.items()), status=400)
+        return _again("day", exc)
     kind = "上班" if row.workday else "休息"
     where = row.community.name if row.community else "全区"
     return _changed(f"已添加 {row.day:%Y-%m-%d}（{where}，{kind}）：{row.name}", counted)
@@ -195,13 +247,13 @@ def _gone(exc):
 
 @bp.post("/calendar/years")
 def add_year():
-    """A year chinese_calendar does not know, once its holidays are in the table."""
+    """A year the system does not carry, once its holidays are in the table."""
     text = (request.form.get("year") or "").strip()
     try:
         _, counted = calendar_admin.add_year(text, request.form.get("note") or "")
     except Invalid as exc:
-        return _calendar_page(error=exc.message, form="year", typed=dict(request.form.items()), status=400)
-    return _changed(f"已录入 {text} 年：该年除节假日表中的日期外，周一至周五为工作日", counted)
+        return _again("year", exc)
+    return _changed(f"已确认 {text} 年的安排录完：该年除日历上标出的日子外，周一至周五为工作日", counted, year=text)
 
 
 @bp.post("/calendar/years/<int:year>/delete")
@@ -211,4 +263,4 @@ def delete_year(year):
         _, counted = calendar_admin.delete_year(year)
     except NotFound as exc:
         return _gone(exc)
-    return _changed(f"已撤销 {year} 年的录入", counted)
+    return _changed(f"已撤销「{year} 年已录完」的确认", counted, year=year)

@@ -196,10 +196,11 @@ def test_a_wrong_template_id_fails_once_is_shown_to_the_admin_and_sent_after_the
     login(client, "admin")
     assert "有 1 条通知因配置或网络问题未能发出" in client.get("/").get_data(as_text=True)
     page = client.get("/notify/").get_data(as_text=True)
-    assert "40037" in page and ticket.number in page
+    assert "模板 ID 不存在，请核对模板 ID" in page and "错误码 40037" in page and ticket.number in page
     mapping = db.session.scalar(select(NotifyTemplate).where(NotifyTemplate.event == "accepted"))
     form = {"csrf_token": csrf_from(client, "/notify/"), "template_id": "REAL_ACCEPTED", "channel": "wechat_template",
-            "page": "ticket", "fields": "character_string1=number\nthing2=category", "active": "1"}
+            "page": "ticket", "field_key": ["character_string1", "thing2"], "field_source": ["number", "category"],
+            "field_name": ["工单编号", "工单类别"], "active": "1"}
     assert client.post(f"/notify/templates/{mapping.id}", data=form).status_code == 303
     client.post("/notify/retry", data={"csrf_token": csrf_from(client, "/notify/")})
     drain(clock())
@@ -215,10 +216,11 @@ def test_the_mapping_page_refuses_bad_fields_and_is_for_admins_only(client, org)
     login(client, "admin")
     mapping = db.session.scalar(select(NotifyTemplate).where(NotifyTemplate.event == "accepted"))
     form = {"csrf_token": csrf_from(client, "/notify/"), "template_id": "X", "channel": "pigeon", "page": "ticket",
-            "fields": "first=number\nthing2=nothing"}
+            "field_key": ["first", "thing2"], "field_source": ["number", "nothing"], "field_name": ["首行", "工单类别"]}
     response = client.post(f"/notify/templates/{mapping.id}", data=form)
     body = response.get_data(as_text=True)
-    assert response.status_code == 422 and "first/remark" in body and "pigeon" not in body.split("data-error")[0]
+    assert response.status_code == 400 and "第 1 个字段「首行」：这不是模板里的字段" in body
+    assert "第 2 个字段「工单类别」：请从列表中选择要填入的内容" in body and "pigeon" not in body
     db.session.expire_all()
     assert db.session.get(NotifyTemplate, mapping.id).template_id == "TPL_ACCEPTED"
 

@@ -79,7 +79,7 @@ def test_years_are_checked_and_entering_one_gives_waiting_tickets_their_clocks(o
     assert refusal(calendar_admin.add_year, "明年", "") == "请填写 2000 到 2100 之间的年份"
     assert refusal(calendar_admin.add_year, "2101", "") == "请填写 2000 到 2100 之间的年份"
     assert refusal(calendar_admin.add_year, str(last), "") == \
-        f"{last} 年的节假日安排已由 chinese_calendar 提供，无需手工录入"
+        f"{last} 年的节假日安排系统已内置（国务院公布的安排），无需手工录入"
     assert refusal(calendar_admin.add_year, str(later), "注" * 201) == "备注不超过 200 字"
     row, counted = calendar_admin.add_year(f" {later} ", " 依据国务院办公厅通知录入 ")
     assert (row.year, row.note, counted) == (later, "依据国务院办公厅通知录入", 1)

@@ -303,8 +303,8 @@ def test_calendar_page_shows_office_hours_and_package_years(client, seeded):
     login(client, "admin")
     body = page(client.get("/sla/calendar"))
     first, last = calendars.package_years()
-    assert "08:30-12:00,13:30-17:30" in body and "SLA_OFFICE_HOURS" in body
-    assert f"chinese_calendar 已包含 {first}–{last} 年的节假日安排" in body
+    assert "08:30-12:00,13:30-17:30" in body and "SLA_OFFICE_HOURS" not in body and "chinese_calendar" not in body
+    assert f"国务院公布的节假日安排（系统内置至 {last} 年）" in body
     assert "盐城路社区" in body and "香港花园社区" in body
 
 
@@ -327,7 +327,7 @@ def test_community_office_hours(client, seeded, make_ticket, forgotten):
     assert calendars.calendar_for(seeded.c2).day_minutes == 450
 
     body = page(post(client, url, {"office_hours": ""}))
-    assert "按全区默认" in body
+    assert "已更新盐城路社区的办公时间：按全区统一时间" in body
     db.session.expire_all()
     assert db.session.get(Community, seeded.c1.id).office_hours is None
 
@@ -339,7 +339,7 @@ def test_holiday_table_add_and_delete(client, seeded, forgotten):
     assert "已添加 2026-11-23（盐城路社区，休息）：社区搬迁闭馆" in body
     row = db.session.scalar(select(CalendarDay))
     assert row.day == date(2026, 11, 23) and row.community.code == "yanchenglu" and not row.workday
-    assert re.search(r'data-day="2026-11-23">.*?盐城路社区.*?<td>否</td>.*?社区搬迁闭馆', body, re.S)
+    assert re.search(r'<tr data-day="2026-11-23">.*?盐城路社区.*?<td>闭馆休息</td>.*?社区搬迁闭馆', body, re.S)
     assert len(forgotten) == 1
     assert not calendars.calendar_for(seeded.c1).is_workday(date(2026, 11, 23))
     assert calendars.calendar_for(seeded.c2).is_workday(date(2026, 11, 23))
@@ -366,14 +366,15 @@ def test_years_entered_by_hand(client, seeded, forgotten):
     later = last + 1
     login(client, "admin")
     body = page(post(client, "/sla/calendar/years", {"year": str(later), "note": "依据国务院办公厅通知录入"}))
-    assert f"已录入 {later} 年" in body and forgotten
-    assert re.search(rf'data-year="{later}">.*?依据国务院办公厅通知录入', body, re.S)
+    assert f"已确认 {later} 年的安排录完" in body and forgotten
+    assert re.search(r'data-year-entered>.*?依据国务院办公厅通知录入', body, re.S)
     assert db.session.get(CalendarYear, later).note == "依据国务院办公厅通知录入"
     response = post(client, "/sla/calendar/years", {"year": str(later)}, follow=False)
     assert response.status_code == 400 and "已经录入过" in page(response)
     response = post(client, "/sla/calendar/years", {"year": str(last)}, follow=False)
-    assert response.status_code == 400 and "已由 chinese_calendar 提供" in page(response)
+    assert response.status_code == 400 and "系统已内置" in page(response)
     response = post(client, "/sla/calendar/years", {"year": "明年"}, follow=False)
     assert response.status_code == 400 and "请填写 2000 到 2100 之间的年份" in page(response)
     body = page(post(client, f"/sla/calendar/years/{later}/delete", {}))
-    assert f"已撤销 {later} 年" in body and db.session.get(CalendarYear, later) is None
+    assert f"已撤销「{later} 年已录完」的确认" in body and "data-year-missing" in body
+    assert db.session.get(CalendarYear, later) is None
