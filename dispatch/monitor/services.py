@@ -184,22 +184,23 @@ def measure_of(args):
 
 # ---- describing a selection to people ----
 
+def _place_row(selection):
+    """The selection's community or street, or None for the whole district."""
+    if selection.community_id:
+        return _row(Community, selection.community_id)
+    return _row(Street, selection.street_id) if selection.street_id else None
+
+
 def place_name(selection):
     """区, 街道 or 社区 name of a selection."""
-    if selection.community_id:
-        return _row(Community, selection.community_id).name
-    if selection.street_id:
-        return _row(Street, selection.street_id).name
-    return "全区"
+    place = _place_row(selection)
+    return place.name if place else "全区"
 
 
 def place_code(selection):
     """The code of a selection's community or street ("district" for the whole district), for ASCII names."""
-    if selection.community_id:
-        return _row(Community, selection.community_id).code
-    if selection.street_id:
-        return _row(Street, selection.street_id).code
-    return "district"
+    place = _place_row(selection)
+    return place.code if place else "district"
 
 
 def period_words(selection):
