@@ -97,11 +97,14 @@ RATE_DEFINITIONS = {
 }
 RATES = {name: (r.numerator, r.denominator) for name, r in RATE_DEFINITIONS.items()}
 RATE_LABELS = {name: r.label for name, r in RATE_DEFINITIONS.items()}
+# Why a median can read 0: the clock counts working time only.
+UNDER_A_TENTH = ("夜间、周末或节假日提交、上班后很快响应的工单，工作时间用时为 0，页面显示为「不足 0.1」："
+                 "居民实际等到了上班时间，并非即时响应。")
 FORMULAS = {
     **{name: r.formula for name, r in RATE_DEFINITIONS.items()},
     "valid": "有效工单 = 统计期内（按北京时间的创建日期）创建、未作废也未合并的工单。",
     "hours": "响应用时、办结用时按工作时间计（社区办公时间和法定工作日），从创建到第一次响应、到最近一次办结；"
-             "中位数和 90 分位数只计有该时间的工单。",
+             "中位数和 90 分位数只计有该时间的工单（括号里是件数）。" + UNDER_A_TENTH,
     "overdue": "当前超时 = 现在未办结、未暂停，且已过办结时限，或已过响应时限仍未响应的工单（不限统计期）。",
 }
 

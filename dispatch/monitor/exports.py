@@ -114,10 +114,10 @@ def csv_text(table):
     return out.getvalue()
 
 
-def csv_response(table, filename):
+def csv_response(table, filename, ascii_name=None):
     """The table as a CSV download, UTF-8 with a BOM so Excel on Windows reads the Chinese."""
     body = ("\ufeff" + csv_text(table)).encode("utf-8")
-    return _attachment(body, CSV_TYPE, _with_extension(filename, ".csv"))
+    return _attachment(body, CSV_TYPE, filename, ".csv", ascii_name)
 
 
 # ---- XLSX ----
@@ -216,10 +216,10 @@ def xlsx_bytes(tables):
     return out.getvalue()
 
 
-def xlsx_response(table_or_tables, filename):
+def xlsx_response(table_or_tables, filename, ascii_name=None):
     """One table or a list of them as an XLSX download, one sheet each."""
     tables = [table_or_tables] if isinstance(table_or_tables, Table) else list(table_or_tables)
-    return _attachment(xlsx_bytes(tables), XLSX_TYPE, _with_extension(filename, ".xlsx"))
+    return _attachment(xlsx_bytes(tables), XLSX_TYPE, filename, ".xlsx", ascii_name)
 
 
 # ---- the download ----
@@ -240,15 +240,17 @@ def ascii_filename(filename):
     return f"{plain}.{ext}" if ext else plain
 
 
-def content_disposition(filename):
-    """attachment with an ASCII filename= and the real name as RFC 5987 filename*=UTF-8''…."""
-    return f"attachment; filename=\"{ascii_filename(filename)}\"; filename*=UTF-8''{quote(filename, safe='')}"
+def content_disposition(filename, ascii_name=None):
+    """attachment with an ASCII filename= (ascii_name when given) and the real name as RFC 5987 filename*=UTF-8''…."""
+    plain = ascii_filename(ascii_name or filename)
+    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
-def _attachment(body, content_type, filename):
+def _attachment(body, content_type, filename, ext, ascii_name=None):
     """A download response that no shared cache keeps (exports carry residents' words)."""
     response = Response(body, content_type=content_type)
-    response.headers["Content-Disposition"] = content_disposition(filename)
+    fallback = _with_extension(ascii_name, ext) if ascii_name else None
+    response.headers["Content-Disposition"] = content_disposition(_with_extension(filename, ext), fallback)
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response

@@ -9,7 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import func, literal, select, text
+from sqlalchemy import case, func, literal, select, text
 from sqlalchemy.orm import joinedload
 
 from dispatch.extensions import db
@@ -19,13 +19,15 @@ from dispatch.monitor.models import DailyRollup, TicketFact
 from dispatch.monitor.refresh import daily_columns, fact_condition
 from dispatch.org.models import Community, Department, Street, User
 from dispatch.tickets.lifecycle import STATUS_LABELS, Status
-from dispatch.tickets.models import CHANNEL_LABELS, Category, Channel, Ticket
+from dispatch.tickets.models import CHANNEL_LABELS, Category, Channel, Priority, Ticket
 from dispatch.tickets.queries import overdue as overdue_condition
 from dispatch.timeutil import SHANGHAI
 
 HOURS = ("response_p50", "response_p90", "resolution_p50", "resolution_p90")
 HOUR_SOURCES = {"response_p50": ("response_hours", 0.5), "response_p90": ("response_hours", 0.9),
                 "resolution_p50": ("resolution_hours", 0.5), "resolution_p90": ("resolution_hours", 0.9)}
+# How many tickets each percentile is taken over (those with that time), shown beside the median.
+SAMPLES = {"response_n": "response_hours", "resolution_n": "resolution_hours"}
 GROUPS = {"street": "street_id", "community": "community_id", "category": "category_id",
           "volunteer": "handler_user_id", "department": "department_id", "channel": "channel", "status": "status"}
 GROUP_LABELS = {"street": "街道", "community": "社区", "category": "类别", "volunteer": "志愿者",
@@ -75,6 +77,7 @@ class Row:
     label: str
     counts: dict
     hours: dict = field(default_factory=dict)
+    samples: dict = field(default_factory=dict)
 
     @property
     def rates(self):
@@ -107,7 +110,7 @@ def figures_and_total(selection, by):
 
 
 def _empty_total():
-    return Row(None, "合计", dict.fromkeys(DAILY_COUNTS, 0), dict.fromkeys(HOURS))
+    return Row(None, "合计", dict.fromkeys(DAILY_COUNTS, 0), dict.fromkeys(HOURS), dict.fromkeys(SAMPLES, 0))
 
 
 def _figures(selection, by, with_total=False):
@@ -116,9 +119,10 @@ def _figures(selection, by, with_total=False):
     counters = daily_columns()
     hours = {name: func.percentile_cont(fraction).within_group(getattr(TicketFact, column))
              for name, (column, fraction) in HOUR_SOURCES.items()} if _postgresql() else {}
+    samples = {name: func.count(getattr(TicketFact, column)) for name, column in SAMPLES.items()}
     is_total = func.grouping(key) if with_total else literal(0)
     query = select(key.label("key"), is_total.label("is_total"), *(c.label(n) for n, c in counters.items()),
-                   *(h.label(n) for n, h in hours.items())).where(*fact_conditions(selection))
+                   *(h.label(n) for n, h in {**hours, **samples}.items())).where(*fact_conditions(selection))
     if with_total:
         query = query.group_by(func.grouping_sets(key, text("()")))
     elif by:
@@ -140,7 +144,8 @@ def _figures(selection, by, with_total=False):
 
 def row_of(key, label, values):
     """A Row from a mapping holding the counters and the hours."""
-    return Row(key, label, {n: int(values[n] or 0) for n in DAILY_COUNTS}, {n: _rounded(values.get(n)) for n in HOURS})
+    return Row(key, label, {n: int(values[n] or 0) for n in DAILY_COUNTS}, {n: _rounded(values.get(n)) for n in HOURS},
+               {n: int(values.get(n) or 0) for n in SAMPLES})
 
 
 def _python_hours(selection, by, found):
@@ -278,12 +283,16 @@ def overdue_counts(selection, now, by="community"):
     return dict(db.session.execute(query).all())
 
 
+# Most urgent first (紧急, 较急, 一般, 不急): a gas smell never sorts below a question about the heating fee.
+URGENT_FIRST = case(*((Ticket.priority == p, rank) for rank, p in enumerate(Priority)), else_=len(Priority))
+
+
 def overdue_tickets(selection, now, limit=None):
-    """The overdue tickets of the selection's place, the longest overdue first."""
+    """The overdue tickets of the selection's place: the most urgent first, then the longest overdue."""
     query = select(Ticket).where(overdue_condition(now), *_place(selection)) \
         .options(joinedload(Ticket.community), joinedload(Ticket.category), joinedload(Ticket.assignee),
                  joinedload(Ticket.department)) \
-        .order_by(Ticket.sla_deadline_at.asc().nulls_last(), Ticket.id)
+        .order_by(URGENT_FIRST, Ticket.sla_deadline_at.asc().nulls_last(), Ticket.id)
     return list(db.session.scalars(query.limit(limit) if limit else query))
 
 

@@ -11,23 +11,31 @@ from dispatch.monitor import metrics
 from dispatch.monitor.exports import Table
 from dispatch.monitor.facts import FORMULAS, RATE_LABELS
 from dispatch.monitor.metrics import GROUP_LABELS, MEASURE_LABELS, Selection
-from dispatch.org.models import Community, Department, Street, User
+from dispatch.org.models import Community, Department, District, Street, User
 from dispatch.org.roles import COMMUNITY_ROLES, Role
 from dispatch.tickets.lifecycle import STATUS_LABELS, Status
+from dispatch.sla.display import amount_text
 from dispatch.tickets.models import CHANNEL_LABELS, Category, Channel
-from dispatch.timeutil import local
+from dispatch.timeutil import as_utc, local
 
 MAX_DAYS = 732  # two years: longer periods belong to an export of two reports
-PERIODS = {"week": "本周", "month": "本月", "last_month": "上月", "30d": "近30天", "quarter": "近三个月", "year": "今年"}
+PERIODS = {"30d": "近30天", "week": "本周", "month": "本月", "last_month": "上月", "quarter": "近三个月", "year": "今年"}
+# A page without a period shows the last 30 days: "this month" shows two days on the 2nd of the month.
+DEFAULT_PERIOD = "30d"
+PERIOD_DAYS = 30
 RATE_KEYS = ("response_rate", "resolution_rate", "satisfaction_rate", "on_time_resolution_rate", "reopen_rate")
 METRIC_COLUMNS = [
     ("created", "工单数", "int"), ("valid", "有效工单", "int"),
     ("response_rate", "响应率", "percent"), ("resolution_rate", "解决率", "percent"),
     ("satisfaction_rate", "满意率", "percent"), ("on_time_resolution_rate", "按时办结率", "percent"),
     ("response_p50", "响应用时中位数", "hours"), ("response_p90", "响应用时90分位", "hours"),
+    ("response_n", "响应用时件数", "int"),
     ("resolution_p50", "办结用时中位数", "hours"), ("resolution_p90", "办结用时90分位", "hours"),
+    ("resolution_n", "办结用时件数", "int"),
     ("returned", "退单", "int"), ("extended", "延期申请", "int"), ("reopened", "重办", "int"),
 ]
+# How many tickets each median is taken over: exports have their own column, pages show it beside the median.
+MEDIAN_SAMPLES = {"response_p50": "response_n", "resolution_p50": "resolution_n"}
 # Which measure (list of tickets) each column links to.
 COLUMN_MEASURES = {"created": "created", "valid": "valid", "response_rate": "responded_on_time",
                    "resolution_rate": "resolved", "satisfaction_rate": "satisfied",
@@ -51,16 +59,16 @@ def _parse_day(text, name):
 
 
 def period_of(args, today):
-    """The local dates start..end the page is about: from/to, a named period, or this month so far."""
+    """The local dates start..end the page is about: from/to, a named period, or the last 30 days."""
     if args.get("from") or args.get("to"):
-        start = _parse_day(args.get("from") or today.replace(day=1).isoformat(), "开始日期")
         end = _parse_day(args.get("to") or today.isoformat(), "结束日期")
+        start = _parse_day(args["from"], "开始日期") if args.get("from") else end - timedelta(days=PERIOD_DAYS - 1)
         if start > end:
             raise BadRequest("开始日期不能晚于结束日期")
         if (end - start).days >= MAX_DAYS:
             raise BadRequest(f"统计期最长 {MAX_DAYS} 天，请缩短")
         return start, end
-    return named_period(args.get("period") or "month", today)
+    return named_period(args.get("period") or DEFAULT_PERIOD, today)
 
 
 def named_period(name, today):
@@ -73,7 +81,7 @@ def named_period(name, today):
         end = today.replace(day=1) - timedelta(days=1)
         return end.replace(day=1), end
     if name == "30d":
-        return today - timedelta(days=29), today
+        return today - timedelta(days=PERIOD_DAYS - 1), today
     if name == "quarter":
         return today - timedelta(days=89), today
     if name == "year":
@@ -176,13 +184,41 @@ def measure_of(args):
 
 # ---- describing a selection to people ----
 
+def _place_row(selection):
+    """The selection's community or street, or None for the whole district."""
+    if selection.community_id:
+        return _row(Community, selection.community_id)
+    return _row(Street, selection.street_id) if selection.street_id else None
+
+
 def place_name(selection):
     """区, 街道 or 社区 name of a selection."""
-    if selection.community_id:
-        return _row(Community, selection.community_id).name
-    if selection.street_id:
-        return _row(Street, selection.street_id).name
-    return "全区"
+    place = _place_row(selection)
+    return place.name if place else "全区"
+
+
+def place_code(selection):
+    """The code of a selection's community or street ("district" for the whole district), for ASCII names."""
+    place = _place_row(selection)
+    return place.code if place else "district"
+
+
+def period_words(selection):
+    """2026-11-02至2026-12-01."""
+    return f"{selection.start:%Y-%m-%d}至{selection.end:%Y-%m-%d}"
+
+
+def export_names(selection, what, ascii_what, as_of=None):
+    """A download's name and its plain-ASCII stand-in, each carrying the place, what it holds and the period
+    (or, for what stands now, the day): (市南区_工单明细_2026-11-02至2026-12-01, district_tickets_2026-11-02_2026-12-01)."""
+    place = place_name(selection)
+    if place == "全区":
+        place = db.session.scalar(select(District.name).order_by(District.id).limit(1)) or place
+    if as_of is not None:
+        period, ascii_period = f"截至{as_of:%Y-%m-%d}", f"{as_of:%Y-%m-%d}"
+    else:
+        period, ascii_period = period_words(selection), f"{selection.start:%Y-%m-%d}_{selection.end:%Y-%m-%d}"
+    return f"{place}_{what}_{period}", f"{place_code(selection)}_{ascii_what}_{ascii_period}"
 
 
 def street_name(selection):
@@ -216,7 +252,7 @@ def formulas():
 
 def metric_row(row, overdue=None):
     """One figures row as the flat dict tables and exports use."""
-    flat = {"key": row.key, "label": row.label, **row.counts, **row.rates, **row.hours}
+    flat = {"key": row.key, "label": row.label, **row.counts, **row.rates, **row.hours, **row.samples}
     if overdue is not None:
         flat["overdue"] = overdue.get(row.key, 0)
     return flat
@@ -275,21 +311,46 @@ def ticket_row(ticket, fact):
 
 
 def overdue_table(selection, tickets, now):
-    """Tickets overdue now, as a Table."""
-    columns = [("number", "工单号", "text"), ("community", "社区", "text"), ("category", "类别", "text"),
-               ("status", "状态", "text"), ("deadline", "时限", "datetime"), ("late_hours", "已超时（小时）", "hours"),
-               ("holder", "承办", "text"), ("description", "内容", "text")]
-    rows = [{"number": t.number, "community": t.community.name,
-             "category": t.category.name if t.category else "未分类", "status": t.status.label,
-             "deadline": t.sla_deadline_at, "late_hours": _late_hours(t, now), "holder": holder_of(t),
-             "description": t.description} for t in tickets]
-    pairs = [("范围", place_name(selection)), ("时间", f"截至 {local(now):%Y-%m-%d %H:%M}")]
+    """Tickets overdue now, as a Table: the most urgent first, then the longest overdue (the order given)."""
+    columns = [("number", "工单号", "text"), ("priority", "紧急程度", "text"), ("community", "社区", "text"),
+               ("category", "类别", "text"), ("status", "状态", "text"), ("deadline", "时限", "datetime"),
+               ("late", "已超时", "text"), ("late_hours", "已超时（小时）", "hours"), ("holder", "承办", "text"),
+               ("description", "内容", "text")]
+    rows = [overdue_row(t, now) for t in tickets]
+    pairs = [("范围", place_name(selection)), ("时间", f"截至 {local(now):%Y-%m-%d %H:%M}"),
+             ("排序", "紧急程度从高到低，同一紧急程度超时最久的在前")]
     return Table(f"{place_name(selection)} 当前超时工单", columns, rows, pairs, [FORMULAS["overdue"]])
 
 
-def _late_hours(ticket, now):
+def overdue_row(ticket, now):
+    """One overdue ticket, flat, with how long it is late in words (已超时 3 天)."""
+    late = late_minutes(ticket, now)
+    return {"number": ticket.number, "priority": ticket.priority.label, "priority_value": ticket.priority,
+            "community": ticket.community.name, "category": ticket.category.name if ticket.category else "未分类",
+            "status": ticket.status.label, "status_value": ticket.status,
+            "deadline": ticket.sla_deadline_at or ticket.resolution_due_at,
+            "late": clock_words(ticket, now)[0] if late and late > 0 else "",
+            "late_hours": round(late / 60, 1) if late and late > 0 else None,
+            "holder": holder_of(ticket), "description": ticket.description}
+
+
+def late_minutes(ticket, now):
+    """Minutes past the deadline that matters now (negative: still to come), or None without a deadline."""
     deadline = ticket.sla_deadline_at or ticket.resolution_due_at
-    return round((now - deadline).total_seconds() / 3600, 1) if deadline and deadline < now else None
+    return None if deadline is None else (as_utc(now) - as_utc(deadline)).total_seconds() / 60
+
+
+def clock_words(ticket, now):
+    """(words, late): 已超时 3 天 / 剩余 5 小时 against the deadline that matters now, in calendar time (how long
+    the resident has waited past the promise), 计时暂停 while the clock is paused."""
+    if ticket.sla_paused_at is not None:
+        return "计时暂停（等居民补充）", False
+    minutes = late_minutes(ticket, now)
+    if minutes is None:
+        return "无时限", False
+    if minutes > 0:
+        return f"已超时 {amount_text(minutes, working=False)}", True
+    return f"剩余 {amount_text(-minutes, working=False)}", False
 
 
 def holder_of(ticket):
@@ -322,7 +383,7 @@ def month_of(text, today):
 
 
 def monthly_report(street, month_text, today, now):
-    """A street's report for one month: (file name, tables) with the three rates per community first."""
+    """A street's report for one month: ((file name, ASCII name), tables) with the three rates per community first."""
     first = month_of(month_text, today)
     last = min((first + timedelta(days=32)).replace(day=1) - timedelta(days=1), today)
     selection = Selection(first, last, street_id=street.id)
@@ -334,7 +395,8 @@ def monthly_report(street, month_text, today, now):
     categories.title = f"{first:%Y-%m} 按类别"
     late = overdue_table(selection, metrics.overdue_tickets(selection, now), now)
     late.title = "当前超时工单"
-    return f"{street.name}{first:%Y年%m月}月报", [communities, categories, late]
+    return (f"{street.name}_{first:%Y年%m月}月报", f"{street.code}_monthly_report_{first:%Y-%m}"), \
+        [communities, categories, late]
 
 
 # ---- links: a selection (narrowed to one row) as a query string ----

@@ -10,7 +10,7 @@ from sqlalchemy import case, func, select
 from dispatch.extensions import db
 from dispatch.monitor.counters import DAILY_COUNTS, counts_of
 from dispatch.monitor.facts import NOT_COUNTED, RESOLVED, local_day, on_time, percentile, value_of, working_hours
-from dispatch.monitor.metrics import GROUPS, HOUR_SOURCES, labels_for, row_of
+from dispatch.monitor.metrics import GROUPS, HOUR_SOURCES, SAMPLES, labels_for, row_of
 from dispatch.monitor.refresh import calendars
 from dispatch.org.models import Community
 from dispatch.tickets.lifecycle import ANSWERING, COUNTED, RATING, RESOLVING, kinds_counted_as
@@ -85,7 +85,8 @@ def figures_from_timeline(selection, by=None):
         for column, hours in _hours(ticket, calendar_of(ticket.community_id)).items():
             values[key][column].append(hours)
     labels = labels_for(by, list(counts))
-    return [row_of(key, labels.get(key, "合计"), {**counted, **{
-        name: percentile(values[key][column], fraction) for name, (column, fraction) in HOUR_SOURCES.items()}})
+    return [row_of(key, labels.get(key, "合计"), {
+        **counted, **{name: percentile(values[key][column], fraction) for name, (column, fraction) in HOUR_SOURCES.items()},
+        **{name: sum(v is not None for v in values[key][column]) for name, column in SAMPLES.items()}})
         for key, counted in counts.items()]
 

@@ -4,12 +4,14 @@ from flask_login import login_required
 
 from dispatch.errors import NotFound
 from dispatch.extensions import db
-from dispatch.monitor import charts, metrics, services
+from dispatch.monitor import awaiting, charts, metrics, services
+from dispatch.monitor.counters import UNDER_A_TENTH
 from dispatch.monitor.exports import csv_response, xlsx_response
 from dispatch.monitor.models import MonitorMark
 from dispatch.org.auth import console_principal
 from dispatch.org.models import Community, Street
 from dispatch.org.roles import COMMUNITY_ROLES, Role
+from dispatch.tickets.lifecycle import SUPERVISORS
 from dispatch.timeutil import local, now
 
 bp = Blueprint("monitor", __name__, url_prefix="/monitor")
@@ -28,7 +30,9 @@ def _staff_only():
 @bp.context_processor
 def _links():
     """Templates build every link from the selection they show."""
-    return {"link_args": services.link_args, "drill_url": services.drill_url}
+    return {"link_args": services.link_args, "drill_url": services.drill_url,
+            "default_period": services.DEFAULT_PERIOD, "hours_note": UNDER_A_TENTH,
+            "median_samples": services.MEDIAN_SAMPLES}
 
 
 def _today():
@@ -44,10 +48,12 @@ def _freshness():
     return local(mark.refreshed_at) if mark and mark.refreshed_at else None
 
 
-def _export(table, fmt, filename):
+def _export(table, fmt, names):
+    """The table as a download; names: (the file's name, its ASCII stand-in), each with the period."""
     if fmt not in EXPORTS:
         raise NotFound("只能导出 csv 或 xlsx")
-    return EXPORTS[fmt](table, filename)
+    filename, ascii_name = names
+    return EXPORTS[fmt](table, filename, ascii_name)
 
 
 @bp.get("/")
@@ -59,6 +65,18 @@ def home():
     if principal.role in COMMUNITY_ROLES:
         return redirect(url_for(".community", community_id=principal.community_id))
     return redirect(url_for(".district"))
+
+
+@bp.get("/today")
+def today():
+    """What awaits a street supervisor (the district admin: the district) today, most urgent first."""
+    principal = console_principal()
+    if principal.role not in SUPERVISORS:  # who approves extensions and answers escalations
+        return redirect(url_for("tickets.queue"))  # a community's day starts at its own queue
+    at = now()
+    found = awaiting.awaiting(principal, at, _today())
+    place = services.street_name(awaiting.scope_selection(principal, _today())) or "全区"
+    return render_template("monitor/today.html", awaiting=found, place=place, now=at, refreshed=_freshness())
 
 
 def _overview(selection, by, template, **context):
@@ -73,7 +91,8 @@ def _overview(selection, by, template, **context):
     return render_template(
         template, selection=selection, by=by, table=table, total=services.metric_row(total), rate=rate,
         charts=charts.overview(table, weekly, monthly, rate, by), periods=services.PERIODS,
-        overdue=metrics.overdue_tickets(selection, at, OVERDUE_SHOWN), overdue_total=sum(late.values()),
+        overdue=[services.overdue_row(t, at) for t in metrics.overdue_tickets(selection, at, OVERDUE_SHOWN)],
+        overdue_total=sum(late.values()),
         filters=services.described(selection), formulas=services.FORMULAS,
         rate_labels=services.rate_labels(), columns=services.METRIC_COLUMNS, measures=services.COLUMN_MEASURES,
         refreshed=_freshness(), now=at, args=request.args, groups=metrics.GROUP_LABELS, street_name=services.street_name(selection), **context)
@@ -117,7 +136,7 @@ def table(fmt):
     by = services.group_of(request.args, "community" if selection.street_id else "street")
     found = services.metrics_table(selection, by, now(), request.args.get("rank"))
     if fmt:
-        return _export(found, fmt, found.title)
+        return _export(found, fmt, services.export_names(selection, f"按{metrics.GROUP_LABELS[by]}统计", f"by_{by}"))
     return render_template("monitor/table.html", table=found, selection=selection, by=by, args=request.args,
                            columns=services.METRIC_COLUMNS, measures=services.COLUMN_MEASURES,
                            groups=metrics.GROUP_LABELS, formulas=services.FORMULAS, periods=services.PERIODS)
@@ -132,7 +151,9 @@ def tickets(fmt):
     page = max(1, services.whole_number(request.args.get("page")) or 1)
     if fmt:
         items, total = metrics.behind(selection, measure)
-        return _export(services.tickets_table(selection, measure, items), fmt, f"{services.place_name(selection)}工单")
+        what = "工单明细" if measure == "created" else f"工单明细_{metrics.MEASURE_LABELS[measure]}"
+        return _export(services.tickets_table(selection, measure, items), fmt,
+                       services.export_names(selection, what, "tickets" if measure == "created" else measure))
     items, total = metrics.behind(selection, measure, PAGE_SIZE, (page - 1) * PAGE_SIZE)
     return render_template("monitor/tickets.html", table=services.tickets_table(selection, measure, items),
                            total=total, page=page, pages=max(1, -(-total // PAGE_SIZE)), measure=measure,
@@ -148,7 +169,7 @@ def overdue(fmt):
     at = now()
     found = services.overdue_table(selection, metrics.overdue_tickets(selection, at), at)
     if fmt:
-        return _export(found, fmt, found.title)
+        return _export(found, fmt, services.export_names(selection, "当前超时工单", "overdue", as_of=local(at)))
     return render_template("monitor/overdue.html", table=found, selection=selection, args=request.args,
                            formulas=services.FORMULAS)
 
@@ -160,5 +181,5 @@ def monthly_report(street_id):
     if found is None:
         raise NotFound("找不到这个街道")
     services.scoped(console_principal(), {"street_id": street_id})
-    filename, tables = services.monthly_report(found, request.args.get("month"), _today(), now())
-    return xlsx_response(tables, filename)
+    (filename, ascii_name), tables = services.monthly_report(found, request.args.get("month"), _today(), now())
+    return xlsx_response(tables, filename, ascii_name)

@@ -58,10 +58,18 @@ def login():
 def logged_in(user, next_page):
     """Start the session and go where the user was headed, or home."""
     login_user(user)
-    # Volunteers and departments work from the desk (their tasks); everyone else starts at the queue.
-    desk_roles = (Role.VOLUNTEER, Role.DEPARTMENT_USER)
-    home = url_for("desk.index") if user.role in desk_roles else url_for("tickets.queue")
-    return redirect(safe_next(next_page) or home)
+    return redirect(safe_next(next_page) or home_of(user.role))
+
+
+# Where each role's day starts: volunteers and departments at the desk (their tasks), the street and the
+# district at what awaits them (extension requests, escalations, overdue), communities at the queue.
+HOMES = {Role.VOLUNTEER: "desk.index", Role.DEPARTMENT_USER: "desk.index",
+         Role.STREET_SUPERVISOR: "monitor.today", Role.DISTRICT_ADMIN: "monitor.today"}
+
+
+def home_of(role):
+    """The page a role lands on after login."""
+    return url_for(HOMES.get(role, "tickets.queue"))
 
 
 @bp.post("/logout")

@@ -79,3 +79,26 @@ def test_a_supervisor_cannot_look_at_another_street(open_browser, live, figures)
         other_id = other.id
     response = page.goto(f"/monitor/streets/{other_id}")
     assert response.status == 404
+
+
+def overflowing(page):
+    """Tables (or their scroll boxes) wider than they are shown: a column cut off at this width."""
+    return page.evaluate("""Array.from(document.querySelectorAll('.table-wrap, table'))
+        .filter(e => e.offsetParent !== null && e.scrollWidth > e.clientWidth + 1)
+        .map(e => e.className + ' ' + e.scrollWidth + '>' + e.clientWidth)""")
+
+
+def test_a_supervisor_lands_on_today_and_every_monitor_page_fits_a_laptop(open_browser, live, figures):
+    page = open_browser({"width": 1366, "height": 768})
+    log_in(page, "supervisor")
+    expect(page).to_have_url(f"{live.url}/monitor/today")
+    expect(page.get_by_role("heading", name="今日待办 · 湛山街道")).to_be_visible()
+    overdue = page.locator("table[data-list=overdue]")
+    expect(overdue.get_by_role("link", name=figures["late"])).to_be_visible()
+    expect(overdue).to_contain_text("已超时 2 小时")
+    for path in ("/monitor/today", "/monitor/", "/monitor/table", "/monitor/overdue", "/monitor/tickets"):
+        page.goto(path)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 1366, path
+        assert overflowing(page) == [], path
+    page.goto("/monitor/")
+    expect(page.locator("select[name=period]")).to_have_value("30d")
