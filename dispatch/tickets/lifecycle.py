@@ -121,6 +121,9 @@ ACTIONS = {a.name: a for a in (
     _action("refuse_extension", "驳回延期", [S.EXTENSION_REQUESTED], PREVIOUS, SUPERVISORS, needs_note=True),
     _action("resolve", "办结", [S.ACCEPTED, S.SIGNED, S.IN_PROGRESS, S.REOPENED], S.RESOLVED, HANDLERS,
             needs_note=True, answers=True, holder=HOLDER, measure="resolution"),
+    # The director closes a task a volunteer or department still holds, on their behalf, with the reason.
+    _action("resolve_for_holder", "代为办结", [S.DISPATCHED, S.SIGNED, S.IN_PROGRESS], S.RESOLVED,
+            {Role.COMMUNITY_DIRECTOR}, needs_note=True, answers=True, measure="resolution"),
     _action("close", "关闭", [S.RESOLVED], S.CLOSED, MANAGERS),
     _action("reopen", "重办", [S.RESOLVED, S.CLOSED], S.REOPENED, MANAGERS, needs_note=True, measure="reopenings"),
     _action("invalidate", "作废", [S.NEW, S.ACCEPTED, S.RETURNED, S.REOPENED], S.INVALID, MANAGERS,
