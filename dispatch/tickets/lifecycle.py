@@ -104,7 +104,7 @@ ACTIONS = {a.name: a for a in (
     _action("accept", "受理", [S.NEW], S.ACCEPTED, MANAGERS, answers=True),
     _action("dispatch", "派单", [S.ACCEPTED, S.RETURNED, S.REOPENED], S.DISPATCHED, MANAGERS),
     _action("sign", "签收", [S.DISPATCHED], S.SIGNED, HANDLERS, holder=HOLDER),
-    _action("withdraw", "撤回派单", [S.DISPATCHED, S.SIGNED], S.ACCEPTED, MANAGERS, needs_note=True),
+    _action("withdraw", "撤回派单", [S.DISPATCHED, S.SIGNED, S.IN_PROGRESS], S.ACCEPTED, MANAGERS, needs_note=True),
     # A task nobody signed for in time: the scheduler takes it back to the director's queue.
     _action("take_back", "超时收回", [S.DISPATCHED], S.RETURNED, {Role.DISTRICT_ADMIN}),
     _action("return", "退单", [S.DISPATCHED, S.SIGNED], S.RETURNED, HANDLERS, needs_note=True, holder=HOLDER,

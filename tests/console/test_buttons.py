@@ -128,7 +128,11 @@ def test_staff_and_the_volunteer_cannot_resolve_on_behalf(client, org, volunteer
 
 
 def test_reassign_takes_the_task_back_and_dispatches_it_in_one_go(client, org, volunteer_held):
+    volunteer = Principal.from_user(org.volunteer)
+    for step in ("sign", "start"):  # even a task under way: the director can take it back and send it elsewhere
+        pipeline.act(volunteer, fresh(volunteer_held), step)
     login(client, "director")
+    assert "/reassign" in client.get(f"/tickets/{volunteer_held}").get_data(as_text=True)
     response = post(client, volunteer_held, "reassign", target="department:water", note="需要换水表，转供水")
     assert response.status_code == 302
     ticket = fresh(volunteer_held)
@@ -174,6 +178,7 @@ def test_a_pending_extension_puts_approve_and_refuse_first_for_the_supervisor(cl
     page = client.get(f"/tickets/{department_late}").get_data(as_text=True)
     box = page[page.index("card-actions"):]
     assert primary_buttons(page) == ["批准延期"]
+    assert "供水（职能部门）申请延期 3 天：等配件" in page
     assert box.index("actions/approve_extension") < box.index("actions/refuse_extension") < box.index("data-chase")
 
 
