@@ -19,7 +19,7 @@ def create_app(config=None):
     from dispatch.wechat import stub
     from dispatch.org import auth
     from dispatch.api import media, openapi, org as org_api, tickets as tickets_api
-    from dispatch.console import tickets as ticket_views
+    from dispatch.console import tickets as ticket_views, work_order
     from dispatch.tickets import refusals
     from dispatch.resident import views as resident_views
     from dispatch.resident import family_views as _family_views  # noqa: F401  (routes on resident_views.bp)
@@ -51,6 +51,7 @@ def create_app(config=None):
     app.register_blueprint(openapi.bp)
     app.register_blueprint(media.bp)
     app.register_blueprint(ticket_views.bp)
+    app.register_blueprint(work_order.bp)
     app.register_blueprint(intake_views.bp)
     app.register_blueprint(wechat_views.bp)
     app.register_blueprint(calls.bp)

@@ -20,9 +20,12 @@ from dispatch.sla import display as sla_display, services as sla
 from dispatch.sla.calendars import calendar_for
 from dispatch.storage import storage
 from dispatch.tickets import callbacks, contacts, duplicates, pipeline, queries, services, tasks
+from dispatch.tickets.pipeline import Command
 from dispatch.tickets.categories import active_categories, category_named
 from dispatch.tickets.effects import holder_name
-from dispatch.tickets.lifecycle import (ACTIONS, CHASES, MANAGERS, STAFF_TRANSITIONS, SUPERVISORS, ActionNotPermitted, IllegalTransition, NotHolder, Status, allowed_actions,
+from dispatch.tickets.lifecycle import (ACTIONS, ANYONE, CHASES, MANAGERS, STAFF_TRANSITIONS, SUPERVISORS,
+                                        ActionNotPermitted, IllegalTransition, NotHolder, OPEN_STATUSES, Status,
+                                        allowed_actions,
                                         holds, may_hold)
 from dispatch.tickets.models import PRIORITY_LABELS, Channel, Priority, TicketEvent
 from dispatch.tickets.ratings import RATINGS
@@ -155,20 +158,51 @@ def detail(number):
     return _detail_page(number)
 
 
+# The step that moves a ticket on, in the order a person looks for it: the first one this user may take is the
+# page's one blue button; the others are plain, and the ones that undo or refuse are red.
+NEXT_STEPS = ("approve_extension", "accept", "dispatch", "sign", "start", "resume", "resolve", "close")
+UNDOING = ("invalidate", "return", "refuse_extension", "withdraw")
+
+
+@dataclass(frozen=True)
+class Buttons:
+    """The action box as this user sees it: the one primary action, the others, and what leads the page."""
+
+    primary: object            # the Action of the blue button, or None
+    others: list               # the other Actions, in the table's order
+    undoing: tuple = UNDOING
+    reassign: bool = False     # 改派: take the task back and dispatch it to someone else in one go
+    overseer: bool = False     # a street supervisor: 催办/督办 and extension decisions lead, no holder's buttons
+
+
+def _buttons(principal, ticket, holder):
+    """The actions this user may take now, grouped: holder's actions only for the holder; a street supervisor
+    never sees them (they oversee, the community and its holders act)."""
+    overseer = principal.role is Role.STREET_SUPERVISOR
+    actions = [a for a in allowed_actions(ticket.status, principal.role) if may_hold(a.name, principal, holder)
+               and not (overseer and a.holder != ANYONE)]
+    steps = NEXT_STEPS[:1] if overseer else NEXT_STEPS  # a supervisor's own step is deciding an extension
+    primary = next((a for name in steps for a in actions if a.name == name), None)
+    reassign = ACTIONS["withdraw"] in actions and principal.role in ACTIONS["dispatch"].roles
+    return Buttons(primary, [a for a in actions if a is not primary], reassign=reassign, overseer=overseer)
+
+
 def _detail_page(number, typed=None):
     """The ticket page as it stands now; typed is (form name, values) of a refused form, to show again."""
     principal = console_principal()
     ticket = services.get_visible(principal, number)
     holder = tasks.holder_of(tasks.open_task(ticket))  # a holder's buttons only for whoever holds the ticket
-    actions = [a for a in allowed_actions(ticket.status, principal.role) if may_hold(a.name, principal, holder)]
+    buttons = _buttons(principal, ticket, holder)
+    actions = ([buttons.primary] if buttons.primary else []) + buttons.others
     held_by = None if holder.is_community or holds(principal, holder) else holder.name
-    volunteers, departments = _dispatch_targets(ticket) if ACTIONS["dispatch"] in actions else ([], [])
+    wants_targets = ACTIONS["dispatch"] in actions or buttons.reassign
+    volunteers, departments = _dispatch_targets(ticket) if wants_targets else ([], [])
     categories = active_categories()
     at = now()
     can_merge = principal.role in ACTIONS["merge"].roles and ticket.status in ACTIONS["merge"].sources
     alike = duplicates.likely_duplicates(ticket, current_app.config["DUPLICATE_WINDOW_DAYS"]) if can_merge else []
     return render_template(
-        "tickets/detail.html", t=ticket, actions=actions, held_by=held_by, phone=contacts.phone_of(principal, ticket, at),
+        "tickets/detail.html", t=ticket, actions=actions, buttons=buttons, held_by=held_by, phone=contacts.phone_of(principal, ticket, at),
         clocks=[_clock_cell(ticket, view) for view in sla.views(ticket, at)],
         is_admin=principal.role is Role.DISTRICT_ADMIN,
         volunteers=volunteers, departments=departments, categories=categories,
@@ -177,7 +211,7 @@ def _detail_page(number, typed=None):
         priorities=list(Priority), PRIORITY_LABELS=PRIORITY_LABELS, at=at, is_late=queries.is_overdue,
         alike=alike, reporters=services.reporters_of(ticket), notices=notify_services.for_ticket(ticket.id),
         notice_labels=notify_services.STATUS_LABELS, notice_events=EVENT_NAMES, audiences=AUDIENCE_LABELS,
-        can_chase=principal.role in SUPERVISORS and queries.is_overdue(ticket, at),
+        can_chase=principal.role in SUPERVISORS and queries.is_overdue(ticket, at), open_statuses=OPEN_STATUSES,
         can_call_back=callbacks.can_call_back(principal, ticket), ratings=RATINGS, reached_labels=callbacks.REACHED,
         typed_form=typed[0] if typed else None, typed=typed[1] if typed else {}, callback_max=callbacks.MAX_NOTE,
         door_facts=[row for facts in DOOR_FACTS for row in facts(principal, ticket)])
@@ -254,6 +288,19 @@ def act(number, name):
         pipeline.act(principal, ticket, name, note=data["note"], version=data["version"], **params)
         return f"已执行「{ACTIONS[name].label}」，工单当前状态：{ticket.status.label}"
     return _perform(number, change, name)
+
+
+@bp.post("/tickets/<number>/reassign")
+@login_required
+def reassign(number):
+    """改派: take the task back from whoever holds it and dispatch the ticket to someone else, as one change."""
+    def change(principal, ticket):
+        data = load_form(ActionForm(), request.form)
+        target = _target(data)
+        pipeline.execute(Command(principal, ticket, "withdraw", note=data["note"], version=data["version"]),
+                         Command(principal, ticket, "dispatch", note=data["note"], fields=target))
+        return f"已改派，工单当前状态：{ticket.status.label}"
+    return _perform(number, change, "reassign")
 
 
 @bp.post("/tickets/<number>/classify")

@@ -24,12 +24,12 @@ STEPS = {"created": "您反映了问题", "photo_added": "您补充了照片", "
          "located": "您发送了位置", "media_refused": "您发来的文件没能保存", "accept": "社区已收到，正在安排人员",
          "dispatch": "已安排{who}来办理", "sign": "{who}已接手，会尽快联系您", "start": "{who}开始办理",
          "wait_for_resident": "工作人员想请您补充情况", "resume": "继续办理", "approve_extension": "办理时间延长了",
-         "return": "正在重新安排人员", "resolve": "已办好", "rated": "您的评价", "close": "已完成",
+         "return": "正在重新安排人员", "resolve": "已办好", "resolve_for_holder": "已办好", "rated": "您的评价", "close": "已完成",
          "reopen": "正在重新办理", "invalidate": "这个问题社区没法办理", "merge": "与相同的问题合并办理",
          "nudge": "您催了一下，已告诉工作人员", "withdraw_by_resident": "您撤回了这个问题",
          "answer": "您补充了情况，继续办理", "reported_by_family": "家人代为提交"}
 # Entries whose note is said to the resident (staff's question and result, the resident's own words).
-NOTES_SHOWN = {"wait_for_resident", "resolve", "reopen", "invalidate", "withdraw_by_resident", "answer",
+NOTES_SHOWN = {"wait_for_resident", "resolve", "resolve_for_holder", "reopen", "invalidate", "withdraw_by_resident", "answer",
                "reported_by_family"}
 STAFF_DID = {"photo_added": "工作人员拍了照片", "described": "工作人员补充了问题说明", "located": "工作人员标注了位置"}
 # The notes written for an answer that carried no words of the resident's (wechat_service, services.answer).

@@ -33,6 +33,8 @@ TABLE = {
     "approve_extension": (("extension_days", "granted"), "sla.extend", "sla.clock", news("delayed")),
     "refuse_extension": ("sla.clock",),
     "resolve": (("stamp", "resolved_at"), ("task.end", "resolved"), "sla.clock", news("resolved")),
+    "resolve_for_holder": (("stamp", "resolved_at"), "task.on_behalf", ("task.end", "resolved"), "sla.clock",
+                           news("resolved")),
     "close": (("stamp", "closed_at"), "sla.clock"),
     "reopen": ("unresolve", "sla.restart", "sla.clock", news("reopened")),
     "invalidate": (("stamp", "closed_at"), "sla.clock"),

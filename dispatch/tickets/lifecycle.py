@@ -104,7 +104,7 @@ ACTIONS = {a.name: a for a in (
     _action("accept", "受理", [S.NEW], S.ACCEPTED, MANAGERS, answers=True),
     _action("dispatch", "派单", [S.ACCEPTED, S.RETURNED, S.REOPENED], S.DISPATCHED, MANAGERS),
     _action("sign", "签收", [S.DISPATCHED], S.SIGNED, HANDLERS, holder=HOLDER),
-    _action("withdraw", "撤回派单", [S.DISPATCHED, S.SIGNED], S.ACCEPTED, MANAGERS, needs_note=True),
+    _action("withdraw", "撤回派单", [S.DISPATCHED, S.SIGNED, S.IN_PROGRESS], S.ACCEPTED, MANAGERS, needs_note=True),
     # A task nobody signed for in time: the scheduler takes it back to the director's queue.
     _action("take_back", "超时收回", [S.DISPATCHED], S.RETURNED, {Role.DISTRICT_ADMIN}),
     _action("return", "退单", [S.DISPATCHED, S.SIGNED], S.RETURNED, HANDLERS, needs_note=True, holder=HOLDER,
@@ -121,6 +121,9 @@ ACTIONS = {a.name: a for a in (
     _action("refuse_extension", "驳回延期", [S.EXTENSION_REQUESTED], PREVIOUS, SUPERVISORS, needs_note=True),
     _action("resolve", "办结", [S.ACCEPTED, S.SIGNED, S.IN_PROGRESS, S.REOPENED], S.RESOLVED, HANDLERS,
             needs_note=True, answers=True, holder=HOLDER, measure="resolution"),
+    # The director closes a task a volunteer or department still holds, on their behalf, with the reason.
+    _action("resolve_for_holder", "代为办结", [S.DISPATCHED, S.SIGNED, S.IN_PROGRESS], S.RESOLVED,
+            {Role.COMMUNITY_DIRECTOR}, needs_note=True, answers=True, measure="resolution"),
     _action("close", "关闭", [S.RESOLVED], S.CLOSED, MANAGERS),
     _action("reopen", "重办", [S.RESOLVED, S.CLOSED], S.REOPENED, MANAGERS, needs_note=True, measure="reopenings"),
     _action("invalidate", "作废", [S.NEW, S.ACCEPTED, S.RETURNED, S.REOPENED], S.INVALID, MANAGERS,

@@ -62,3 +62,13 @@ def end(change, outcome):
     else:
         change.ticket.assignee, change.ticket.department = None, None
     return {"task_outcome": task.outcome}
+
+
+@step("task.on_behalf", "task")
+def on_behalf(change, _):
+    """The timeline names whose task the director closes for them (代为办结): 志愿者李四, or the department."""
+    task = change.task
+    if task is None:
+        return {}
+    who = f"{task.user.role.label}{task.user.display_name}" if task.user is not None else task.department.name
+    return {"on_behalf_of": who}
