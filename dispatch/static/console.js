@@ -83,6 +83,7 @@
     function count(map) { return Object.keys(map).length; }
 
     function beep() {
+      window.dispatchQueue.beeps += 1;
       try {
         audio = audio || new (window.AudioContext || window.webkitAudioContext)();
         if (audio.state === "suspended") audio.resume();
@@ -177,7 +178,7 @@
       });
     });
     setInterval(poll, seconds * 1000);
-    window.dispatchQueue = { poll: poll };
+    window.dispatchQueue = { poll: poll, beeps: 0 };
   }
 
   document.addEventListener("DOMContentLoaded", function () {
