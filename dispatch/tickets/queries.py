@@ -139,4 +139,4 @@ def changed_since(principal, since, now, limit=100):
                Ticket.updated_at, Ticket.description, case((awaiting(principal, now), True), else_=False))
     query = (select(*columns).where(Ticket.updated_at > since, visible(principal))
              .order_by(Ticket.updated_at, Ticket.id).limit(limit))
-    return db.session.execute(query).all()
+    return db.session.connection().execute(query).all()  # Core: no ORM bookkeeping for a poll's few rows
