@@ -170,6 +170,7 @@
     banner.querySelector("button").addEventListener("click", function () { window.location.reload(); });
     document.addEventListener("visibilitychange", stopFlashing);
     window.addEventListener("focus", stopFlashing);
+    document.addEventListener("click", stopFlashing);  /* seen: someone is at the screen */
     /* Browsers play sound only after the page was touched: any click or key readies it. */
     ["click", "keydown"].forEach(function (kind) {
       document.addEventListener(kind, function ready() {
