@@ -38,7 +38,7 @@ debian-check:
 test: install  ## the whole suite (SQLite unless TEST_DATABASE_URL is set)
 	$(BIN)/python -m pytest -q
 
-bench: install  ## ticket creation, WeChat callback and list latency against baselines, the SLA sweep at 200k and 2M tickets, dispatch suggestions among 500 volunteers, notification delivery (10,000 through the WeChat stub, one and two drain processes), and the street and district overviews over 2,000,000 tickets with timelines (page medians, the fast path against the timeline), and the first WeChat note after a fresh start beside the warm median, on PostgreSQL
+bench: install  ## ticket creation, WeChat callback and list latency against baselines, the SLA sweep at 200k and 2M tickets, dispatch suggestions among 500 volunteers, notification delivery (10,000 through the WeChat stub, one and two drain processes), and the street and district overviews over 2,000,000 tickets with timelines (page medians, the fast path against the timeline), the first WeChat note after a fresh start beside the warm median, and what 50 open console queues polling for changes cost the server beside /healthz (BENCH_ARGS=--skip-poll leaves it out), on PostgreSQL
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 vendor:  ## refresh dispatch/static/vendor/ from package-lock.json (needs Node and npm; `make run` does not)

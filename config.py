@@ -61,6 +61,8 @@ class Config:
         self.VOLUNTEER_SIGN_MINUTES = int(os.environ.get("VOLUNTEER_SIGN_MINUTES", 30))
         # Likely duplicates: open tickets of the same community and category opened within this many days.
         self.DUPLICATE_WINDOW_DAYS = int(os.environ.get("DUPLICATE_WINDOW_DAYS", 7))
+        # An open console queue asks this often (seconds) whether tickets in its scope changed (make bench: 50 of them).
+        self.QUEUE_POLL_SECONDS = int(os.environ.get("QUEUE_POLL_SECONDS", 15))
         # A resolved ticket the resident has not rated closes by itself this many calendar days (24 h each)
         # after its resolution (the auto-close job); 0 keeps it open until someone rates or closes it.
         self.AUTO_CLOSE_DAYS = int(os.environ.get("AUTO_CLOSE_DAYS", 7))

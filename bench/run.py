@@ -2,7 +2,7 @@
 
     python -m bench.run [--quick] [--tickets 100000] [--duration 8] [--database-url URL] [--keep-db]
                         [--sweep-sizes 200000,2000000] [--skip-sweep] [--skip-notify]
-                        [--monitor-tickets 2000000] [--skip-monitor] [--skip-cold-start]
+                        [--monitor-tickets 2000000] [--skip-monitor] [--skip-cold-start] [--skip-poll]
 
 A measurement, not a test: it prints PASS/FAIL against the goals and exits 0 either way;
 it exits 1 only when something broke (a server would not start, a request failed).
@@ -19,8 +19,8 @@ if __package__ in (None, ""):
 
 import psycopg  # noqa: E402
 
-from bench import (coldstart_bench, dataset, monitor_bench, notify_bench, report, routing_bench,  # noqa: E402
-                   scenarios, sweep_bench, wechat_load)
+from bench import (coldstart_bench, dataset, monitor_bench, notify_bench, poll_bench, report,  # noqa: E402
+                   routing_bench, scenarios, sweep_bench, wechat_load)
 from bench.baseline_app import create_baseline_app, create_schema  # noqa: E402
 from bench.load import hammer, in_sequence  # noqa: E402
 from bench.profile_create import create_statements, is_statement, statements_for  # noqa: E402
@@ -53,6 +53,8 @@ def parse_args(argv):
     parser.add_argument("--skip-monitor", action="store_true", help="leave out the monitor overviews")
     parser.add_argument("--skip-cold-start", action="store_true", help="leave out the first note after a fresh "
                         "start")
+    parser.add_argument("--skip-poll", action="store_true", help="leave out what 50 open console queues cost "
+                        "(the live poll beside /healthz)")
     parser.add_argument("--quick", action="store_true", help="5,000 tickets, 3 s phases, 10 list rounds, "
                         "2,000 notifications once, 20,000 tickets behind the monitor pages")
     parser.add_argument("--keep-db", action="store_true", help="leave the bench databases behind")
@@ -172,6 +174,14 @@ def measure_cold_start(args):
                                               coldstart_bench.STARTS, keep_db=args.keep_db, log_dir=RESULTS)
 
 
+def measure_poll(args):
+    """What open console queues polling for changes cost the server, beside a health check (None if skipped)."""
+    if args.skip_poll:
+        return None
+    sizes = {"tickets": args.tickets, "duration": 2.0, "repeats": 1} if args.quick else {"tickets": args.tickets}
+    return poll_bench.measure_poll(args.database_url, log, keep_db=args.keep_db, log_dir=RESULTS, **sizes)
+
+
 def run(args):
     """Prepare, measure, report; returns the results."""
     RESULTS.mkdir(parents=True, exist_ok=True)
@@ -189,6 +199,7 @@ def run(args):
     routing = routing_bench.measure_routing(args.database_url, log, keep_db=args.keep_db)
     notify = measure_notify(args)
     monitor = measure_monitor(args)
+    poll = measure_poll(args)
     return {"meta": {"tickets": args.tickets, "postgres": postgres_version(args.database_url),
                      "cpus": os.cpu_count(), "python": platform.python_version(), "workers": WORKERS,
                      "threads": args.threads, "duration": args.duration, "repeats": args.repeats,
@@ -196,13 +207,14 @@ def run(args):
                      else args.sweep_sizes, "at": time.strftime("%Y-%m-%dT%H:%M:%S%z")},
             "dataset": loaded, "throughput": throughput, "list": listing, "callback": callback,
             "cold_start": cold_start, "sweep": sweep,
-            "routing": routing, "notify": notify, "monitor": monitor,
+            "routing": routing, "notify": notify, "monitor": monitor, "poll": poll,
             "goals": {**report.goals(throughput, listing, callback), **(report.sweep_goals(sweep) if sweep else {}),
                       "suggestions": {"pass": routing["pass"], "median_ms": routing["median_ms"]},
                       **({"delivery": {"pass": notify["pass"], "median_rate_two": notify["two"]["median_rate"]}}
                          if notify else {}),
-                      **({"monitor": {"pass": monitor["pass"], "equal": monitor["equal"]}} if monitor else {})},
-            "sql": sql, "errors": failures(list_tally, rounds) + at_50.errors}
+                      **({"monitor": {"pass": monitor["pass"], "equal": monitor["equal"]}} if monitor else {}),
+                      **({"open_consoles": {"pass": poll["pass"], "core_pct": poll["core_pct"]}} if poll else {})},
+            "sql": sql, "errors": failures(list_tally, rounds) + at_50.errors + (poll["errors"] if poll else [])}
 
 
 def main(argv=None):
@@ -221,6 +233,8 @@ def main(argv=None):
         print("\n".join(notify_bench.summarise(results["notify"])))
     if results["monitor"]:
         print("\n".join(monitor_bench.summarise(results["monitor"])))
+    if results["poll"]:
+        print("\n".join(poll_bench.summarise(results["poll"])))
     report.write_json(results, RESULTS / "latest.json")
     log(f"wrote {RESULTS / 'latest.json'}")
     # A fast path that disagrees with the timeline is broken, not slow.

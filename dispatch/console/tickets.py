@@ -3,7 +3,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_login import login_required
+from flask_login import current_user, login_required
 from marshmallow import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm.exc import StaleDataError
@@ -30,6 +30,7 @@ from dispatch.tickets.lifecycle import (ACTIONS, ANYONE, CHASES, MANAGERS, STAFF
 from dispatch.tickets.models import PRIORITY_LABELS, Channel, Priority, TicketEvent
 from dispatch.tickets.ratings import RATINGS
 from dispatch.api.schemas import TicketListIn
+from dispatch.console import queue as queue_rules
 from dispatch.console.forms import ActionForm, CallbackForm, ChaseForm, ClassifyForm, CommentForm, DescribeForm
 from dispatch.forms import load_form
 from dispatch.timeutil import now
@@ -50,7 +51,8 @@ def door_facts(function):
 CHANGE_ERRORS = (AppError, IllegalTransition, ActionNotPermitted, StaleDataError)
 FILTER_LABELS = {"status": "状态", "community": "社区", "street": "街道", "category": "分类", "channel": "渠道",
                  "created_from": "起始日期", "created_to": "截止日期", "overdue": "仅看超时", "q": "关键词",
-                 "page": "页码", "per_page": "每页条数", "sort": "排序"}
+                 "page": "页码", "per_page": "每页条数", "sort": "排序", "view": "视图"}
+QUEUE_PAGE = 50
 # What each timeline entry is called: every action's own label from the lifecycle table (so a new action never
 # shows its code), then the entries no action writes (opening, the SLA sweep) and wordings kinder than the label.
 EVENT_LABELS = {action.kind: action.label for action in ACTIONS.values()} | {
@@ -60,9 +62,11 @@ EVENT_LABELS = {action.kind: action.label for action in ACTIONS.values()} | {
 
 # ---- queue ----
 
-def _read_filters(args):
-    """The queue's query string as filters; values that fail are dropped and named for the page."""
-    raw = {k: v.strip() for k, v in args.items() if v.strip()}
+def _read_filters(args, user):
+    """The queue's query string as filters; values that fail are dropped and named for the page.
+
+    The view (待我处理, 全部在办…) and the order come from the query string, else from what the user kept."""
+    raw = {k: v.strip() for k, v in args.items() if v.strip() and k not in queue_rules.CHOICES}
     try:
         filters, bad = TicketListIn().load(raw), {}
     except ValidationError as exc:
@@ -70,12 +74,13 @@ def _read_filters(args):
         filters = TicketListIn().load({k: v for k, v in raw.items() if k not in bad})
     if len(raw.get("created_to", "")) == 10 and filters["created_to"]:
         filters["created_to"] += timedelta(days=1)  # a date picked as the end includes that whole day
-    filters["sort"] = raw.get("sort", "newest")
-    if filters["sort"] not in queries.SORTS:
-        bad["sort"], filters["sort"] = filters["sort"], "newest"
-    kept = {k: v for k, v in raw.items() if k not in bad}
-    problems = [f"筛选条件「{FILTER_LABELS.get(k, k)}」的取值无效（{v}），已忽略" for k, v in bad.items()]
-    return filters, kept, problems
+    if "per_page" not in raw:
+        filters["per_page"] = QUEUE_PAGE  # compact rows: a laptop screen holds this many, a scroll holds the rest
+    picked, wrong = queue_rules.choice(user, args)
+    filters.update(picked)
+    kept = {k: v for k, v in raw.items() if k not in bad} | picked
+    problems = [f"筛选条件「{FILTER_LABELS.get(k, k)}」的取值无效（{v}），已忽略" for k, v in (bad | wrong).items()]
+    return filters, kept, picked, problems
 
 
 def _without(args, *names):
@@ -115,21 +120,55 @@ def _nudged(tickets):
     return dict(rows.all())
 
 
+def _opened_by_number(principal, filters):
+    """A ticket number typed in search opens that ticket; (redirect, None), or (None, problem) when none is visible."""
+    number = queue_rules.typed_number(filters.get("q"))
+    if number is None:
+        return None, None
+    try:
+        services.get_visible(principal, number)
+    except NotFound:  # missing and out of scope read the same: nothing is revealed
+        return None, f"没有找到工单 {number}，请核对工单号"
+    return redirect(url_for(".detail", number=number)), None
+
+
 @bp.get("/")
 @login_required
 def queue():
-    """The ticket queue of the caller's scope, filtered, sorted and paginated."""
+    """The caller's queue: what awaits them first (紧急, then least time left), in the view and order they keep."""
     principal = console_principal()
-    filters, kept, problems = _read_filters(request.args)
-    page, per_page, sort, at = filters.pop("page"), filters.pop("per_page"), filters.pop("sort"), now()
-    result = queries.list_tickets(principal, filters, at, page, per_page, sort=sort)
-    return render_template(
+    filters, kept, picked, problems = _read_filters(request.args, current_user)
+    opened, missing = _opened_by_number(principal, filters)
+    if opened:
+        return opened
+    queue_rules.remember(current_user, picked)
+    page, per_page, at = filters.pop("page"), filters.pop("per_page"), now()
+    result = queries.list_tickets(principal, filters, at, page, per_page, sort=filters["sort"],
+                                  holders=True)
+    html = render_template(
         "tickets/queue.html", result=result, clocks=_queue_clocks(result.items, at), nudged=_nudged(result.items),
-        counts=queries.counts_by_status(principal, filters, at), problems=problems, args=kept,
-        tab_args=_without(kept, "status", "page"), page_args=_without(kept, "page"),
+        counts=queries.counts_by_status(principal, filters, at), views=queries.counts_by_view(principal, filters, at),
+        view_labels=queries.VIEW_LABELS, problems=problems + [missing] * bool(missing), args=kept,
+        tab_args=_without(kept, "status", "view", "page"), page_args=_without(kept, "page"),
         communities=communities_in_scope(principal), categories=active_categories(),
         channels=list(Channel), sorts=queries.SORT_LABELS, at=at, is_late=queries.is_overdue,
-        can_intake=principal.role in MANAGERS)
+        can_intake=principal.role in MANAGERS, show=queue_rules.columns(principal), holder_name=holder_name,
+        cursor=queue_rules.cursor_of(at), poll_seconds=current_app.config["QUEUE_POLL_SECONDS"])
+    return html, 404 if missing else 200
+
+
+@bp.get("/queue/changes")
+@login_required
+def queue_changes():
+    """The live poll: what changed in the caller's scope since a cursor, or 304 when the console has it already."""
+    body, etag = queue_rules.changes(console_principal(), request.args.get("since"), now())
+    if request.if_none_match.contains(etag):
+        response = current_app.response_class(status=304)
+    else:
+        response = current_app.json.response(body)
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "no-cache, private"
+    return response
 
 
 # ---- one ticket ----

@@ -76,6 +76,7 @@ class User(UserMixin, db.Model):
     wechat_openid: Mapped[str | None] = mapped_column(String(64))  # staff who get notifications in WeChat
     active: Mapped[bool] = mapped_column(default=True)
     created_at = mapped_column(UTCDateTime, default=system_now)
+    preferences: Mapped[dict | None] = mapped_column(JSON)  # what the console remembers for them (queue view, order)
     street: Mapped[Street | None] = relationship()
     community: Mapped[Community | None] = relationship()
     department: Mapped[Department | None] = relationship()

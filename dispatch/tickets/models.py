@@ -83,6 +83,7 @@ class Ticket(db.Model):
         Index("ix_tickets_status_created", "status", "created_at"),
         Index("ix_tickets_resolution_due", "resolution_due_at"),
         Index("ix_tickets_sla_deadline", "sla_deadline_at"),
+        Index("ix_tickets_updated", "updated_at"),  # the console's live poll: what changed since its last look
         # The few open tickets among millions: what is overdue now, per community (the monitor's live figures).
         Index("ix_tickets_open_community", "community_id", postgresql_where=text(OPEN_SQL), sqlite_where=text(OPEN_SQL)),
     )

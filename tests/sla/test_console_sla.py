@@ -53,7 +53,7 @@ def policy_form(**changes):
 
 
 def numbers_in(body):
-    return re.findall(r'<tr class="[^"]*" data-number="([^"]+)"', body)
+    return re.findall(r'<tr class="[^"]*"[^>]* data-number="([^"]+)"', body)
 
 
 # ---- the formatter ----
@@ -100,11 +100,11 @@ def test_queue_shows_the_current_clock_and_sorts_by_time_left(client, seeded, ma
     pipeline.act(admin, done, "resolve", note="已修好")
     login(client, "staff")
 
-    body = page(client.get("/"))
-    assert "<th scope=\"col\">时限</th>" in body
+    body = page(client.get("/?view=all&sort=newest"))
+    assert '<th scope="col" class="c-clock">时限</th>' in body
     assert "剩余 2 小时" in body and "剩余 1 个工作日" in body and "按时完成" in body
     assert 'class="sla sla-ok"' in body
-    assert numbers_in(body) == [done.number, urgent.number, general.number]  # newest first by default
+    assert numbers_in(body) == [done.number, urgent.number, general.number]  # newest first when asked
 
     body = page(client.get("/?sort=time_left"))
     assert numbers_in(body) == [urgent.number, general.number, done.number]  # no running clock: last
@@ -122,7 +122,7 @@ def test_queue_sort_keeps_other_filters_and_refuses_an_unknown_sort(client, seed
     login(client, "staff")
     body = page(client.get("/?sort=time_left&q=走廊"))
     assert "3号楼走廊灯坏了" in body and "剩余 1 个工作日" in body
-    assert re.search(r'href="/\?[^"]*sort=time_left[^"]*" class="tab', body)  # the tabs keep the order
+    assert re.search(r'href="/\?[^"]*sort=time_left[^"]*" data-view="[a-z]+"\s+class="tab', body)  # tabs keep the order
     response = client.get("/?sort=bogus")
     assert response.status_code == 200 and "「排序」的取值无效（bogus）" in page(response)
 
