@@ -133,11 +133,20 @@ def queue():
 
 # ---- one ticket ----
 
-def _dispatch_targets(ticket):
-    """The volunteers of the ticket's community and the departments it can be forwarded to."""
-    volunteers = db.session.scalars(select(User).where(
-        User.role == Role.VOLUNTEER, User.community_id == ticket.community_id, User.active)
-        .order_by(User.display_name)).all()
+# The one function (ticket, now) → the volunteers the dispatch drop-down lists, each with `username`, `name` and
+# `standing` (where they stand for this ticket): registered by teams, whose rules those are.
+VOLUNTEER_CHOICES = []
+
+
+def volunteer_choices(function):
+    """Register the function that lists the drop-down's volunteers with their standing (decorator)."""
+    VOLUNTEER_CHOICES[:] = [function]
+    return function
+
+
+def _dispatch_targets(ticket, at):
+    """The volunteers of the ticket's team, with their standing, and the departments it can be forwarded to."""
+    volunteers = VOLUNTEER_CHOICES[0](ticket, at) if VOLUNTEER_CHOICES else []
     return volunteers, db.session.scalars(select(Department).order_by(Department.name)).all()
 
 
@@ -157,16 +166,17 @@ def detail(number):
     return _detail_page(number)
 
 
-def _detail_page(number, typed=None):
-    """The ticket page as it stands now; typed is (form name, values) of a refused form, to show again."""
+def _detail_page(number, typed=None, refused=None):
+    """The ticket page as it stands now; typed is (form name, values) of a refused form, to show again, and
+    refused the refusal (its fields say what to ask: a dispatch's `confirm` lists why it needs a confirmation)."""
     principal = console_principal()
     ticket = services.get_visible(principal, number)
     holder = tasks.holder_of(tasks.open_task(ticket))  # a holder's buttons only for whoever holds the ticket
     actions = [a for a in allowed_actions(ticket.status, principal.role) if may_hold(a.name, principal, holder)]
     held_by = None if holder.is_community or holds(principal, holder) else holder.name
-    volunteers, departments = _dispatch_targets(ticket) if ACTIONS["dispatch"] in actions else ([], [])
-    categories = active_categories()
     at = now()
+    volunteers, departments = _dispatch_targets(ticket, at) if ACTIONS["dispatch"] in actions else ([], [])
+    categories = active_categories()
     can_merge = principal.role in ACTIONS["merge"].roles and ticket.status in ACTIONS["merge"].sources
     alike = duplicates.likely_duplicates(ticket, current_app.config["DUPLICATE_WINDOW_DAYS"]) if can_merge else []
     return render_template(
@@ -182,6 +192,7 @@ def _detail_page(number, typed=None):
         can_chase=principal.role in SUPERVISORS and queries.is_overdue(ticket, at),
         can_call_back=callbacks.can_call_back(principal, ticket), ratings=RATINGS, reached_labels=callbacks.REACHED,
         typed_form=typed[0] if typed else None, typed=typed[1] if typed else {}, callback_max=callbacks.MAX_NOTE,
+        refusal=refused,
         door_facts=[row for facts in DOOR_FACTS for row in facts(principal, ticket)])
 
 
@@ -218,7 +229,7 @@ def _perform(number, change, form_name=None):
         if isinstance(exc, NotHolder):  # the page, with who holds the ticket, for someone who does not
             return _refreshed(number, 403)
         if isinstance(exc, Invalid) and form_name:
-            return _detail_page(number, typed=(form_name, request.form.to_dict())), 422
+            return _detail_page(number, typed=(form_name, request.form.to_dict()), refused=exc), 422
     return redirect(url_for(".detail", number=number))
 
 
@@ -232,7 +243,7 @@ def _target(data):
 
 # The fields of the action form each command takes, beyond the note and the version.
 ACTION_FIELDS = {
-    "dispatch": _target,
+    "dispatch": lambda data: _target(data) | {"confirm": data["confirm"]},
     "merge": lambda data: {"into": data["into"].strip()},
     "request_extension": lambda data: {"extension_days": data["extension_days"]},
     "approve_extension": lambda data: {"extension_days": data["extension_days"]},
