@@ -49,7 +49,8 @@ class Suggestion:
     score: float
     assignable: bool
     reason: str
-    standing: "Standing" = None
+    standing: "Standing" = None  # what the lists show as badges (duty, skill, open tasks)
+    beside: str = ""  # the rest of the reason: community, distance, track record
 
 
 def parse_hours(text):
@@ -141,10 +142,10 @@ class Standing:
 
     @property
     def skill_text(self):
-        """有技能 / 缺「电工维修」 / '' when the job needs none."""
+        """有「电工维修」 / 缺「电工维修」 / '' when the job needs none."""
         if not self.needed:
             return ""
-        return "有技能" if self.has_skill else f"缺{_skill_names(self.missing)}"
+        return f"有{_skill_names(self.needed)}" if self.has_skill else f"缺{_skill_names(self.missing)}"
 
     @property
     def full(self):
@@ -242,9 +243,10 @@ def suggest(job, candidate, at):
     score = (W_SKILLS * skill_share + duty_score + (W_ROOM * (1 - candidate.open_tasks / candidate.max_tasks)
              if has_room else 0) + (W_COMMUNITY if same else 0) + near_score + reliable_score)
     load = f"{candidate.open_tasks}/{candidate.max_tasks} 任务" + ("" if has_room else " 已满")
-    words = [skill_words, duty_words, load, "本社区" if same else "街道服务队", near_words, reliable_words]
+    beside = [w for w in ("本社区" if same else "街道服务队", near_words, reliable_words) if w]
     return Suggestion(candidate, round(score, 2), skill_share == 1.0 and on_duty and has_room,
-                      " · ".join(w for w in words if w), standing_now)
+                      " · ".join(w for w in [skill_words, duty_words, load, *beside] if w), standing_now,
+                      " · ".join(beside))
 
 
 def rank(job, candidates, at, limit=None):

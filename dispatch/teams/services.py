@@ -115,23 +115,35 @@ def candidates(ticket, now):
 
 @dataclass(frozen=True)
 class Choice:
-    """A volunteer in a list to pick from: who, and their standing for the ticket (None: no profile yet)."""
+    """A volunteer in a list to pick from: who, their standing for the ticket (None: no profile yet), and their
+    community when it is not the ticket's (the street's shared team)."""
 
     username: str
     name: str
     standing: routing.Standing | None
+    elsewhere: str | None = None
 
 
 def choices(ticket, now):
-    """The ticket's community and the street's shared team, each with their standing for it: those who fit
-    first, then by name. What the ticket page's dispatch drop-down lists."""
+    """The ticket's community and the street's shared team, each with their standing for it: who fits first,
+    then on shift, off shift, on leave, no profile; by name within each. What the ticket page's drop-down lists."""
     job, at = job_for(ticket), local(now)
+    rows = _volunteer_rows(_team_filter(ticket.community), profiled=False).all()
+    others = {r.community_id for r in rows} - {ticket.community_id}
+    names = dict(db.session.execute(select(Community.id, Community.name).where(Community.id.in_(others))).all())
     listed = []
-    for row in _volunteer_rows(_team_filter(ticket.community), profiled=False):
+    for row in rows:
         candidate = _candidate(row)
-        listed.append(Choice(row.username, row.display_name,
-                             routing.standing(candidate, job, at) if candidate else None))
-    return sorted(listed, key=lambda c: bool(c.standing and c.standing.warnings))
+        listed.append(Choice(row.username, row.display_name, routing.standing(candidate, job, at) if candidate else None,
+                             names.get(row.community_id)))
+    return sorted(listed, key=_fit_order)
+
+
+def _fit_order(choice):
+    standing = choice.standing
+    if standing is None:
+        return (2, 0)
+    return (bool(standing.warnings), routing.AVAILABILITY[standing.duty])
 
 
 def standing_of(user, ticket, now):

@@ -82,8 +82,9 @@ def test_the_ticket_page_lists_standing_asks_then_sends(client, org, team, make_
     pipeline.act(Principal.from_user(org.director), ticket, "accept")
     login(client, "director")
     page = client.get(f"/tickets/{ticket.number}").get_data(as_text=True)
-    assert "李师傅 · 请假 · 缺「电工维修」 · 在办 0/3" in page  # the drop-down says where each one stands
-    assert "王师傅 · 在岗 · 缺「电工维修」 · 在办 0/2" in page  # the street's shared team is listed too
+    wang = page.index("王师傅（福州路社区） · 在岗 · 缺「电工维修」 · 在办 0/2")  # the street's shared team too
+    li = page.index("李师傅 · 请假 · 缺「电工维修」 · 在办 0/3")  # the drop-down says where each one stands
+    assert wang < li  # on shift before on leave
     url = f"/tickets/{ticket.number}/actions/dispatch"
     form = {"csrf_token": csrf_from(client, f"/tickets/{ticket.number}"), "version": _version(page),
             "target": "assignee:volunteer", "note": ""}

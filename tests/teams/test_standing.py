@@ -17,7 +17,7 @@ SATURDAY_10 = datetime(2026, 11, 21, 10, 0, tzinfo=SH)
 
 def test_on_shift_with_the_skill_fits_and_needs_no_confirmation():
     s = standing(volunteer(open_tasks=2), LIGHT, FRIDAY_10)
-    assert (s.label, s.has_skill, s.skill_text, s.load_text) == ("在岗", True, "有技能", "在办 2/5")
+    assert (s.label, s.has_skill, s.skill_text, s.load_text) == ("在岗", True, "有「电工维修」", "在办 2/5")
     assert s.warnings == ()
 
 
