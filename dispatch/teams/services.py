@@ -104,7 +104,7 @@ def _volunteer_rows(*where, profiled=True):
         User.id, User.username, User.display_name, User.community_id, *as_text, Volunteer.max_tasks,
         Volunteer.latitude, Volunteer.longitude, Volunteer.accept_rate, Volunteer.on_time_rate, _open_tasks(),
     ).join(Volunteer, Volunteer.user_id == User.id, isouter=not profiled).where(
-        User.active, User.role == Role.VOLUNTEER, *where).order_by(User.display_name, User.id))
+        User.active, User.role == Role.VOLUNTEER, *where))
 
 
 def candidates(ticket, now):
@@ -142,8 +142,8 @@ def choices(ticket, now):
 def _fit_order(choice):
     standing = choice.standing
     if standing is None:
-        return (2, 0)
-    return (bool(standing.warnings), routing.AVAILABILITY[standing.duty])
+        return (2, 0, choice.name)
+    return (bool(standing.warnings), routing.AVAILABILITY[standing.duty], choice.name)
 
 
 def standing_of(user, ticket, now):
