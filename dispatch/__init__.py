@@ -89,6 +89,7 @@ def _wire_consequences():
     """Import the packages whose steps fill the consequences table; refuse to start if a step has no owner."""
     from dispatch.tickets import consequences, effects, news, tasks  # noqa: F401  (their steps register)
     from dispatch.sla import services as _sla_steps  # noqa: F401
+    from dispatch.teams import guard as _team_steps  # noqa: F401
     missing = consequences.missing_steps()
     if missing:
         raise RuntimeError(f"steps named in tickets/consequences.py that no package registers: {missing}")

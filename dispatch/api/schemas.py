@@ -110,6 +110,8 @@ class TransitionIn(VersionedIn):
     action = fields.String(required=True, validate=_choice(list(STAFF_TRANSITIONS)))
     assignee = fields.String(validate=validate.Length(max=64), load_default=None)
     department = fields.String(validate=CODE, load_default=None)
+    confirm = fields.Boolean(load_default=False, metadata={
+        "description": "派给请假、不在班或没有所需技能的志愿者时须为 true；否则答 422，fields.confirm 列出原因"})
     into = fields.String(validate=validate.Length(max=24), load_default=None)
     extension_days = fields.Integer(validate=validate.Range(min=1, max=60), load_default=None,
                                     metadata={"description": "延期天数（申请或批准延期时）"})

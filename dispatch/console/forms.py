@@ -11,6 +11,7 @@ class ActionForm(FormSchema):
     version = Version(required=True)
     note = Note()
     target = fields.String(load_default="")
+    confirm = fields.String(load_default="")  # "1": sent despite the dispatch guard's warnings (teams.guard)
     into = fields.String(load_default="")
     extension_days = fields.String(load_default=None)
 

@@ -173,11 +173,20 @@ def queue_changes():
 
 # ---- one ticket ----
 
-def _dispatch_targets(ticket):
-    """The volunteers of the ticket's community and the departments it can be forwarded to."""
-    volunteers = db.session.scalars(select(User).where(
-        User.role == Role.VOLUNTEER, User.community_id == ticket.community_id, User.active)
-        .order_by(User.display_name)).all()
+# The one function (ticket, now) → the volunteers the dispatch drop-down lists, each with `username`, `name` and
+# `standing` (where they stand for this ticket): registered by teams, whose rules those are.
+VOLUNTEER_CHOICES = []
+
+
+def volunteer_choices(function):
+    """Register the function that lists the drop-down's volunteers with their standing (decorator)."""
+    VOLUNTEER_CHOICES[:] = [function]
+    return function
+
+
+def _dispatch_targets(ticket, at):
+    """The volunteers of the ticket's team, with their standing, and the departments it can be forwarded to."""
+    volunteers = VOLUNTEER_CHOICES[0](ticket, at) if VOLUNTEER_CHOICES else []
     return volunteers, db.session.scalars(select(Department).order_by(Department.name)).all()
 
 
@@ -226,8 +235,9 @@ def _buttons(principal, ticket, holder):
     return Buttons(primary, [a for a in actions if a is not primary], reassign=reassign, overseer=overseer)
 
 
-def _detail_page(number, typed=None):
-    """The ticket page as it stands now; typed is (form name, values) of a refused form, to show again."""
+def _detail_page(number, typed=None, refused=None):
+    """The ticket page as it stands now; typed is (form name, values) of a refused form, to show again, and
+    refused the refusal (its fields say what to ask: a dispatch's `confirm` lists why it needs a confirmation)."""
     principal = console_principal()
     ticket = services.get_visible(principal, number)
     holder = tasks.holder_of(tasks.open_task(ticket))  # a holder's buttons only for whoever holds the ticket
@@ -235,9 +245,9 @@ def _detail_page(number, typed=None):
     actions = ([buttons.primary] if buttons.primary else []) + buttons.others
     held_by = None if holder.is_community or holds(principal, holder) else holder.name
     wants_targets = ACTIONS["dispatch"] in actions or buttons.reassign
-    volunteers, departments = _dispatch_targets(ticket) if wants_targets else ([], [])
-    categories = active_categories()
     at = now()
+    volunteers, departments = _dispatch_targets(ticket, at) if wants_targets else ([], [])
+    categories = active_categories()
     can_merge = principal.role in ACTIONS["merge"].roles and ticket.status in ACTIONS["merge"].sources
     alike = duplicates.likely_duplicates(ticket, current_app.config["DUPLICATE_WINDOW_DAYS"]) if can_merge else []
     return render_template(
@@ -253,6 +263,7 @@ def _detail_page(number, typed=None):
         can_chase=principal.role in SUPERVISORS and queries.is_overdue(ticket, at), open_statuses=OPEN_STATUSES,
         can_call_back=callbacks.can_call_back(principal, ticket), ratings=RATINGS, reached_labels=callbacks.REACHED,
         typed_form=typed[0] if typed else None, typed=typed[1] if typed else {}, callback_max=callbacks.MAX_NOTE,
+        refusal=refused,
         door_facts=[row for facts in DOOR_FACTS for row in facts(principal, ticket)])
 
 
@@ -289,7 +300,7 @@ def _perform(number, change, form_name=None):
         if isinstance(exc, NotHolder):  # the page, with who holds the ticket, for someone who does not
             return _refreshed(number, 403)
         if isinstance(exc, Invalid) and form_name:
-            return _detail_page(number, typed=(form_name, request.form.to_dict())), 422
+            return _detail_page(number, typed=(form_name, request.form.to_dict()), refused=exc), 422
     return redirect(url_for(".detail", number=number))
 
 
@@ -303,7 +314,7 @@ def _target(data):
 
 # The fields of the action form each command takes, beyond the note and the version.
 ACTION_FIELDS = {
-    "dispatch": _target,
+    "dispatch": lambda data: _target(data) | {"confirm": data["confirm"]},
     "merge": lambda data: {"into": data["into"].strip()},
     "request_extension": lambda data: {"extension_days": data["extension_days"]},
     "approve_extension": lambda data: {"extension_days": data["extension_days"]},
@@ -335,9 +346,8 @@ def reassign(number):
     """改派: take the task back from whoever holds it and dispatch the ticket to someone else, as one change."""
     def change(principal, ticket):
         data = load_form(ActionForm(), request.form)
-        target = _target(data)
         pipeline.execute(Command(principal, ticket, "withdraw", note=data["note"], version=data["version"]),
-                         Command(principal, ticket, "dispatch", note=data["note"], fields=target))
+                         Command(principal, ticket, "dispatch", note=data["note"], fields=ACTION_FIELDS["dispatch"](data)))
         return f"已改派，工单当前状态：{ticket.status.label}"
     return _perform(number, change, "reassign")
 

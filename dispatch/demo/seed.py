@@ -527,7 +527,8 @@ class World:
         chosen = self.rng.sample(volunteers, min(2, len(volunteers)))
         if "volunteer" in volunteers and self.rng.random() < 0.35:  # the featured login gets a fair share
             chosen = ["volunteer"] + [name for name in chosen if name != "volunteer"][:1]
-        by_volunteer = [({"assignee": name}, self.principals[name]) for name in chosen]
+        # The made-up history sends to whoever it drew, as a director who confirmed the warning would.
+        by_volunteer = [({"assignee": name, "confirm": True}, self.principals[name]) for name in chosen]
         if category not in VOLUNTEER_CATEGORIES and departments:
             return by_department
         volunteer_first = category in ("appliance", "elderly_care") or self.rng.random() < 0.5

@@ -44,11 +44,6 @@ def _managed_ids():
     return None if principal.role is Role.DISTRICT_ADMIN else [principal.community_id]
 
 
-def _today():
-    """Today in Asia/Shanghai, by the app's clock."""
-    return local(now()).date()
-
-
 # ---- volunteers ----
 
 def _chosen_community(communities):
@@ -68,9 +63,10 @@ def _team_page(new=None, errors=None, status=200):
     communities = communities_in_scope(principal)
     chosen = _chosen_community(communities) if len(communities) > 1 else None
     ids = [chosen.id] if chosen else (None if principal.role is Role.DISTRICT_ADMIN else [c.id for c in communities])
-    today = _today()
+    at = local(now())
+    today = at.date()
     return render_template(
-        "teams/volunteers.html", rows=team.team(ids, today), communities=communities, chosen=chosen,
+        "teams/volunteers.html", rows=team.team(ids, at), communities=communities, chosen=chosen,
         can_manage=principal.role in MANAGERS, weekday=today.weekday(), WEEKDAYS=WEEKDAYS, SKILLS=SKILLS,
         skill_labels=skill_labels, new=new or _blank(chosen), errors=errors or {}), status
 

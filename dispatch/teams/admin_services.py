@@ -12,7 +12,8 @@ from dispatch.org.accounts import account_problems
 from dispatch.org.models import Community, Department, User
 from dispatch.org.roles import Role
 from dispatch.teams.models import Volunteer
-from dispatch.teams.routing import parse_hours
+from dispatch.teams.routing import Standing, parse_hours, standing
+from dispatch.teams.services import as_candidate
 from dispatch.teams.skills import SKILLS, WEEKDAYS
 from dispatch.tickets.models import Assignment, Category
 
@@ -237,11 +238,11 @@ class TeamRow:
     user: User
     volunteer: Volunteer | None
     open_tasks: int
-    on_leave: bool
+    standing: Standing | None  # 在岗 / 请假 / 不在班 now (teams.routing.standing); None: no profile
 
 
-def team(community_ids, today):
-    """Volunteers of these communities (None: all), with open task counts and today's leave."""
+def team(community_ids, at):
+    """Volunteers of these communities (None: all), with open task counts and where they stand at a local time."""
     query = (select(User, Volunteer).outerjoin(Volunteer, Volunteer.user_id == User.id).join(User.community)
              .where(User.role == Role.VOLUNTEER).order_by(Community.code, User.active.desc(), User.username))
     if community_ids is not None:
@@ -250,9 +251,13 @@ def team(community_ids, today):
     counts = dict(db.session.execute(select(Assignment.user_id, func.count()).where(
         Assignment.user_id.in_([u.id for u, _ in rows]), Assignment.ended_at.is_(None))
         .group_by(Assignment.user_id)).all())
-    day = today.isoformat()
-    return [TeamRow(user, v, counts.get(user.id, 0), bool(v and any(a <= day <= b for a, b in v.leave or ())))
+    return [TeamRow(user, v, counts.get(user.id, 0), _standing(user, v, counts.get(user.id, 0), at))
             for user, v in rows]
+
+
+def _standing(user, volunteer, open_tasks, at):
+    candidate = as_candidate(user, volunteer, open_tasks)
+    return standing(candidate, None, at) if candidate else None
 
 
 def profile_values(user, volunteer):

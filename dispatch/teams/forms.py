@@ -40,3 +40,4 @@ class DispatchForm(StepForm):
     """The dispatch page: whom to send to (assignee:… or department:…) and a note for them."""
 
     target = fields.String(load_default="")
+    confirm = fields.String(load_default="")  # "1" from the confirmation step (teams.guard)

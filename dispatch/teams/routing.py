@@ -49,6 +49,8 @@ class Suggestion:
     score: float
     assignable: bool
     reason: str
+    standing: "Standing" = None  # what the lists show as badges (duty, skill, open tasks)
+    beside: str = ""  # the rest of the reason: community, distance, track record
 
 
 def parse_hours(text):
@@ -101,23 +103,107 @@ def distance_km(lat1, lon1, lat2, lon2):
     return 6371.0 * 2 * math.asin(math.sqrt(a))
 
 
-def _skill_part(job, candidate):
+DUTY_LABELS = {"on": "在岗", "leave": "请假", "off": "不在班"}
+
+
+@dataclass(slots=True)  # not frozen: one is built per candidate of a ranking (see Candidate)
+class Standing:
+    """Where a volunteer stands for a job at a moment: what every list of volunteers shows and what the dispatch
+    guard checks, so the rules live here once."""
+
+    duty: str  # "on" (on shift now), "leave" (on leave today), "off" (not on shift now)
+    next_duty: datetime | None  # when they are next on shift (now when on shift); None: not within a week
+    needed: frozenset  # the skills the job needs (empty: anyone may take it, or no job)
+    missing: frozenset  # of those, the ones they lack
+    open_tasks: int
+    max_tasks: int
+    day: date  # the local day the standing is for
+    leave_until: date | None = None  # the last day of the leave they are on
+
+    @property
+    def label(self):
+        """在岗 / 请假 / 不在班."""
+        return DUTY_LABELS[self.duty]
+
+    @property
+    def when(self):
+        """When someone not on shift is next on it, in words ("今天14:00上班", "3天后上班"); '' when on shift."""
+        if self.duty == "on":
+            return ""
+        if self.next_duty is None:
+            return "一周内没有排班"
+        days = (self.next_duty.date() - self.day).days
+        return f"今天{self.next_duty:%H:%M}上班" if days == 0 else f"{days}天后上班"
+
+    @property
+    def has_skill(self):
+        """Whether they cover every skill the job needs (True when it needs none)."""
+        return not self.missing
+
+    @property
+    def skill_text(self):
+        """有「电工维修」 / 缺「电工维修」 / '' when the job needs none."""
+        if not self.needed:
+            return ""
+        return f"有{_skill_names(self.needed)}" if self.has_skill else f"缺{_skill_names(self.missing)}"
+
+    @property
+    def full(self):
+        return self.open_tasks >= self.max_tasks
+
+    @property
+    def load_text(self):
+        return f"在办 {self.open_tasks}/{self.max_tasks}" + ("（已满）" if self.full else "")
+
+    @property
+    def warnings(self):
+        """Why sending them this job needs a confirmation: leave, off shift, a missing skill; empty when it fits."""
+        words = []
+        if self.duty == "leave":
+            words.append(f"今天请假（到{self.leave_until.month}月{self.leave_until.day}日）")
+        elif self.duty == "off":
+            words.append(f"现在不在班（{self.when}）")
+        if self.missing:
+            words.append(f"没有{_skill_names(self.missing)}技能")
+        return tuple(words)
+
+
+def _skill_names(codes):
+    return "".join(f"「{SKILLS.get(code, code)}」" for code in sorted(codes))
+
+
+def standing(candidate, job, at):
+    """A volunteer's standing for a job (None: no job, skills not judged) at a local time. Pure."""
+    day = at.date()
+    leave_until = next((last for first, last in candidate.leave if first <= day <= last), None)
+    start = next_on_duty(candidate, at)
+    duty = "leave" if leave_until else ("on" if start == at else "off")
+    needed = job.required_skills if job else frozenset()
+    return Standing(duty, start, needed, needed - candidate.skills, candidate.open_tasks, candidate.max_tasks,
+                    day, leave_until)
+
+
+def confirmation_text(name, warnings):
+    """The question a dispatch to a volunteer with warnings asks: "王芳 今天请假；没有「电工维修」技能。仍要派给王芳吗？"."""
+    return f"{name} {'；'.join(warnings)}。仍要派给{name}吗？"
+
+
+def _skill_part(job, candidate, standing_now):
     """(share of required skills covered, the reason's words)."""
     if not job.required_skills:
         return 1.0, "不限技能"
-    covered = job.required_skills & candidate.skills
-    if covered == job.required_skills:
+    if standing_now.has_skill:
         return 1.0, f"{job.category_name} ✓"
-    missing = "、".join(SKILLS.get(s, s) for s in sorted(job.required_skills - covered))
-    return len(covered) / len(job.required_skills), f"缺{missing}"
+    missing = "、".join(SKILLS.get(s, s) for s in sorted(standing_now.missing))
+    return 1 - len(standing_now.missing) / len(job.required_skills), f"缺{missing}"
 
 
-def _duty_part(candidate, at):
+def _duty_part(standing_now, at):
     """(score, words, on duty now) for when the candidate can go."""
-    start = next_on_duty(candidate, at)
+    start = standing_now.next_duty
     if start is None:
-        return 0.0, "一周内不在岗" if not on_leave(candidate, at.date()) else "休假中", False
-    if start == at:
+        return 0.0, "一周内不在岗" if standing_now.duty != "leave" else "休假中", False
+    if standing_now.duty == "on":
         return W_NOW, "今天在岗", True
     hours_away = (start - at).total_seconds() / 3600
     when = f"今天{start:%H:%M}" if start.date() == at.date() else f"{(start.date() - at.date()).days}天后"
@@ -126,9 +212,9 @@ def _duty_part(candidate, at):
 
 def _near_part(job, candidate):
     """(score, words) for distance, when both sides have coordinates."""
-    if None in (job.latitude, job.longitude, candidate.latitude, candidate.longitude):
+    km = _km(job, candidate)
+    if km == math.inf:
         return 0.0, None
-    km = distance_km(job.latitude, job.longitude, candidate.latitude, candidate.longitude)
     return W_NEAR * max(0.0, 1 - km / NEAR_KM), (f"{km * 1000:.0f} 米" if km < 1 else f"{km:.1f} 公里")
 
 
@@ -147,8 +233,9 @@ def _reliable_part(candidate):
 
 def suggest(job, candidate, at):
     """Score one candidate for a job at a local time; the reason lists each factor in order."""
-    skill_share, skill_words = _skill_part(job, candidate)
-    duty_score, duty_words, on_duty = _duty_part(candidate, at)
+    standing_now = standing(candidate, job, at)
+    skill_share, skill_words = _skill_part(job, candidate, standing_now)
+    duty_score, duty_words, on_duty = _duty_part(standing_now, at)
     has_room = candidate.open_tasks < candidate.max_tasks
     near_score, near_words = _near_part(job, candidate)
     reliable_score, reliable_words = _reliable_part(candidate)
@@ -156,9 +243,10 @@ def suggest(job, candidate, at):
     score = (W_SKILLS * skill_share + duty_score + (W_ROOM * (1 - candidate.open_tasks / candidate.max_tasks)
              if has_room else 0) + (W_COMMUNITY if same else 0) + near_score + reliable_score)
     load = f"{candidate.open_tasks}/{candidate.max_tasks} 任务" + ("" if has_room else " 已满")
-    words = [skill_words, duty_words, load, "本社区" if same else "街道服务队", near_words, reliable_words]
+    beside = [w for w in ("本社区" if same else "街道服务队", near_words, reliable_words) if w]
     return Suggestion(candidate, round(score, 2), skill_share == 1.0 and on_duty and has_room,
-                      " · ".join(w for w in words if w))
+                      " · ".join(w for w in [skill_words, duty_words, load, *beside] if w), standing_now,
+                      " · ".join(beside))
 
 
 def rank(job, candidates, at, limit=None):
@@ -166,6 +254,25 @@ def rank(job, candidates, at, limit=None):
     ranked = [suggest(job, c, at) for c in candidates if not job.required_skills or job.required_skills & c.skills]
     ranked.sort(key=lambda s: (-s.score, s.candidate.open_tasks, s.candidate.user_id))
     return ranked[:limit] if limit else ranked
+
+
+AVAILABILITY = {"on": 0, "off": 1, "leave": 2}  # on shift now, later, on leave
+
+
+def closest(job, candidates, at, limit=5):
+    """When nobody has a skill the job needs: who comes closest, for the director to choose with a warning —
+    the ticket's community first, then on shift now, fewest open tasks, nearest."""
+    offered = [suggest(job, c, at) for c in candidates]
+    offered.sort(key=lambda s: (s.candidate.community_id != job.community_id, AVAILABILITY[s.standing.duty],
+                                s.candidate.open_tasks, _km(job, s.candidate), s.candidate.user_id))
+    return offered[:limit]
+
+
+def _km(job, candidate):
+    """The distance between the job and the candidate; unknown counts as farthest."""
+    if None in (job.latitude, job.longitude, candidate.latitude, candidate.longitude):
+        return math.inf
+    return distance_km(job.latitude, job.longitude, candidate.latitude, candidate.longitude)
 
 
 def auto_pick(ranked):

@@ -1,7 +1,9 @@
 """Team services: routing's inputs read in one statement, dispatching, and the jobs that keep tasks moving."""
 import functools
 import json
+from dataclasses import dataclass
 from datetime import timedelta
+from types import SimpleNamespace
 
 from sqlalchemy import Text, and_, cast, func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -13,6 +15,7 @@ from dispatch.org.principal import SYSTEM
 from dispatch.org.roles import Role
 from dispatch.teams import routing
 from dispatch.teams.models import Volunteer
+from dispatch.teams.skills import skill_labels
 from dispatch.tickets import pipeline
 from dispatch.tickets.pipeline import Command
 from dispatch.tickets.lifecycle import IllegalTransition, Status
@@ -48,6 +51,29 @@ def _leave(text):
     return tuple((routing.local_day(a), routing.local_day(b)) for a, b in json.loads(text or "[]"))
 
 
+def _candidate(row):
+    """A row of _volunteer_rows as a routing candidate; None for a volunteer with no profile yet."""
+    if row.max_tasks is None:
+        return None
+    return routing.Candidate(
+        user_id=row.id, username=row.username, name=row.display_name, community_id=row.community_id,
+        skills=_skills(row.skills), hours=_hours(row.weekly_hours), leave=_leave(row.leave),
+        open_tasks=row.open_tasks or 0, max_tasks=max(1, row.max_tasks), latitude=row.latitude,
+        longitude=row.longitude, accept_rate=row.accept_rate, on_time_rate=row.on_time_rate)
+
+
+def as_candidate(user, volunteer, open_tasks):
+    """A volunteer's profile (ORM rows) as a routing candidate, for the lists that read whole rows; None without one."""
+    if volunteer is None:
+        return None
+    text = {key: json.dumps(getattr(volunteer, key) or []) for key in ("skills", "weekly_hours", "leave")}
+    return _candidate(SimpleNamespace(
+        id=user.id, username=user.username, display_name=user.display_name, community_id=user.community_id,
+        max_tasks=volunteer.max_tasks or 1, open_tasks=open_tasks, latitude=volunteer.latitude,
+        longitude=volunteer.longitude, accept_rate=volunteer.accept_rate, on_time_rate=volunteer.on_time_rate,
+        **text))
+
+
 def _team_filter(community):
     """Volunteers of the ticket's community, and the street's shared team."""
     street_communities = select(Community.id).where(Community.street_id == community.street_id)
@@ -68,22 +94,63 @@ def _turned_down(ticket):
         Assignment.user_id.is_not(None))
 
 
-def candidates(ticket, now):
-    """Every active volunteer who could serve this ticket and has not turned it down, as routing candidates:
-    one statement, plain rows."""
+def _volunteer_rows(*where, profiled=True):
+    """Active volunteers matching where, with their profile as text and their open tasks: one statement, plain rows.
+    profiled=False keeps those with no profile yet (their profile columns are None)."""
     # The JSON columns come as text: parsing each distinct text once (above) beats decoding 1,500 values a call.
     as_text = [cast(column, Text).label(column.key) for column in (Volunteer.skills, Volunteer.weekly_hours,
                                                                      Volunteer.leave)]
-    rows = db.session.execute(select(
+    return db.session.execute(select(
         User.id, User.username, User.display_name, User.community_id, *as_text, Volunteer.max_tasks,
         Volunteer.latitude, Volunteer.longitude, Volunteer.accept_rate, Volunteer.on_time_rate, _open_tasks(),
-    ).join(Volunteer, Volunteer.user_id == User.id).where(
-        User.active, User.role == Role.VOLUNTEER, _team_filter(ticket.community), User.id.not_in(_turned_down(ticket))))
-    return [routing.Candidate(
-        user_id=r.id, username=r.username, name=r.display_name, community_id=r.community_id,
-        skills=_skills(r.skills), hours=_hours(r.weekly_hours), leave=_leave(r.leave),
-        open_tasks=r.open_tasks or 0, max_tasks=max(1, r.max_tasks), latitude=r.latitude, longitude=r.longitude,
-        accept_rate=r.accept_rate, on_time_rate=r.on_time_rate) for r in rows]
+    ).join(Volunteer, Volunteer.user_id == User.id, isouter=not profiled).where(
+        User.active, User.role == Role.VOLUNTEER, *where))
+
+
+def candidates(ticket, now):
+    """Every active volunteer who could serve this ticket and has not turned it down, as routing candidates."""
+    return [_candidate(r) for r in _volunteer_rows(_team_filter(ticket.community),
+                                                   User.id.not_in(_turned_down(ticket)))]
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A volunteer in a list to pick from: who, their standing for the ticket (None: no profile yet), and their
+    community when it is not the ticket's (the street's shared team)."""
+
+    username: str
+    name: str
+    standing: routing.Standing | None
+    elsewhere: str | None = None
+
+
+def choices(ticket, now):
+    """The ticket's community and the street's shared team, each with their standing for it: who fits first,
+    then on shift, off shift, on leave, no profile; by name within each. What the ticket page's drop-down lists."""
+    job, at = job_for(ticket), local(now)
+    rows = _volunteer_rows(_team_filter(ticket.community), profiled=False).all()
+    others = {r.community_id for r in rows} - {ticket.community_id}
+    names = dict(db.session.execute(select(Community.id, Community.name).where(Community.id.in_(others))).all())
+    listed = []
+    for row in rows:
+        candidate = _candidate(row)
+        listed.append(Choice(row.username, row.display_name, routing.standing(candidate, job, at) if candidate else None,
+                             names.get(row.community_id)))
+    return sorted(listed, key=_fit_order)
+
+
+def _fit_order(choice):
+    standing = choice.standing
+    if standing is None:
+        return (2, 0, choice.name)
+    return (bool(standing.warnings), routing.AVAILABILITY[standing.duty], choice.name)
+
+
+def standing_of(user, ticket, now):
+    """One volunteer's standing for a ticket now (None: no profile, nothing to judge by)."""
+    row = next(iter(_volunteer_rows(User.id == user.id)), None)
+    candidate = _candidate(row) if row else None
+    return routing.standing(candidate, job_for(ticket), local(now)) if candidate else None
 
 
 def refresh_rates(now):
@@ -117,6 +184,25 @@ def suggestions(ticket, now, limit=None):
     return routing.rank(job_for(ticket), pool, local(now), limit=limit)
 
 
+@dataclass(frozen=True)
+class Offer:
+    """What the dispatch page offers: ranked volunteers, or, when nobody has a skill the ticket needs, the
+    closest ones and the skills nobody has."""
+
+    ranked: list
+    closest: list
+    lacking: tuple  # the Chinese names of the skills nobody has; empty when someone has them
+
+
+def offer(ticket, now):
+    """The dispatch page's volunteers: those ranked for the ticket, else the closest with what nobody has."""
+    job, pool, at = job_for(ticket), candidates(ticket, now), local(now)
+    ranked = routing.rank(job, pool, at)
+    if ranked or not job.required_skills:
+        return Offer(ranked, [], ())
+    return Offer([], routing.closest(job, pool, at), tuple(skill_labels(sorted(job.required_skills))))
+
+
 def departments_for(ticket):
     """Active departments, those that handle the ticket's category first."""
     units = db.session.scalars(select(Department).where(Department.active).order_by(Department.name)).all()
@@ -124,12 +210,13 @@ def departments_for(ticket):
     return sorted(units, key=lambda d: code not in (d.categories or ()))
 
 
-def assign(principal, ticket, now, volunteer=None, department=None, note=None, version=None):
+def assign(principal, ticket, now, volunteer=None, department=None, note=None, version=None, confirm=False):
     """Dispatch (派单) to a volunteer (username) or a department (code); a NEW ticket is accepted in the same
-    transaction, so a refused dispatch leaves it as it was."""
+    transaction, so a refused dispatch leaves it as it was. confirm: sent despite the guard's warnings."""
     accept = [Command(principal, ticket, "accept", version=version)] if ticket.status is Status.NEW else []
+    fields = {"assignee": volunteer, "department": department, "confirm": confirm}
     return pipeline.execute(*accept, Command(principal, ticket, "dispatch", note=note, version=version,
-                                             fields={"assignee": volunteer, "department": department}), now=now)
+                                             fields=fields), now=now)
 
 
 def take_back_overdue(now):

@@ -20,7 +20,7 @@ def news(*messages):
 TABLE = {
     "created": (news("new_ticket"),),
     "accept": (("stamp", "accepted_at"), "sla.clock", news("accepted")),
-    "dispatch": ("dispatch_target", "task.start", "sla.clock", news("dispatched", "new_task")),
+    "dispatch": ("dispatch_target", "standing_guard", "task.start", "sla.clock", news("dispatched", "new_task")),
     "sign": ("task.sign", "sla.clock"),
     "withdraw": (("task.end", "withdrawn"), "sla.clock", news("task_taken_back")),
     "take_back": (("task.end", "timed_out"), "sla.clock", news("task_taken_back")),

@@ -65,8 +65,8 @@ def test_a_volunteer_finishes_what_the_director_sent_and_the_director_sees_it(
     accept_and_open_suggestions(director, number)
     first = director.locator("[data-suggestions] li").first
     expect(first).to_have_attribute("data-volunteer", "volunteer")
-    expect(first.locator(".reason")).to_contain_text("✓")
-    expect(first.locator(".reason")).to_contain_text("在岗")
+    expect(first.locator("[data-skill='yes']")).to_contain_text("有「电工维修」")  # the standing, as badges
+    expect(first.locator("[data-standing]")).to_have_text("在岗")
     director.get_by_label("给承办人的说明").fill("请带梯子，居民下午在家")
     first.get_by_role("button", name="派给李师傅").click()
     expect(director.locator(".flash-success")).to_contain_text("已派给李师傅")

@@ -192,3 +192,18 @@ def test_the_supervisor_on_a_ticket_the_community_holds_sees_no_community_handli
     login(client, "director")
     page = client.get(f"/tickets/{ticket.number}").get_data(as_text=True)
     assert primary_buttons(page) == [] and 'class="button primary" data-link="suggestions"' in page  # the one blue
+
+
+def test_reassign_to_a_volunteer_on_leave_asks_first_like_any_dispatch(client, org, volunteer_held):
+    from dispatch.teams.models import Volunteer
+    db.session.add(Volunteer(user=org.volunteer2, skills=[], weekly_hours=["08:00-18:00"] * 7, max_tasks=3,
+                             leave=[["2026-11-19", "2026-11-21"]]))
+    db.session.commit()
+    login(client, "director")
+    asked = post(client, volunteer_held, "reassign", target="assignee:volunteer2", note="李师傅忙不过来")
+    page = asked.get_data(as_text=True)
+    assert asked.status_code == 422 and "请假" in page and "仍然派给" in page
+    assert 'action="/tickets/%s/reassign"' % volunteer_held in page
+    assert fresh(volunteer_held).assignee.username == "volunteer"  # nothing changed yet
+    sent = post(client, volunteer_held, "reassign", target="assignee:volunteer2", note="李师傅忙不过来", confirm="1")
+    assert sent.status_code == 302 and fresh(volunteer_held).assignee.username == "volunteer2"

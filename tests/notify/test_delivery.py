@@ -69,7 +69,8 @@ def test_every_step_reaches_the_resident_once_and_resolution_links_to_rating(org
 
 
 def test_the_volunteer_hears_of_a_new_task_with_a_link_that_signs_them_in(org, reported, wechat_api, clock):
-    db.session.add(Volunteer(user=org.volunteer, skills=["electrical"], openid="o_vol_li"))
+    db.session.add(Volunteer(user=org.volunteer, skills=["electrical"], openid="o_vol_li",
+                             weekly_hours=["00:00-24:00"] * 7))  # on shift: the dispatch needs no confirmation
     db.session.commit()
     ticket = reported()
     act(org, ticket, "accept")

@@ -49,8 +49,9 @@ def test_director_sees_own_team_with_tasks_hours_leave_and_openid(director, org,
     page = director.get(PAGE).get_data(as_text=True)
     assert "李师傅" in page and "王师傅" not in page  # volunteer2 is in another community
     row = _row(page, "volunteer")
-    assert "电工维修" in row and "<strong>周五 08:00-12:00</strong>" in row and "<td>请假</td>" in row
-    assert "1 / 3" in row and "已绑定" in row
+    assert "电工维修" in row and "<strong>周五 08:00-12:00</strong>" in row
+    assert 'data-standing="leave">请假（到11月21日）' in row  # the same standing as the dispatch lists
+    assert "在办 1/3" in row and "已绑定" in row
 
 
 def _row(page, username):

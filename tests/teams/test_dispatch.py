@@ -41,7 +41,8 @@ def test_the_page_ranks_who_fits_and_says_why(client, org, team, make_ticket):
     page = client.get(f"/tickets/{ticket.number}/dispatch").get_data(as_text=True)
     li, wang = page.index('data-volunteer="volunteer"'), page.index('data-volunteer="volunteer2"')
     assert li < wang
-    assert "楼道及路灯 ✓ · 今天在岗 · 0/3 任务 · 本社区" in page
+    li_row = page[li:wang]
+    assert 'data-standing="on">在岗' in li_row and "有「电工维修」" in li_row and "在办 0/3" in li_row and "本社区" in li_row
     assert "街道服务队" in page
 
 
