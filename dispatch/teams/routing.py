@@ -176,3 +176,14 @@ def auto_pick(ranked):
 def local_day(value):
     """A date from 'YYYY-MM-DD' (for leave periods stored as text)."""
     return date.fromisoformat(value)
+
+
+def auto_pick_on_call(job, ranked, on_call_ids):
+    """Outside office hours: the best suggestion on shift now, or on the duty roster with every skill and room
+    for one more task; else None (the ticket then goes to the duty chain, never to someone off duty)."""
+    for suggestion in ranked:
+        c = suggestion.candidate
+        if suggestion.assignable or (c.user_id in on_call_ids and job.required_skills <= c.skills
+                                     and c.open_tasks < c.max_tasks):
+            return suggestion
+    return None
