@@ -134,7 +134,7 @@ def target(change, _):
     if user is None:
         raise Invalid("现在没有可以接手的值班人员，请先在值班表里安排值班")
     ticket.assignee, ticket.department = user, None
-    return {"assignee": user.username, "on_call": called(user)}
+    return {"on_call": user.username}  # not "assignee": the timeline would call them a volunteer
 
 
 def _audience(user):

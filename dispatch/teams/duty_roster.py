@@ -66,7 +66,7 @@ class OnDuty:
 
     community: Community
     words: str            # 现在值班 or 今晚值班
-    people: list          # the roster's people at that time
+    shifts: list          # the roster's shifts at that time, one per person
     fallback: User | None  # when the roster is empty: the director (or supervisor) the chain falls back on
 
 
@@ -76,9 +76,9 @@ def tonight(community, now):
     if duty.office_open(community, now):
         at = as_utc(datetime.combine(local(now).date(), datetime.min.time(), SHANGHAI) + timedelta(hours=20))
         words = "今晚值班"
-    on_roster = [shift.user for shift in duty.shifts_covering(community, at)]
-    fallback = None if on_roster else next(iter(duty.chain(community, at)), None)
-    return OnDuty(community, words, list({u.id: u for u in on_roster}.values()), fallback)
+    shifts = list({shift.user_id: shift for shift in reversed(duty.shifts_covering(community, at))}.values())[::-1]
+    fallback = None if shifts else next(iter(duty.chain(community, at)), None)
+    return OnDuty(community, words, shifts, fallback)
 
 
 def parse_local(text, label):

@@ -1,4 +1,6 @@
 """The duty roster page (值班表): who is on duty tonight first, the week's shifts, adding and removing one."""
+from datetime import timedelta
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import login_required
 from sqlalchemy import select
@@ -64,7 +66,7 @@ def _page(key, typed=None, errors=None, status=200):
         people=duty_roster.people(roster), alerts=duty_roster.waiting_alerts([c.id for c in covered]),
         can_edit=principal.role in EDITORS, typed=typed or {}, errors=errors or {}, local=local,
         office_hours=office_hours_text(covered[0]) if covered else "", minutes=duty.escalate_minutes(),
-        ROLE_LABELS=ROLE_LABELS, WEEKDAY_NAMES=WEEKDAY_NAMES, called=duty.called), status
+        tomorrow=(local(at) + timedelta(days=1)).strftime("%Y-%m-%d"), ROLE_LABELS=ROLE_LABELS, WEEKDAY_NAMES=WEEKDAY_NAMES, called=duty.called), status
 
 
 @bp.get("")
