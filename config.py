@@ -59,6 +59,9 @@ class Config:
         self.WECHAT_DRAFT_MINUTES = int(os.environ.get("WECHAT_DRAFT_MINUTES", 10))
         # A volunteer's task not signed for (签收) within this many minutes is taken back to the director.
         self.VOLUNTEER_SIGN_MINUTES = int(os.environ.get("VOLUNTEER_SIGN_MINUTES", 30))
+        # An urgent ticket put to the person on duty (值班) outside office hours goes up the chain (the next on
+        # duty, the community's director, the street's supervisor) when not signed for within this many minutes.
+        self.DUTY_ESCALATE_MINUTES = int(os.environ.get("DUTY_ESCALATE_MINUTES", 10))
         # Likely duplicates: open tickets of the same community and category opened within this many days.
         self.DUPLICATE_WINDOW_DAYS = int(os.environ.get("DUPLICATE_WINDOW_DAYS", 7))
         # An open console queue asks this often (seconds) whether tickets in its scope changed (make bench: 50 of them).

@@ -34,6 +34,7 @@ def create_app(config=None):
     from dispatch.teams import desk, desk_login
     from dispatch.teams import admin as team_admin
     from dispatch.teams import views as team_views
+    from dispatch.teams import duty_views
 
     _wire_consequences()
     extensions.db.init_app(app)
@@ -61,6 +62,7 @@ def create_app(config=None):
     app.register_blueprint(desk_login.bp)
     app.register_blueprint(team_admin.bp)
     app.register_blueprint(team_views.bp)
+    app.register_blueprint(duty_views.bp)
     app.register_blueprint(notify_views.bp)
     app.register_blueprint(monitor_views.bp)
     app.register_blueprint(open311_views.bp)
@@ -90,6 +92,7 @@ def _wire_consequences():
     from dispatch.tickets import consequences, effects, news, tasks  # noqa: F401  (their steps register)
     from dispatch.sla import services as _sla_steps  # noqa: F401
     from dispatch.teams import guard as _team_steps  # noqa: F401
+    from dispatch.teams import duty as _duty_steps  # noqa: F401
     missing = consequences.missing_steps()
     if missing:
         raise RuntimeError(f"steps named in tickets/consequences.py that no package registers: {missing}")

@@ -55,6 +55,7 @@ JOBS = (
     Job("media-fetch", "dispatch.intake.media_jobs:run_media_fetches", seconds=5),
     Job("task-take-back", "dispatch.teams.services:run_take_back", seconds=60),
     Job("auto-assign", "dispatch.teams.services:run_auto_assign", seconds=30),
+    Job("duty", "dispatch.teams.duty:run_duty", seconds=20),
     Job("volunteer-rates", "dispatch.teams.services:refresh_rates", seconds=600),
     Job("notify-delivery", "dispatch.notify.delivery:run_delivery", seconds=5),
     Job("auto-close", "dispatch.tickets.ratings:run_auto_close", seconds=600),

@@ -16,6 +16,7 @@ from sqlalchemy import delete, func, select
 
 from dispatch.sla.policies import seed_defaults as seed_sla_policies
 from dispatch.demo import data
+from dispatch.demo.duty import seed_roster
 from dispatch.demo.wechat import seed_accounts
 from dispatch.extensions import db
 from dispatch.intake.wechat_service import RESIDENT
@@ -156,6 +157,8 @@ def seed(if_empty=False, ticket_count=400, now=None, rng_seed=20151106):
     users, user_line = _seed_users(org)
     lines.append(user_line)
     lines.append(_seed_volunteers(users, now))
+    communities = [org["communities"][code] for code in VOLUNTEER_COMMUNITIES if code in org["communities"]]
+    lines.append(seed_roster(communities, FOCUS_STREET, now))
     lines.append(_seed_tickets(org, users, ticket_count, now, random.Random(rng_seed)))
     lines.append(_forget_old_news(now))
     lines.append(f"monitor: figures of {refresh.rebuild(now)} ticket(s) read off their timelines")

@@ -1,6 +1,7 @@
 """What the account answers a resident, in plain Chinese; every mention of calling is a tel: link."""
 
 from dispatch.intake import small_talk
+from dispatch.tickets.category_seed import URGENT_PHRASES
 from dispatch.timeutil import local
 from dispatch.tickets.models import Priority
 from dispatch.urls import base_url
@@ -48,6 +49,40 @@ def response_promise(ticket, now):
     return "我们会在 1 个工作日内联系您。"
 
 
+# What the classifier's urgent phrases mean (category_seed.URGENT_PHRASES) → the number to call first, and how.
+EMERGENCY_NUMBERS = (
+    ({"人员受伤", "人员昏厥", "人员生命危险", "人员倒地", "需要送医", "触电"},
+     "有人受伤、昏迷或起不来，请先拨打 120 叫救护车"),
+    ({"疑似燃气泄漏", "燃气泄漏", "火情", "火情或电气故障", "电气火灾隐患", "电梯困人"},
+     "有火情、燃气泄漏或有人被困，请先拨打 119，人先离开危险的地方，不要开关电器"),
+    ({"人员走失", "老人走失"}, "有人走失，请先拨打 110 报警"),
+)
+
+
+def emergency_advice(ticket):
+    """For danger to life, the emergency number to call first, in plain words ("" for anything else)."""
+    if ticket.priority is not Priority.URGENT:
+        return ""
+    text = ticket.description or ""
+    meanings = {meaning for phrase, meaning in URGENT_PHRASES.items() if phrase in text}
+    lines = [f"{words}！" for kinds, words in EMERGENCY_NUMBERS if meanings & kinds]
+    return "".join(f"{line}\n" for line in lines)
+
+
+_duty_lines = []  # functions (ticket, now) → lines: who will call at night (teams/duty.py registers one)
+
+
+def duty_line(function):
+    """Register what a new ticket's reply adds about the person on call (a decorator)."""
+    _duty_lines.append(function)
+    return function
+
+
+def _on_duty(ticket, now):
+    lines = [line for function in _duty_lines for line in function(ticket, now)]
+    return "".join(f"\n{line}" for line in lines)
+
+
 def _urgent_hint(account):
     link = call_link(account)
     return f"\n急事请直接拨打 {link}" if link else ""
@@ -56,17 +91,19 @@ def _urgent_hint(account):
 def ticket_opened(account, ticket, now):
     """A new ticket from a note or recognised voice."""
     category = f"（{ticket.category.name}）" if ticket.category else ""  # staff sort it out, the resident need not
-    lines = [f"您反映的问题已登记，工单号 {ticket.number}{category}。", response_promise(ticket, now)]
+    lines = [f"{emergency_advice(ticket)}您反映的问题已登记，工单号 {ticket.number}{category}。",
+             response_promise(ticket, now)]
     if ticket.address:
         lines.append(f"地址：{ticket.address}")
     lines.append(f'<a href="{ticket_url(account, ticket)}">查看办理进度</a>')
-    return "\n".join(lines) + _urgent_hint(account)
+    return "\n".join(lines) + _on_duty(ticket, now) + _urgent_hint(account)
 
 
 def ticket_updated(account, ticket, now):
     """The words a photo ticket was waiting for."""
-    return (f"已补充到工单 {ticket.number}。" + response_promise(ticket, now)
-            + f'\n<a href="{ticket_url(account, ticket)}">查看办理进度</a>' + _urgent_hint(account))
+    return (f"{emergency_advice(ticket)}已补充到工单 {ticket.number}。" + response_promise(ticket, now)
+            + f'\n<a href="{ticket_url(account, ticket)}">查看办理进度</a>' + _on_duty(ticket, now)
+            + _urgent_hint(account))
 
 
 def photo_opened(account, ticket):

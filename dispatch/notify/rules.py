@@ -45,7 +45,8 @@ EVENT_LABELS = {
     "urged": "承办人：催办/督办", "new_ticket": "主任：社区新工单", "breach": "主任：工单超时",
     "department_return": "主任：部门退单", "escalated": "街道：超时升级", "extension_requested": "街道：延期申请",
     "nudged": "志愿者：居民催一催", "nudged_director": "主任：居民催一催", "withdrawn": "主任：居民撤回诉求",
-    "answered": "承办人：居民已补充情况",
+    "answered": "承办人：居民已补充情况", "duty_alert": "值班：夜间紧急工单", "duty_sms": "值班：夜间紧急工单（短信）",
+    "taken_back_director": "主任：任务超时收回",
 }
 RESIDENT_MESSAGES = ("accepted", "dispatched", "visit_started", "resolved", "need_info", "delayed", "reopened")
 AUDIENCE_LABELS = {"resident": "居民", "volunteer": "志愿者", "director": "社区主任", "supervisor": "街道"}
@@ -88,6 +89,18 @@ def _named(event):
     return message
 
 
+def _on_call(event):
+    """A duty message, to the person on call the alert names; their role gives the audience."""
+    def message(news):
+        return Message(event, news.to_role or "director", "named", urgent=True) if news.to_user_ids else None
+    return message
+
+
+def _taken_back_director(news):
+    """A take-back is never silent: the community's directors hear of it."""
+    return Message("taken_back_director", "director", "directors", urgent=news.urgent)
+
+
 # Each message a change may send, and to whom (None: nobody to tell this time, e.g. no volunteer holds it).
 MESSAGES = {
     **{event: _to_residents(event) for event in RESIDENT_MESSAGES},
@@ -99,6 +112,8 @@ MESSAGES = {
     "nudged": lambda news: Message("nudged", "volunteer", "volunteer") if news.volunteer_id else None,
     "nudged_director": lambda news: Message("nudged_director", "director", "directors"),
     "withdrawn": lambda news: Message("withdrawn", "director", "directors"),
+    "duty_alert": _on_call("duty_alert"), "duty_sms": _on_call("duty_sms"),
+    "taken_back_director": _taken_back_director,
 }
 
 

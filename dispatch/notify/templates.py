@@ -122,9 +122,9 @@ def _default(event):
     """The fields most events use: number, category, status, time; residents' notes where they say something."""
     fields = [["character_string1", "number"], ["thing2", "category"], ["phrase3", "status"], ["time4", "time"]]
     if event in ("need_info", "resolved", "delayed", "reopened", "urged", "department_return", "task_taken_back",
-                 "extension_requested", "withdrawn", "answered"):
+                 "extension_requested", "withdrawn", "answered", "taken_back_director"):
         fields.append(["thing5", "note"])
-    if event in ("new_task", "new_ticket", "breach", "escalated"):
+    if event in ("new_task", "new_ticket", "breach", "escalated", "duty_alert", "duty_sms"):
         fields.append(["thing5", "address"])
     return fields
 
@@ -133,8 +133,9 @@ def default_mappings():
     """One row per event for every account: a placeholder template id the admin replaces with the real one."""
     pages = {"resolved": "rate", "new_task": "desk", "task_taken_back": "desk", "nudged": "desk"}
     staff = ("new_ticket", "breach", "department_return", "escalated", "extension_requested", "nudged_director",
-             "withdrawn")
-    return [{"event": event, "account_code": None, "channel": "wechat_template",
+             "withdrawn", "duty_alert", "duty_sms", "taken_back_director")
+    channels = {"duty_sms": "sms"}
+    return [{"event": event, "account_code": None, "channel": channels.get(event, "wechat_template"),
              "template_id": f"TPL_{event.upper()}", "fields": _default(event),
              "page": "console" if event in staff else pages.get(event, "ticket"), "active": True}
             for event in EVENT_LABELS]

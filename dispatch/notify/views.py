@@ -14,9 +14,10 @@ from dispatch.wechat.accounts import account_by_code, all_accounts
 
 bp = Blueprint("notify", __name__, url_prefix="/notify")
 
-GROUPS = ("居民", "志愿者", "承办人", "主任", "街道")  # the audiences, in the order the page lists their messages
+GROUPS = ("居民", "志愿者", "承办人", "主任", "值班", "街道")  # the audiences, in the order the page lists their messages
 GROUP_TITLES = {"居民": "发给居民的通知", "志愿者": "发给志愿者的通知", "承办人": "发给承办人的通知",
-                "主任": "发给社区书记/主任的通知", "街道": "发给街道的通知"}
+                "主任": "发给社区书记/主任的通知", "值班": "发给值班人员的通知",
+                "街道": "发给街道的通知"}
 
 
 @bp.app_context_processor

@@ -28,3 +28,32 @@ class Volunteer(db.Model):
     on_time_rate: Mapped[float | None] = mapped_column(Float)
     rates_at = mapped_column(UTCDateTime, nullable=True)
     user: Mapped[User] = relationship()
+
+
+class DutyShift(db.Model):
+    """One person on call (值班) from one instant to another, for a community or for a whole street."""
+
+    __tablename__ = "duty_shifts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"), index=True)
+    street_id: Mapped[int | None] = mapped_column(ForeignKey("streets.id"), index=True)  # the street's own roster
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    starts_at = mapped_column(UTCDateTime, nullable=False, index=True)
+    ends_at = mapped_column(UTCDateTime, nullable=False)
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    user: Mapped[User] = relationship()
+
+
+class DutyAlert(db.Model):
+    """An urgent ticket put to one on-call person: the call-back task until they sign for it or it goes up."""
+
+    __tablename__ = "duty_alerts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    step: Mapped[int] = mapped_column(Integer, default=0)  # 0: the first on call, then each escalation
+    alerted_at = mapped_column(UTCDateTime, nullable=False)
+    escalate_at = mapped_column(UTCDateTime, nullable=False, index=True)
+    closed_at = mapped_column(UTCDateTime, nullable=True)
+    outcome: Mapped[str | None] = mapped_column(String(16))  # signed, escalated, ended, last
+    user: Mapped[User] = relationship()

@@ -172,11 +172,12 @@ def _skill_names(codes):
     return "".join(f"「{SKILLS.get(code, code)}」" for code in sorted(codes))
 
 
-def standing(candidate, job, at):
-    """A volunteer's standing for a job (None: no job, skills not judged) at a local time. Pure."""
+def standing(candidate, job, at, on_roster=False):
+    """A volunteer's standing for a job (None: no job, skills not judged) at a local time; someone on the duty
+    roster (值班表) now is on duty whatever their weekly hours say. Pure."""
     day = at.date()
     leave_until = next((last for first, last in candidate.leave if first <= day <= last), None)
-    start = next_on_duty(candidate, at)
+    start = at if on_roster and not leave_until else next_on_duty(candidate, at)
     duty = "leave" if leave_until else ("on" if start == at else "off")
     needed = job.required_skills if job else frozenset()
     return Standing(duty, start, needed, needed - candidate.skills, candidate.open_tasks, candidate.max_tasks,
@@ -283,3 +284,14 @@ def auto_pick(ranked):
 def local_day(value):
     """A date from 'YYYY-MM-DD' (for leave periods stored as text)."""
     return date.fromisoformat(value)
+
+
+def auto_pick_on_call(job, ranked, on_call_ids):
+    """Outside office hours: the best suggestion on shift now, or on the duty roster with every skill and room
+    for one more task; else None (the ticket then goes to the duty chain, never to someone off duty)."""
+    for suggestion in ranked:
+        c = suggestion.candidate
+        if suggestion.assignable or (c.user_id in on_call_ids and job.required_skills <= c.skills
+                                     and c.open_tasks < c.max_tasks):
+            return suggestion
+    return None

@@ -13,7 +13,7 @@ from dispatch.extensions import db
 from dispatch.org.models import Community, Department, User
 from dispatch.org.principal import SYSTEM
 from dispatch.org.roles import Role
-from dispatch.teams import routing
+from dispatch.teams import duty, routing
 from dispatch.teams.models import Volunteer
 from dispatch.teams.skills import skill_labels
 from dispatch.tickets import pipeline
@@ -150,7 +150,10 @@ def standing_of(user, ticket, now):
     """One volunteer's standing for a ticket now (None: no profile, nothing to judge by)."""
     row = next(iter(_volunteer_rows(User.id == user.id)), None)
     candidate = _candidate(row) if row else None
-    return routing.standing(candidate, job_for(ticket), local(now)) if candidate else None
+    if candidate is None:
+        return None
+    on_roster = user.id in duty.on_call_ids(ticket.community, now)
+    return routing.standing(candidate, job_for(ticket), local(now), on_roster)
 
 
 def refresh_rates(now):
@@ -223,8 +226,8 @@ def take_back_overdue(now):
     """Take back every volunteer task not signed for by its deadline; returns the ticket numbers."""
     due = db.session.scalars(select(Ticket).join(Assignment, and_(
         Assignment.ticket_id == Ticket.id, Assignment.ended_at.is_(None))).where(
-        Ticket.status == Status.DISPATCHED, Assignment.signed_at.is_(None), Assignment.sign_due_at <= now)
-        .order_by(Assignment.sign_due_at)).all()
+        Ticket.status == Status.DISPATCHED, Assignment.signed_at.is_(None), Assignment.sign_due_at <= now,
+        Ticket.id.not_in(duty.awaiting_escalation())).order_by(Assignment.sign_due_at)).all()
     taken = []
     for ticket in due:
         who = ticket.assignee.display_name if ticket.assignee else "志愿者"
@@ -251,13 +254,27 @@ def auto_assign(now):
         .order_by(Ticket.id)).all()
     done = []
     for ticket in waiting:
-        pick = routing.auto_pick(suggestions(ticket, now, limit=1))
+        if duty.after_hours_urgent(ticket, now):
+            continue  # the duty job's: to the person on call at once, with SMS and escalation
+        pick = _pick(ticket, now)
         if pick is None:
             continue
         if _settled(lambda: assign(SYSTEM, ticket, now, volunteer=pick.candidate.username,
                                    note=f"自动派单：{pick.reason}")):
             done.append((ticket.number, pick.candidate.username))
     return done
+
+
+def _pick(ticket, now):
+    """The top suggestion when it fits now; outside office hours only someone on shift or on the duty roster,
+    and with nobody, the ticket goes to whoever is on the duty roster (else it waits for the director)."""
+    if duty.office_open(ticket.community, now):
+        return routing.auto_pick(suggestions(ticket, now, limit=1))
+    pick = routing.auto_pick_on_call(job_for(ticket), suggestions(ticket, now),
+                                     duty.on_call_ids(ticket.community, now))
+    if pick is None:
+        duty.send_to_chain(ticket, now, why="非办公时间没有志愿者在岗", roster_only=True)
+    return pick
 
 
 def run_take_back(now):

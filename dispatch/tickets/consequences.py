@@ -23,7 +23,10 @@ TABLE = {
     "dispatch": ("dispatch_target", "standing_guard", "task.start", "sla.clock", news("dispatched", "new_task")),
     "sign": ("task.sign", "sla.clock"),
     "withdraw": (("task.end", "withdrawn"), "sla.clock", news("task_taken_back")),
-    "take_back": (("task.end", "timed_out"), "sla.clock", news("task_taken_back")),
+    "take_back": (("task.end", "timed_out"), "sla.clock", news("task_taken_back", "taken_back_director")),
+    # An urgent ticket outside office hours, to the person on call (teams/duty.py), then up the chain.
+    "duty_dispatch": ("duty.target", "task.start", "sla.clock", news("dispatched"), "duty.alert"),
+    "duty_escalate": (("task.end", "timed_out"), "duty.target", "task.start", "sla.clock", "duty.alert"),
     "return": (("task.end", "returned"), "sla.clock", news("department_return")),
     "start": ("sla.clock", news("visit_started")),
     "wait_for_resident": ("asked", "sla.pause", "sla.clock", news("need_info")),

@@ -107,6 +107,9 @@ ACTIONS = {a.name: a for a in (
     _action("withdraw", "撤回派单", [S.DISPATCHED, S.SIGNED, S.IN_PROGRESS], S.ACCEPTED, MANAGERS, needs_note=True),
     # A task nobody signed for in time: the scheduler takes it back to the director's queue.
     _action("take_back", "超时收回", [S.DISPATCHED], S.RETURNED, {Role.DISTRICT_ADMIN}),
+    # Outside office hours an urgent ticket goes to the person on call, and up the chain while nobody signs.
+    _action("duty_dispatch", "交值班人员", [S.ACCEPTED, S.RETURNED, S.REOPENED], S.DISPATCHED, {Role.DISTRICT_ADMIN}),
+    _action("duty_escalate", "值班升级", [S.DISPATCHED], S.DISPATCHED, {Role.DISTRICT_ADMIN}),
     _action("return", "退单", [S.DISPATCHED, S.SIGNED], S.RETURNED, HANDLERS, needs_note=True, holder=HOLDER,
             measure="returns"),
     _action("start", "开始办理", [S.SIGNED], S.IN_PROGRESS, HANDLERS, holder=HOLDER),

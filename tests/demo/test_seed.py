@@ -267,3 +267,17 @@ def test_every_demo_community_has_its_roads_and_the_demo_addresses_find_their_co
     before = _count(PlaceName)
     seed(ticket_count=COUNT, now=NOW)  # seeding again adds no row twice
     assert _count(PlaceName) == before
+
+
+def test_someone_is_on_duty_tonight_in_every_community_with_a_team(lines):
+    from dispatch.demo.seed import VOLUNTEER_COMMUNITIES
+    from dispatch.teams import duty
+    from dispatch.teams.models import DutyShift
+    tonight = NOW + timedelta(hours=12)  # 22:00 in Qingdao
+    for code in VOLUNTEER_COMMUNITIES:
+        community = db.session.scalar(select(Community).where(Community.code == code))
+        shifts = duty.shifts_covering(community, tonight)
+        assert shifts and all(shift.user.phone for shift in shifts), code
+    added = _count(DutyShift)
+    seed(ticket_count=COUNT, now=NOW + timedelta(hours=3))
+    assert _count(DutyShift) == added  # an edited roster is left alone

@@ -37,7 +37,8 @@ def test_a_forward_to_a_department_tells_only_the_resident():
 
 @pytest.mark.parametrize("kind, expected", [
     ("created", [("new_ticket", "director", "directors")]),
-    ("take_back", [("task_taken_back", "volunteer", "previous_volunteer")]),
+    ("take_back", [("taken_back_director", "director", "directors"),
+                   ("task_taken_back", "volunteer", "previous_volunteer")]),  # never silent
     ("request_extension", [("extension_requested", "supervisor", "supervisors")]),
     ("approve_extension", [("delayed", "resident", "residents")]),
     ("comment", []),

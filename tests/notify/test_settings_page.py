@@ -134,3 +134,10 @@ def test_a_template_pasted_from_wechat_is_read_with_a_guess_for_each_field():
                                      ["thing9", "category", "地点"], ["time5", "time", "预计上门"]]
     fields = [["character_string1", "number"], ["thing2", "description", "问题"]]
     assert preview(fields) == [("工单编号", "20261102-0007"), ("问题", "3号楼2单元楼道灯坏了一个多星期，晚上…")]
+
+
+def test_every_message_has_a_place_on_the_page(admin):
+    from dispatch.notify.rules import EVENT_LABELS
+    from dispatch.notify.views import GROUPS
+    assert {label.split("：")[0] for label in EVENT_LABELS.values()} <= set(GROUPS)
+    assert admin.get("/notify/").status_code == 200

@@ -81,3 +81,17 @@ def test_the_closest_when_nobody_has_the_skill_community_then_on_shift_then_load
     offered = closest(job, everyone, FRIDAY_10)
     assert [s.candidate.user_id for s in offered] == [6, 5, 4, 3, 2]  # five at most: the other community is cut
     assert all("没有「电工维修」技能" in s.standing.warnings for s in offered)
+
+
+@pytest.mark.pure
+def test_someone_on_the_duty_roster_is_on_duty_outside_their_weekly_hours_but_not_on_leave():
+    from dispatch.teams import routing
+    from datetime import datetime
+    job = routing.Job(community_id=1, category_name="楼道及路灯", required_skills=frozenset())
+    night = datetime(2026, 11, 20, 4, 30)
+    person = routing.Candidate(1, "v1", "v1", 1, frozenset(), tuple([((480, 1080),)] * 7), (), 0, 3)
+    assert routing.standing(person, job, night).duty == "off"
+    assert routing.standing(person, job, night, on_roster=True).duty == "on"
+    away = routing.Candidate(1, "v1", "v1", 1, frozenset(), tuple([((480, 1080),)] * 7),
+                             ((night.date(), night.date()),), 0, 3)
+    assert routing.standing(away, job, night, on_roster=True).duty == "leave"
