@@ -17,7 +17,7 @@ def create_app(config=None):
     from dispatch import cli, errors, extensions, health, templating
     from dispatch.intake import calls, simulator, views as intake_views, wechat_views
     from dispatch.wechat import stub
-    from dispatch.org import auth
+    from dispatch.org import account_views, auth
     from dispatch.api import media, openapi, org as org_api, tickets as tickets_api
     from dispatch.console import tickets as ticket_views
     from dispatch.tickets import refusals
@@ -59,6 +59,7 @@ def create_app(config=None):
     app.register_blueprint(desk.bp)
     app.register_blueprint(desk_login.bp)
     app.register_blueprint(team_admin.bp)
+    app.register_blueprint(account_views.bp)
     app.register_blueprint(team_views.bp)
     app.register_blueprint(notify_views.bp)
     app.register_blueprint(monitor_views.bp)
