@@ -31,7 +31,7 @@ def create_app(config=None):
     from dispatch.notify import models as _notify_models, views as notify_views  # noqa: F401
     from dispatch.monitor import views as monitor_views
     from dispatch.open311 import views as open311_views
-    from dispatch.teams import desk, desk_login
+    from dispatch.teams import bind_views, desk, desk_login
     from dispatch.teams import admin as team_admin
     from dispatch.teams import views as team_views
 
@@ -58,6 +58,7 @@ def create_app(config=None):
     app.register_blueprint(sla_views.bp)
     app.register_blueprint(desk.bp)
     app.register_blueprint(desk_login.bp)
+    app.register_blueprint(bind_views.bp)
     app.register_blueprint(team_admin.bp)
     app.register_blueprint(account_views.bp)
     app.register_blueprint(team_views.bp)

@@ -98,6 +98,41 @@ def search(query, limit=8):
     return _communities(list(dict.fromkeys(ids))[:limit])
 
 
+@dataclass
+class Located:
+    """Where an address is: the place as read (古田路16号), the gazetteer row's position and community."""
+
+    label: str
+    latitude: float
+    longitude: float
+    community_id: int
+
+
+def locate(text):
+    """The position of an address from the gazetteer: the row of its road that holds its house number (else any
+    row of that road) or its 小区, among rows that have a position; None when no such row is named."""
+    text = unicodedata.normalize("NFKC", text or "")
+    rows = db.session.scalars(select(PlaceName).where(PlaceName.latitude.is_not(None),
+                                                      PlaceName.longitude.is_not(None)).order_by(PlaceName.id)).all()
+    by_name = {}
+    for row in rows:
+        by_name.setdefault(row.name, []).append(row)
+    for name, number in _mentions(text, by_name):
+        holding = [row for row in by_name[name] if number is not None and _holds(row, number)]
+        row = (holding or by_name[name])[0]
+        label = f"{name}{number}号" if number is not None else name
+        return Located(label, row.latitude, row.longitude, row.community_id)
+    return None
+
+
+def place_names_near(community_ids):
+    """The names of places with a position, the given communities' first, for a form's pick list."""
+    rows = db.session.execute(select(PlaceName.name, PlaceName.community_id).where(
+        PlaceName.latitude.is_not(None)).order_by(PlaceName.name)).all()
+    own = [name for name, community in rows if community in community_ids]
+    return list(dict.fromkeys(own + [name for name, _ in rows]))
+
+
 # ---- the console page ----
 
 def places_by_community(communities):

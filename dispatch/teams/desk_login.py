@@ -50,8 +50,8 @@ def wechat_return():
                                503 if exc.transient else 400)
     user = volunteer_for_openid(openid)
     if user is None:
-        return _wechat_refused("这个微信号还没有绑定志愿者账号。请把下面的编号告诉社区主任，"
-                               f"由主任在「服务队」里填写：{openid}", 403)
+        return _wechat_refused("这个微信号还没有绑定志愿者账号。请社区主任在「服务队」您的资料页生成绑定二维码，"
+                               "用这个微信扫一扫就绑定好了；也可以先用用户名和密码登录。", 403)
     return logged_in(user, kept[2])
 
 
