@@ -7,7 +7,7 @@ manages their own account here (an admin cannot lock themselves out by a slip)."
 import re
 import secrets
 
-from sqlalchemy import false, or_, select
+from sqlalchemy import case, false, or_, select
 
 from dispatch.errors import Forbidden, Invalid, NotFound
 from dispatch.extensions import db
@@ -118,7 +118,9 @@ def accounts(actor, query="", role=None, limit=200):
         statement = statement.where(or_(User.username.ilike(like), User.display_name.like(like),
                                         Community.name.like(like), Street.name.like(like),
                                         Department.name.like(like), User.phone.like(like)))
-    statement = statement.order_by(User.active.desc(), User.role, Community.code, User.username).limit(limit + 1)
+    rank = case({role.value: index for index, role in enumerate(Role)}, value=User.role, else_=len(Role))
+    statement = statement.order_by(User.active.desc(), rank, Street.code, Community.code, Department.code,
+                                   User.username).limit(limit + 1)
     found = db.session.scalars(statement).all()
     return found[:limit], len(found) > limit
 

@@ -29,7 +29,8 @@ def confirm(token):
         volunteer = binding.volunteer_for_link(token, now())
     except AppError as exc:
         return _refused(exc.message, exc.status)
-    return render_template("teams/bind.html", refusal=None, volunteer=volunteer, token=token)
+    return render_template("teams/bind.html", refusal=None, volunteer=volunteer, token=token,
+                           account=binding.account_for(volunteer))
 
 
 @bp.get("/bind/<token>/wechat")
