@@ -1,34 +1,41 @@
 """The volunteer's side of binding WeChat: the page a scanned bind QR code opens (in WeChat, 360 px), the silent
 OAuth round trip that tells their openid, and the desk they land on once bound."""
-import hmac
 import logging
-import secrets
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, render_template, url_for
 
 from dispatch.errors import AppError
 from dispatch.org.auth import logged_in
+from dispatch.teams.desk_login import returned_from_wechat, start_wechat
 from dispatch.teams import binding
 from dispatch.timeutil import now
 from dispatch.urls import base_url
-from dispatch.wechat.client import WeChatError, authorize_url, openid_for_code
+from dispatch.wechat.accounts import account_by_code
+from dispatch.wechat.client import WeChatError, openid_for_code
 
 bp = Blueprint("volunteer_bind", __name__)
 log = logging.getLogger(__name__)
-BIND_STATE = "bind_oauth"  # the session key holding [state, token] during the WeChat round trip
+BIND_STATE = "bind_oauth"  # the session key holding [state, account code, token] during the WeChat round trip
 
 
 def _refused(message, status):
     return render_template("teams/bind.html", refusal=message, volunteer=None), status
 
 
+def _volunteer(token):
+    """(the link's volunteer, None) while the link can be used, else (None, the kind refusal page)."""
+    try:
+        return binding.volunteer_for_link(token, now()), None
+    except AppError as exc:
+        return None, _refused(exc.message, exc.status)
+
+
 @bp.get("/bind/<token>")
 def confirm(token):
     """Who is about to be bound, with one big button; a used, replaced or expired link says what to do."""
-    try:
-        volunteer = binding.volunteer_for_link(token, now())
-    except AppError as exc:
-        return _refused(exc.message, exc.status)
+    volunteer, refusal = _volunteer(token)
+    if refusal:
+        return refusal
     return render_template("teams/bind.html", refusal=None, volunteer=volunteer, token=token,
                            account=binding.account_for(volunteer))
 
@@ -36,29 +43,25 @@ def confirm(token):
 @bp.get("/bind/<token>/wechat")
 def start(token):
     """Off to WeChat's silent sign-in, which comes back with this phone's openid."""
-    try:
-        volunteer = binding.volunteer_for_link(token, now())
-    except AppError as exc:
-        return _refused(exc.message, exc.status)
+    volunteer, refusal = _volunteer(token)
+    if refusal:
+        return refusal
     account = binding.account_for(volunteer)
     if account is None:
         return _refused("平台还没有接入公众号，暂时不能绑定微信。请队员先用用户名和密码登录。", 503)
-    state = secrets.token_hex(16)
-    session[BIND_STATE] = [state, token, account.code]
-    return redirect(authorize_url(account, base_url() + url_for(".finish"), state))
+    return start_wechat(BIND_STATE, account, base_url() + url_for(".finish"), token)
 
 
 @bp.get("/bind/return")
 def finish():
     """WeChat's return: check the state, get the openid, record it on the volunteer, open their task list."""
-    kept = session.pop(BIND_STATE, None)
-    state, code = request.args.get("state", ""), request.args.get("code", "")
-    if not (isinstance(kept, list) and len(kept) == 3 and code
-            and hmac.compare_digest(kept[0].encode(), state.encode("utf-8"))):
+    kept, code = returned_from_wechat(BIND_STATE)
+    if kept is None:
         return _refused("这次绑定没有完成，请重新扫一次社区主任给的二维码。", 400)
+    account = account_by_code(kept[0])
+    if account is None:  # removed while the volunteer was at WeChat
+        return _refused("平台的公众号设置刚刚有变动，请重新扫一次二维码。", 400)
     try:
-        volunteer = binding.volunteer_for_link(kept[1], now())
-        account = binding.account_for(volunteer)
         openid = openid_for_code(account, code)
         user = binding.bind(kept[1], openid, now())
     except WeChatError as exc:

@@ -101,9 +101,13 @@ def test_a_link_cannot_be_finished_twice_even_mid_flight(app, client, org, wecha
     assert late.status_code == 410 and _profile(org.volunteer).openid == "o_phone_a"
 
 
-def test_the_bind_page_of_an_unknown_link_is_kind(client, org):
+def test_the_bind_page_of_an_unknown_link_is_kind_and_a_forged_return_binds_nothing(client, org, wechat_api,
+                                                                                    account):
     response = client.get("/bind/not-a-real-token")
     assert response.status_code == 410 and "重新生成" in response.get_data(as_text=True)
+    forged = client.get("/bind/return", query_string={"code": "x", "state": "not-mine"})
+    assert forged.status_code == 400 and "重新扫一次" in forged.get_data(as_text=True)
+    assert _profile(org.volunteer) is None
 
 
 def test_another_communitys_director_cannot_make_a_link(client, org):
