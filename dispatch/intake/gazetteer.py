@@ -112,14 +112,15 @@ def locate(text):
     """The position of an address from the gazetteer: the row of its road that holds its house number (else any
     row of that road) or its 小区, among rows that have a position; None when no such row is named."""
     text = unicodedata.normalize("NFKC", text or "")
-    rows = db.session.scalars(select(PlaceName).where(PlaceName.latitude.is_not(None),
-                                                      PlaceName.longitude.is_not(None)).order_by(PlaceName.id)).all()
     by_name = {}
-    for row in rows:
+    for row in db.session.scalars(select(PlaceName).order_by(PlaceName.id)):
         by_name.setdefault(row.name, []).append(row)
-    for name, number in _mentions(text, by_name):
-        holding = [row for row in by_name[name] if number is not None and _holds(row, number)]
-        row = (holding or by_name[name])[0]
+    for name, number in _mentions(text, by_name):  # every name counts, so 盐城路小区 is never read as 盐城路
+        placed = [row for row in by_name[name] if row.latitude is not None and row.longitude is not None]
+        if not placed:
+            continue
+        holding = [row for row in placed if number is not None and _holds(row, number)]
+        row = (holding or placed)[0]
         label = f"{name}{number}号" if number is not None else name
         return Located(label, row.latitude, row.longitude, row.community_id)
     return None
@@ -155,6 +156,22 @@ def _number(raw, label, errors, key):
     return int(raw)
 
 
+POSITION = re.compile(r"(-?\d{1,3}(?:\.\d+)?)\s*[,，\s]\s*(-?\d{1,3}(?:\.\d+)?)")
+
+
+def _position(raw, errors):
+    """An optional '36.0601, 120.3801' (latitude, longitude, as a map copies them) → (lat, lng) or (None, None)."""
+    raw = unicodedata.normalize("NFKC", raw or "").strip()
+    if not raw:
+        return None, None
+    match = POSITION.fullmatch(raw)
+    latitude, longitude = (float(match.group(1)), float(match.group(2))) if match else (None, None)
+    if match is None or not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        errors["position"] = "位置请写成「纬度, 经度」，例如 36.0601, 120.3801（青岛市南区一带纬度约 36，经度约 120）"
+        return None, None
+    return latitude, longitude
+
+
 def overlapping(name, first, last, parity, exclude_community=None):
     """Rows of the same road in another community whose range meets this one (same parity or either 'all')."""
     low, high = first or 1, last or MAX_NUMBER
@@ -179,6 +196,7 @@ def add_place(community, form):
         errors["parity"] = "请选择全部门牌、单号或双号"
     if first is not None and last is not None and first > last:
         errors["last"] = "结束门牌号不能小于起始门牌号"
+    latitude, longitude = _position(form.get("position"), errors)
     if not errors:
         clash = overlapping(name, first, last, parity, exclude_community=community.id)
         if clash:
@@ -190,7 +208,8 @@ def add_place(community, form):
             errors["name"] = f"{community.name}已经有这一条：{name}"
     if errors:
         raise Invalid("地名填写有误", fields={key: [message] for key, message in errors.items()})
-    row = PlaceName(community_id=community.id, name=name, first=first, last=last, parity=parity)
+    row = PlaceName(community_id=community.id, name=name, first=first, last=last, parity=parity,
+                    latitude=latitude, longitude=longitude)
     db.session.add(row)
     db.session.commit()
     return row

@@ -304,7 +304,7 @@ def _places_page(new=None, errors=None, status=200):
         "teams/places.html", communities=communities, shown=shown, chosen=chosen,
         places=gazetteer.places_by_community(shown), describe=gazetteer.describe, parities=gazetteer.PARITIES,
         new=new or {"community": chosen.code if chosen else "", "name": "", "first": "", "last": "",
-                    "parity": "all"}, errors=errors or {}), status
+                    "parity": "all", "position": ""}, errors=errors or {}), status
 
 
 @bp.get("/places")
@@ -323,7 +323,8 @@ def _gazetteer_admin():
 def add_place():
     """A road with a house-number range, or a 小区 name, for a community."""
     _gazetteer_admin()
-    typed = {key: (request.form.get(key) or "").strip() for key in ("community", "name", "first", "last", "parity")}
+    typed = {key: (request.form.get(key) or "").strip()
+             for key in ("community", "name", "first", "last", "parity", "position")}
     community = db.session.scalar(select(Community).where(Community.code == typed["community"]))
     try:
         if community is None:

@@ -116,8 +116,11 @@ def _location(form, errors):
         return {"latitude": None, "longitude": None, "location_label": None} if cleared else {}
     found = gazetteer.locate(address)
     if found is None:
-        errors["address"] = [f"地名库里找不到「{address}」的位置。请写路名和门牌号（如 古田路16号）或小区名，"
-                             "也可以从列表里选一个地点；不需要按距离推荐时请留空"]
+        errors["address"] = [
+            f"地名库里有「{address}」所在的路或小区，但还没有标注位置。请区管理员在「地名库」里补上位置，或者先留空"
+            if gazetteer.find(address).community is not None else
+            f"地名库里找不到「{address}」的位置。请写路名和门牌号（如 古田路16号）或小区名，"
+            "也可以从列表里选一个地点；不需要按距离推荐时请留空"]
         return {}
     return {"latitude": found.latitude, "longitude": found.longitude, "location_label": found.label}
 

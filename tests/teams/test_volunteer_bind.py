@@ -122,7 +122,8 @@ def test_the_volunteer_location_comes_from_an_address(client, org):
     db.session.add_all([PlaceName(community_id=org.c1.id, name="盐城路", first=1, last=20, latitude=36.061,
                                   longitude=120.381),
                         PlaceName(community_id=org.c2.id, name="盐城路", first=21, last=None, latitude=36.07,
-                                  longitude=120.39)])
+                                  longitude=120.39),
+                        PlaceName(community_id=org.c1.id, name="盐城路小区")])
     db.session.commit()
     login(client, "director")
     url = f"/teams/volunteers/{org.volunteer.id}"
@@ -138,3 +139,7 @@ def test_the_volunteer_location_comes_from_an_address(client, org):
     form["address"] = "盐城路3号"
     client.post(url, data=form)
     assert _profile(org.volunteer).latitude == 36.061
+    form["address"] = "盐城路小区5号楼"  # a place the gazetteer has, without a position yet
+    refused = client.post(url, data=form)
+    assert refused.status_code == 422 and "还没有标注位置" in refused.get_data(as_text=True)
+    assert "已定位：盐城路3号" in refused.get_data(as_text=True)  # the stored one is still shown
