@@ -1,20 +1,15 @@
 """The volunteer's side of binding WeChat: the page a scanned bind QR code opens (in WeChat, 360 px), the silent
 OAuth round trip that tells their openid, and the desk they land on once bound."""
-import logging
-
 from flask import Blueprint, flash, render_template, url_for
 
 from dispatch.errors import AppError
 from dispatch.org.auth import logged_in
-from dispatch.teams.desk_login import returned_from_wechat, start_wechat
+from dispatch.teams.desk_login import WeChatReturnRefused, openid_from_wechat, start_wechat
 from dispatch.teams import binding
 from dispatch.timeutil import now
 from dispatch.urls import base_url
-from dispatch.wechat.accounts import account_by_code
-from dispatch.wechat.client import WeChatError, openid_for_code
 
 bp = Blueprint("volunteer_bind", __name__)
-log = logging.getLogger(__name__)
 BIND_STATE = "bind_oauth"  # the session key holding [state, account code, token] during the WeChat round trip
 
 
@@ -55,18 +50,13 @@ def start(token):
 @bp.get("/bind/return")
 def finish():
     """WeChat's return: check the state, get the openid, record it on the volunteer, open their task list."""
-    kept, code = returned_from_wechat(BIND_STATE)
-    if kept is None:
-        return _refused("这次绑定没有完成，请重新扫一次社区主任给的二维码。", 400)
-    account = account_by_code(kept[0])
-    if account is None:  # removed while the volunteer was at WeChat
-        return _refused("平台的公众号设置刚刚有变动，请重新扫一次二维码。", 400)
     try:
-        openid = openid_for_code(account, code)
-        user = binding.bind(kept[1], openid, now())
-    except WeChatError as exc:
-        log.warning("volunteer bind: OAuth code exchange failed: %s", exc)
-        return _refused("微信没有响应，可能是网络不好。请稍后重新扫一次二维码。", 503 if exc.transient else 400)
+        kept, openid = openid_from_wechat(BIND_STATE)
+        user = binding.bind(kept[0], openid, now())
+    except WeChatReturnRefused as exc:
+        return _refused({"state": "这次绑定没有完成，请重新扫一次社区主任给的二维码。",
+                         "account": "平台的公众号设置刚刚有变动，请重新扫一次二维码。",
+                         "network": "微信没有响应，可能是网络不好。请稍后重新扫一次二维码。"}[exc.why], exc.status)
     except AppError as exc:
         return _refused(exc.message, exc.status)
     flash("微信绑定好了！以后从公众号菜单「我的任务」进入，不用再输密码。", "success")
