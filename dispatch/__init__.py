@@ -17,7 +17,7 @@ def create_app(config=None):
     from dispatch import cli, errors, extensions, health, templating
     from dispatch.intake import calls, simulator, views as intake_views, wechat_views
     from dispatch.wechat import stub
-    from dispatch.org import auth
+    from dispatch.org import account_views, auth
     from dispatch.api import media, openapi, org as org_api, tickets as tickets_api
     from dispatch.console import tickets as ticket_views, work_order
     from dispatch.tickets import refusals
@@ -31,7 +31,7 @@ def create_app(config=None):
     from dispatch.notify import models as _notify_models, views as notify_views  # noqa: F401
     from dispatch.monitor import views as monitor_views
     from dispatch.open311 import views as open311_views
-    from dispatch.teams import desk, desk_login
+    from dispatch.teams import bind_views, desk, desk_login
     from dispatch.teams import admin as team_admin
     from dispatch.teams import views as team_views
     from dispatch.teams import duty_views
@@ -60,7 +60,9 @@ def create_app(config=None):
     app.register_blueprint(sla_views.bp)
     app.register_blueprint(desk.bp)
     app.register_blueprint(desk_login.bp)
+    app.register_blueprint(bind_views.bp)
     app.register_blueprint(team_admin.bp)
+    app.register_blueprint(account_views.bp)
     app.register_blueprint(team_views.bp)
     app.register_blueprint(duty_views.bp)
     app.register_blueprint(notify_views.bp)

@@ -214,13 +214,24 @@ def _seed_places(communities):
     """The gazetteer: every community's own road, and the splits, roads and 小区 of data.PLACE_NAMES (added once;
     what admins changed since stays)."""
     db.session.flush()  # communities added just now get their ids
-    have = {(row.community_id, row.name) for row in db.session.scalars(select(PlaceName))}
+    rows = {(row.community_id, row.name): row for row in db.session.scalars(select(PlaceName))}
     wanted = [(c["code"], _road(c["address"]), None, None, "all") for c in data.COMMUNITIES] + list(data.PLACE_NAMES)
     for code, name, first, last, parity in wanted:
         community = communities[code]
-        if (community.id, name) not in have:
-            db.session.add(PlaceName(community_id=community.id, name=name, first=first, last=last, parity=parity))
-            have.add((community.id, name))
+        row = rows.get((community.id, name))
+        if row is None:
+            row = rows[community.id, name] = PlaceName(community_id=community.id, name=name, first=first, last=last,
+                                                       parity=parity)
+            db.session.add(row)
+        if row.latitude is None:  # a position near the community's own, so a volunteer's address finds one
+            row.latitude, row.longitude = _place_position(code, name)
+
+
+def _place_position(community_code, name):
+    """A made-up but steady position for a demo place: around its community's spot in the demo district."""
+    place, spot = random.Random(community_code), random.Random(f"{community_code}:{name}")
+    return (round(data.DEMO_CENTRE[0] + place.uniform(-0.02, 0.02) + spot.uniform(-0.002, 0.002), 5),
+            round(data.DEMO_CENTRE[1] + place.uniform(-0.03, 0.03) + spot.uniform(-0.002, 0.002), 5))
 
 
 # --- users ------------------------------------------------------------------------------------
@@ -323,13 +334,12 @@ def _volunteer_profile(index, user, today):
         leave.append([str(today - timedelta(days=1)), str(today + timedelta(days=1))])
     if index % 6 == 4:  # leave coming up
         leave.append([str(today + timedelta(days=3)), str(today + timedelta(days=5))])
-    place = random.Random(user.community.code)
-    lat = data.DEMO_CENTRE[0] + place.uniform(-0.02, 0.02) + rng.uniform(-0.003, 0.003)
-    lon = data.DEMO_CENTRE[1] + place.uniform(-0.03, 0.03) + rng.uniform(-0.003, 0.003)
+    road = _road(user.community.address or "") or "本社区"
+    lat, lon = _place_position(user.community.code, road)
     return Volunteer(user=user, skills=[code for code in codes if code in chosen], weekly_hours=week, leave=leave,
                      max_tasks=3 + rng.randrange(3), serves_street=user.username in SHARED_VOLUNTEERS,
                      openid=data.DEMO_VOLUNTEER_OPENID if user.username == "volunteer" else None,
-                     latitude=round(lat, 5), longitude=round(lon, 5))
+                     latitude=lat, longitude=lon, location_label=f"{road}{rng.randrange(1, 60)}号")
 
 
 def _seed_volunteers(users, now):

@@ -98,6 +98,42 @@ def search(query, limit=8):
     return _communities(list(dict.fromkeys(ids))[:limit])
 
 
+@dataclass
+class Located:
+    """Where an address is: the place as read (古田路16号), the gazetteer row's position and community."""
+
+    label: str
+    latitude: float
+    longitude: float
+    community_id: int
+
+
+def locate(text):
+    """The position of an address from the gazetteer: the row of its road that holds its house number (else any
+    row of that road) or its 小区, among rows that have a position; None when no such row is named."""
+    text = unicodedata.normalize("NFKC", text or "")
+    by_name = {}
+    for row in db.session.scalars(select(PlaceName).order_by(PlaceName.id)):
+        by_name.setdefault(row.name, []).append(row)
+    for name, number in _mentions(text, by_name):  # every name counts, so 盐城路小区 is never read as 盐城路
+        placed = [row for row in by_name[name] if row.latitude is not None and row.longitude is not None]
+        if not placed:
+            continue
+        holding = [row for row in placed if number is not None and _holds(row, number)]
+        row = (holding or placed)[0]
+        label = f"{name}{number}号" if number is not None else name
+        return Located(label, row.latitude, row.longitude, row.community_id)
+    return None
+
+
+def place_names_near(community_ids):
+    """The names of places with a position, the given communities' first, for a form's pick list."""
+    rows = db.session.execute(select(PlaceName.name, PlaceName.community_id).where(
+        PlaceName.latitude.is_not(None)).order_by(PlaceName.name)).all()
+    own = [name for name, community in rows if community in community_ids]
+    return list(dict.fromkeys(own + [name for name, _ in rows]))
+
+
 # ---- the console page ----
 
 def places_by_community(communities):
@@ -118,6 +154,22 @@ def _number(raw, label, errors, key):
         errors[key] = f"{label}请填 1 到 {MAX_NUMBER} 之间的整数，例如 1 或 49"
         return None
     return int(raw)
+
+
+POSITION = re.compile(r"(-?\d{1,3}(?:\.\d+)?)\s*[,，\s]\s*(-?\d{1,3}(?:\.\d+)?)")
+
+
+def _position(raw, errors):
+    """An optional '36.0601, 120.3801' (latitude, longitude, as a map copies them) → (lat, lng) or (None, None)."""
+    raw = unicodedata.normalize("NFKC", raw or "").strip()
+    if not raw:
+        return None, None
+    match = POSITION.fullmatch(raw)
+    latitude, longitude = (float(match.group(1)), float(match.group(2))) if match else (None, None)
+    if match is None or not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        errors["position"] = "位置请写成「纬度, 经度」，例如 36.0601, 120.3801（青岛市南区一带纬度约 36，经度约 120）"
+        return None, None
+    return latitude, longitude
 
 
 def overlapping(name, first, last, parity, exclude_community=None):
@@ -144,6 +196,7 @@ def add_place(community, form):
         errors["parity"] = "请选择全部门牌、单号或双号"
     if first is not None and last is not None and first > last:
         errors["last"] = "结束门牌号不能小于起始门牌号"
+    latitude, longitude = _position(form.get("position"), errors)
     if not errors:
         clash = overlapping(name, first, last, parity, exclude_community=community.id)
         if clash:
@@ -155,7 +208,8 @@ def add_place(community, form):
             errors["name"] = f"{community.name}已经有这一条：{name}"
     if errors:
         raise Invalid("地名填写有误", fields={key: [message] for key, message in errors.items()})
-    row = PlaceName(community_id=community.id, name=name, first=first, last=last, parity=parity)
+    row = PlaceName(community_id=community.id, name=name, first=first, last=last, parity=parity,
+                    latitude=latitude, longitude=longitude)
     db.session.add(row)
     db.session.commit()
     return row

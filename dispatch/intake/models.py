@@ -1,5 +1,5 @@
 """What intake keeps beyond the ticket: media still to fetch from WeChat, and logged phone calls."""
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dispatch.extensions import db
@@ -50,4 +50,7 @@ class PlaceName(db.Model):
     first: Mapped[int | None] = mapped_column(Integer)  # house numbers first..last; None: the whole road
     last: Mapped[int | None] = mapped_column(Integer)
     parity: Mapped[str] = mapped_column(String(8), default="all")  # all, odd, even
+    # Where the place is (a road's stretch: about its middle), so a volunteer's address gives a position.
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
     created_at = mapped_column(UTCDateTime, default=system_now)

@@ -3,14 +3,13 @@ reports for them, follows their tickets, hears the same notifications and can ra
 
 One row per link made: a random token (only its hash is kept) that expires; confirming it names the member;
 removing it ends everything at once (every check below reads only links confirmed and not removed)."""
-import hashlib
-import secrets
 from datetime import timedelta
 
 from sqlalchemy import ForeignKey, String, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from dispatch.extensions import db
+from dispatch.org.links import hash_token, new_token  # noqa: F401  (the family pages use them from here)
 from dispatch.org.models import Resident
 from dispatch.timeutil import UTCDateTime
 
@@ -34,14 +33,6 @@ class FamilyLink(db.Model):
     removed_at = mapped_column(UTCDateTime, nullable=True)
     parent: Mapped[Resident] = relationship(foreign_keys=[parent_id])
     member: Mapped[Resident | None] = relationship(foreign_keys=[member_id])
-
-
-def hash_token(token):
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def new_token():
-    return secrets.token_urlsafe(24)
 
 
 def _active():

@@ -9,11 +9,11 @@ from sqlalchemy import delete, false, func, select
 from dispatch.cache import TtlCache
 from dispatch.errors import Invalid, NotFound
 from dispatch.extensions import db
-from dispatch.org.accounts import check_account
+from dispatch.org.accounts import save_account
 from dispatch.org.models import ApiToken, Community, LoginFailure, Street, User
-from dispatch.org.principal import Principal
+from dispatch.org.principal import SYSTEM, Principal
 from dispatch.rows import cached_instance
-from dispatch.org.roles import ROLE_SCOPE, Role
+from dispatch.org.roles import Role
 from dispatch.timeutil import now as clock_now
 
 TOKEN_PREFIX = "dsp_"
@@ -58,25 +58,9 @@ def requested_community(principal, code):
 
 def create_user(username, role, password, display_name=None, street=None, community=None,
                 department=None):
-    """Create a staff user, or update the existing one with that username (idempotent)."""
-    role = Role(role)
-    scope = ROLE_SCOPE[role]
-    units = {"street": street, "community": community, "department": department}
-    given = {k for k, v in units.items() if v is not None}
-    if given != ({scope} if scope else set()):
-        need = f"--{scope} CODE" if scope else "no street, community or department"
-        raise Invalid(f"角色 {role.value} 需要 {need}")
-    check_account(username, password)
-    user = db.session.scalar(select(User).where(User.username == username))
-    created = user is None
-    if created:
-        user = User(username=username)
-        db.session.add(user)
-    user.role, user.display_name = role, display_name or user.display_name or username
-    user.street, user.community, user.department = street, community, department
-    user.set_password(password)
-    db.session.commit()
-    return user, created
+    """Create a staff user, or update the existing one with that username (idempotent; the CLI and the seed)."""
+    return save_account(SYSTEM, username, role, password, display_name, street=street, community=community,
+                        department=department, update=True)
 
 
 def _hash(raw):

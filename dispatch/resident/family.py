@@ -1,15 +1,12 @@
 """The resident's side of family members (代办人): the parent makes a link (and its QR code), the child confirms
 it in their own WeChat, then reports for the parent, follows and rates their tickets; the parent removes them."""
-import base64
-import io
-
-import segno
 from sqlalchemy import select
 
 from dispatch.errors import AppError, Invalid, NotFound
 from dispatch.extensions import db
 from dispatch.intake.wechat_service import RESIDENT
 from dispatch.org.family import LINK_LIFETIME, MAX_LABEL, FamilyLink, hash_token, link_between, new_token, parents_of
+from dispatch.org.links import qr_data_uri  # noqa: F401  (the family page draws its link with it)
 from dispatch.org.models import Resident
 from dispatch.resident import services
 from dispatch.tickets import pipeline
@@ -100,13 +97,6 @@ def remove(parent, link_id, now):
     link.removed_at = now
     db.session.commit()
     return link
-
-
-def qr_data_uri(url):
-    """The link as a QR code, a PNG made here (segno), as a data: URI for the page (nothing fetched elsewhere)."""
-    out = io.BytesIO()
-    segno.make(url, error="m").save(out, kind="png", scale=6, border=2)
-    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode("ascii")
 
 
 def link_for(member, parent_id):

@@ -1,5 +1,5 @@
 """Console pages for the 365 service teams, the departments and each category's routing settings."""
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_login import login_required
 from sqlalchemy import select
 
@@ -8,13 +8,15 @@ from dispatch.extensions import db
 from dispatch.intake import gazetteer
 from dispatch.intake.models import PlaceName
 from dispatch.org.auth import console_principal
+from dispatch.org.links import qr_data_uri
 from dispatch.org.models import Community, Department
 from dispatch.org.roles import Role
 from dispatch.org.services import communities_in_scope
-from dispatch.teams import admin_services as team
+from dispatch.teams import admin_services as team, binding
 from dispatch.teams.skills import SKILLS, WEEKDAYS, skill_labels
 from dispatch.tickets.models import Category
 from dispatch.timeutil import local, now
+from dispatch.urls import base_url
 
 bp = Blueprint("team_admin", __name__, url_prefix="/teams")
 
@@ -68,7 +70,8 @@ def _team_page(new=None, errors=None, status=200):
     return render_template(
         "teams/volunteers.html", rows=team.team(ids, at), communities=communities, chosen=chosen,
         can_manage=principal.role in MANAGERS, weekday=today.weekday(), WEEKDAYS=WEEKDAYS, SKILLS=SKILLS,
-        skill_labels=skill_labels, new=new or _blank(chosen), errors=errors or {}), status
+        skill_labels=skill_labels, new=new or _blank(chosen), errors=errors or {},
+        places=gazetteer.place_names_near([c.id for c in communities])), status
 
 
 def _blank(chosen):
@@ -118,7 +121,44 @@ def _volunteer(user_id):
 def _edit_page(user, values, errors=None, status=200):
     """One volunteer's form; errors after a refusal."""
     return render_template("teams/volunteer.html", user=user, v=values, errors=errors or {}, SKILLS=SKILLS,
-                           WEEKDAYS=WEEKDAYS), status
+                           WEEKDAYS=WEEKDAYS, wechat=_wechat_panel(user),
+                           places=gazetteer.place_names_near([user.community_id])), status
+
+
+def _bind_key(user):
+    return f"volunteer_bind:{user.id}"
+
+
+def _wechat_panel(user):
+    """Bound or not, and the QR code of the link made a moment ago while it can still be used."""
+    volunteer = team.profile_of(user)
+    token = session.get(_bind_key(user))
+    if volunteer is None or not binding.waiting(volunteer, token, now()):
+        return {"bound": bool(volunteer and volunteer.openid), "qr": None}
+    url = base_url() + url_for("volunteer_bind.confirm", token=token)
+    return {"bound": bool(volunteer.openid), "qr": qr_data_uri(url), "url": url,
+            "until": local(volunteer.bind_expires_at)}
+
+
+@bp.post("/volunteers/<int:user_id>/bind")
+def make_bind_link(user_id):
+    """A new single-use bind QR code for the volunteer to scan in WeChat (shown on their page)."""
+    user = _volunteer(user_id)
+    volunteer = team.profile_of(user) or team.new_profile(user)
+    session[_bind_key(user)] = binding.make_link(volunteer, now())
+    return redirect(url_for(".edit_volunteer", user_id=user.id) + "#wechat")
+
+
+@bp.post("/volunteers/<int:user_id>/unbind")
+def unbind(user_id):
+    """Forget the volunteer's WeChat (a new phone, a mistake): they bind again with a new QR code."""
+    user = _volunteer(user_id)
+    volunteer = team.profile_of(user)
+    if volunteer is not None:
+        binding.unbind(volunteer)
+    session.pop(_bind_key(user), None)
+    flash(f"已解除「{user.display_name}」的微信绑定", "success")
+    return redirect(url_for(".edit_volunteer", user_id=user.id) + "#wechat")
 
 
 @bp.get("/volunteers/<int:user_id>")
@@ -136,7 +176,8 @@ def save_volunteer(user_id):
         team.update_volunteer(user, request.form)
     except Invalid as exc:
         db.session.rollback()
-        return _edit_page(user, team.typed_values(request.form), exc.fields or {"form": [exc.message]}, 422)
+        values = team.typed_values(request.form) | team.location_values(team.profile_of(user))
+        return _edit_page(user, values, exc.fields or {"form": [exc.message]}, 422)
     flash(f"已保存「{user.display_name}」的资料", "success")
     return redirect(url_for(".volunteers", community=user.community.code if _managed_ids() is None else None))
 
@@ -259,7 +300,7 @@ def _places_page(new=None, errors=None, status=200):
         "teams/places.html", communities=communities, shown=shown, chosen=chosen,
         places=gazetteer.places_by_community(shown), describe=gazetteer.describe, parities=gazetteer.PARITIES,
         new=new or {"community": chosen.code if chosen else "", "name": "", "first": "", "last": "",
-                    "parity": "all"}, errors=errors or {}), status
+                    "parity": "all", "position": ""}, errors=errors or {}), status
 
 
 @bp.get("/places")
@@ -278,7 +319,8 @@ def _gazetteer_admin():
 def add_place():
     """A road with a house-number range, or a 小区 name, for a community."""
     _gazetteer_admin()
-    typed = {key: (request.form.get(key) or "").strip() for key in ("community", "name", "first", "last", "parity")}
+    typed = {key: (request.form.get(key) or "").strip()
+             for key in ("community", "name", "first", "last", "parity", "position")}
     community = db.session.scalar(select(Community).where(Community.code == typed["community"]))
     try:
         if community is None:

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from dispatch.errors import Invalid
 from dispatch.extensions import db
+from dispatch.intake import gazetteer
 from dispatch.org.accounts import account_problems
 from dispatch.org.models import Community, Department, User
 from dispatch.org.roles import Role
@@ -19,7 +20,6 @@ from dispatch.tickets.models import Assignment, Category
 
 CODE = re.compile(r"^[a-z][a-z0-9_-]{1,31}$")
 PHONE = re.compile(r"^[0-9+\- ]{5,32}$")
-OPENID = re.compile(r"^[A-Za-z0-9_-]{6,64}$")
 LEAVE_SEPARATORS = re.compile(r"\s*(?:至|到|~|～|—|--)\s*")
 MAX_TASKS = (1, 20)
 DEFAULT_HOURS = ["08:30-11:30,14:00-17:00"] * 5 + ["", ""]
@@ -109,42 +109,30 @@ def _cap(form, errors):
     return int(text)
 
 
-def _coordinate(form, name, limit, errors):
-    """An optional latitude or longitude within ±limit."""
-    text = _text(form, name)
-    if not text:
-        return None
-    try:
-        value = float(text)
-    except ValueError:
-        value = None
-    if value is None or not -limit <= value <= limit:
-        errors[name] = [f"应为 -{limit} 到 {limit} 之间的数字（如 36.06）"]
-        return None
-    return value
+def _location(form, errors):
+    """The volunteer's position from an address the gazetteer knows ({} when none typed: the old one stays, unless
+    asked to clear it)."""
+    address = " ".join(_text(form, "address").split())[:200]
+    if not address:
+        cleared = form.get("clear_location") == "1"
+        return {"latitude": None, "longitude": None, "location_label": None} if cleared else {}
+    found = gazetteer.locate(address)
+    if found is None:
+        errors["address"] = [
+            f"地名库里有「{address}」所在的路或小区，但还没有标注位置。请区管理员在「地名库」里补上位置，或者先留空"
+            if gazetteer.find(address).community is not None else
+            f"地名库里找不到「{address}」的位置。请写路名和门牌号（如 古田路16号）或小区名，"
+            "也可以从列表里选一个地点；不需要按距离推荐时请留空"]
+        return {}
+    return {"latitude": found.latitude, "longitude": found.longitude, "location_label": found.label}
 
 
-def _openid(form, errors, user_id):
-    """An optional openid, well-formed and bound to nobody else."""
-    openid = _text(form, "openid") or None
-    if openid and not OPENID.match(openid):
-        errors["openid"] = ["openid 由字母、数字、下划线或短横线组成（6–64 个字符）"]
-    elif openid and db.session.scalar(select(Volunteer.id).where(
-            Volunteer.openid == openid, Volunteer.user_id != (user_id or -1))) is not None:
-        errors["openid"] = ["该 openid 已绑定到另一位队员"]
-    return openid
-
-
-def profile_input(form, user_id=None):
+def profile_input(form):
     """The profile part of a volunteer form, cleaned; raises Invalid with a message per field."""
     errors = {}
     values = {"skills": _skills(form, errors), "weekly_hours": _week(form, errors), "leave": _leave(form, errors),
               "max_tasks": _cap(form, errors), "serves_street": form.get("serves_street") == "1",
-              "openid": _openid(form, errors, user_id),
-              "latitude": _coordinate(form, "latitude", 90, errors),
-              "longitude": _coordinate(form, "longitude", 180, errors)}
-    if (values["latitude"] is None) != (values["longitude"] is None) and not errors.keys() & {"latitude", "longitude"}:
-        errors["latitude"] = ["经纬度要么都填，要么都不填"]
+              **_location(form, errors)}
     _check(errors, "队员资料填写有误")
     return values
 
@@ -202,7 +190,7 @@ def update_volunteer(user, form):
         found = _person(form, errors)
         _check(errors, "队员信息填写有误")
         return found
-    (name, phone), profile = _both(person, lambda: profile_input(form, user.id))
+    (name, phone), profile = _both(person, lambda: profile_input(form))
     user.display_name, user.phone = name, phone
     volunteer = profile_of(user) or Volunteer(user=user)
     for key, value in profile.items():
@@ -216,6 +204,14 @@ def set_active(user, active):
     """Deactivate (no login, no new tasks) or reactivate a volunteer."""
     user.active = active
     db.session.commit()
+
+
+def new_profile(user):
+    """An empty profile for a volunteer who has none yet (weekday office hours, a cap of 3)."""
+    volunteer = Volunteer(user=user, skills=[], weekly_hours=list(DEFAULT_HOURS), leave=[], max_tasks=3)
+    db.session.add(volunteer)
+    db.session.flush()
+    return volunteer
 
 
 def profile_of(user):
@@ -267,21 +263,25 @@ def profile_values(user, volunteer):
     return {"display_name": user.display_name, "phone": user.phone or "", "skills": list(v.skills or []) if v else [],
             **{f"hours_{d}": (hours[d] if d < len(hours) else "") for d in range(7)},
             "leave": format_leave(v.leave) if v else "", "max_tasks": v.max_tasks if v else 3,
-            "serves_street": bool(v and v.serves_street), "openid": (v.openid or "") if v else "",
-            "latitude": "" if not v or v.latitude is None else v.latitude,
-            "longitude": "" if not v or v.longitude is None else v.longitude}
+            "serves_street": bool(v and v.serves_street), "address": "", **location_values(v)}
+
+
+def location_values(volunteer):
+    """What the form says of the stored position: the place it came from, and whether there is one at all."""
+    v = volunteer
+    return {"located": (v.location_label or "") if v else "", "positioned": bool(v and v.latitude is not None)}
 
 
 def blank_values():
     """What the add form starts with: weekday office hours, a cap of 3."""
     return {"username": "", "display_name": "", "phone": "", "skills": [], "leave": "", "max_tasks": 3,
-            "serves_street": False, "openid": "", "latitude": "", "longitude": "",
+            "serves_street": False, "address": "", "located": "", "positioned": False,
             **{f"hours_{d}": DEFAULT_HOURS[d] for d in range(7)}}
 
 
 def typed_values(form):
     """What was typed, to show again after a refusal."""
-    keys = ["username", "display_name", "phone", "leave", "max_tasks", "openid", "latitude", "longitude",
+    keys = ["username", "display_name", "phone", "leave", "max_tasks", "address",
             *(f"hours_{d}" for d in range(7))]
     return {key: form.get(key, "") for key in keys} | {
         "skills": form.getlist("skills"), "serves_street": form.get("serves_street") == "1"}

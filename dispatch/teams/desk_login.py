@@ -25,34 +25,58 @@ def wechat_login(account_code):
     account = account_by_code(account_code)
     if account is None:
         return _wechat_refused("找不到这个公众号，请从公众号菜单重新进入", 404)
-    state = secrets.token_hex(16)
-    session[WECHAT_STATE] = [state, account.code, safe_next(request.args.get("next"))]
-    return_to = base_url() + url_for(".wechat_return")
-    return redirect(authorize_url(account, return_to, state))
+    return start_wechat(WECHAT_STATE, account, base_url() + url_for(".wechat_return"),
+                        safe_next(request.args.get("next")))
 
 
 @bp.get("/login/wechat/return")
 def wechat_return():
     """WeChat's return: check the state, exchange the code, log in the volunteer bound to that openid."""
-    kept = session.pop(WECHAT_STATE, None)
-    state, code = request.args.get("state", ""), request.args.get("code", "")
-    if not (isinstance(kept, list) and len(kept) == 3 and code
-            and hmac.compare_digest(kept[0].encode(), state.encode("utf-8"))):
-        return _wechat_refused("这个登录链接已经失效了，请从公众号菜单重新进入", 400)
-    account = account_by_code(kept[1])
-    if account is None:  # removed while the volunteer was at WeChat
-        return _wechat_refused("找不到这个公众号，请从公众号菜单重新进入", 400)
     try:
-        openid = openid_for_code(account, code)
-    except WeChatError as exc:
-        log.warning("desk sign-in via %s: OAuth code exchange failed: %s", kept[1], exc)
-        return _wechat_refused("微信登录没有成功，可能是网络不好，请稍后从公众号菜单重新进入",
-                               503 if exc.transient else 400)
+        kept, openid = openid_from_wechat(WECHAT_STATE)
+    except WeChatReturnRefused as exc:
+        return _wechat_refused({"state": "这个登录链接已经失效了，请从公众号菜单重新进入",
+                                "account": "找不到这个公众号，请从公众号菜单重新进入",
+                                "network": "微信登录没有成功，可能是网络不好，请稍后从公众号菜单重新进入"}[exc.why],
+                               exc.status)
     user = volunteer_for_openid(openid)
     if user is None:
-        return _wechat_refused("这个微信号还没有绑定志愿者账号。请把下面的编号告诉社区主任，"
-                               f"由主任在「服务队」里填写：{openid}", 403)
-    return logged_in(user, kept[2])
+        return _wechat_refused("这个微信号还没有绑定志愿者账号。请社区主任在「服务队」您的资料页生成绑定二维码，"
+                               "用这个微信扫一扫就绑定好了；也可以先用用户名和密码登录。", 403)
+    return logged_in(user, kept[0])
+
+
+def start_wechat(key, account, return_to, *kept):
+    """Off to WeChat's silent snsapi_base sign-in; a fresh state and what to remember are kept under `key`."""
+    state = secrets.token_hex(16)
+    session[key] = [state, account.code, *kept]
+    return redirect(authorize_url(account, return_to, state))
+
+
+class WeChatReturnRefused(Exception):
+    """WeChat's return cannot be used: `why` is state (forged, stale), account (removed meanwhile) or network."""
+
+    def __init__(self, why, status):
+        super().__init__(why)
+        self.why, self.status = why, status
+
+
+def openid_from_wechat(key):
+    """(what start_wechat kept after the account, the openid) once WeChat came back with the state we sent and
+    its code was exchanged; else WeChatReturnRefused. The state is used once."""
+    kept = session.pop(key, None)
+    state, code = request.args.get("state", ""), request.args.get("code", "")
+    if not (isinstance(kept, list) and len(kept) >= 2 and code
+            and hmac.compare_digest(str(kept[0]).encode(), state.encode("utf-8"))):
+        raise WeChatReturnRefused("state", 400)
+    account = account_by_code(kept[1])
+    if account is None:  # removed while the person was at WeChat
+        raise WeChatReturnRefused("account", 400)
+    try:
+        return kept[2:], openid_for_code(account, code)
+    except WeChatError as exc:
+        log.warning("WeChat sign-in via %s: OAuth code exchange failed: %s", kept[1], exc)
+        raise WeChatReturnRefused("network", 503 if exc.transient else 400) from exc
 
 
 def _wechat_refused(message, status):

@@ -22,6 +22,10 @@ class Volunteer(db.Model):
     openid: Mapped[str | None] = mapped_column(String(64), index=True)  # the volunteer desk's WeChat login
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
+    location_label: Mapped[str | None] = mapped_column(String(200))  # the place the position came from: 古田路16号
+    # A single-use link (QR code) the volunteer opens in WeChat to bind their openid; only its hash is kept.
+    bind_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
+    bind_expires_at = mapped_column(UTCDateTime, nullable=True)
     # Recent track record (teams.services.refresh_rates, a scheduler job): kept here so ranking reads 500 rows,
     # not every recent task. None: no tasks to judge by yet.
     accept_rate: Mapped[float | None] = mapped_column(Float)

@@ -176,6 +176,8 @@ def test_the_admin_adds_and_removes_a_road_with_a_number_range(admin, org):
     ({"name": "湛山路", "parity": "prime"}, "请选择全部门牌、单号或双号"),
     ({"name": "湛山路", "community": ""}, "请选择这条路属于哪个社区"),
     ({"name": "香港中路", "first": "5", "last": "9"}, "香港中路的这段门牌已划给香港花园社区"),
+    ({"name": "古田路", "position": "古田路"}, "位置请写成「纬度, 经度」"),
+    ({"name": "古田路", "position": "136.06, 120.38"}, "位置请写成「纬度, 经度」"),
 ])
 def test_a_bad_row_is_refused_in_chinese_and_keeps_what_was_typed(admin, places, fields, message):
     before = count(PlaceName)
@@ -184,6 +186,16 @@ def test_a_bad_row_is_refused_in_chinese_and_keeps_what_was_typed(admin, places,
     assert response.status_code == 422 and message in page and count(PlaceName) == before
     if fields.get("name"):
         assert f'value="{fields["name"]}"'.replace("<", "&lt;").replace(">", "&gt;") in page
+
+
+def test_a_place_may_carry_a_position_that_an_address_then_resolves_to(admin, org):
+    assert _add(admin, name="古田路", first="1", last="30", position="36.0601，120.3801").status_code == 302
+    assert _add(admin, name="古田路", first="31", position="").status_code == 302
+    assert "已标注" in page_text(admin.get(PAGE))
+    found = gazetteer.locate("古田路16号3号楼")
+    assert (found.label, found.latitude, found.longitude) == ("古田路16号", 36.0601, 120.3801)
+    assert gazetteer.locate("古田路40号").label == "古田路40号"  # the road's other row has no position: the known one
+    assert gazetteer.locate("火星路1号") is None
 
 
 def test_an_odd_and_an_even_side_of_one_road_may_go_to_two_communities(admin, org):

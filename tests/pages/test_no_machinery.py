@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from dispatch.demo.seed import seed
 from dispatch.extensions import db
-from dispatch.org.models import Resident
+from dispatch.org.models import Resident, User
 from dispatch.sla.sweep import run_sla_sweep
 from dispatch.tickets.lifecycle import ACTIONS, Status
 from dispatch.tickets.models import Ticket, TicketEvent
@@ -117,7 +117,8 @@ def test_no_page_a_staff_member_opens_shows_machinery(app, demo, username, clock
     login(client, username, passwords[username])
     texts = crawl(client, ["/", *swept_tickets()])
     assert len(texts) >= 2, texts.keys()
-    leaks = {path: found for path, text in texts.items() if (found := machinery_in(text))}
+    logins = set(db.session.scalars(select(User.username)))  # what people type to sign in is theirs, not ours
+    leaks = {path: found for path, text in texts.items() if (found := sorted(set(machinery_in(text)) - logins))}
     assert not leaks, "\n".join(f"{path}: {found}" for path, found in leaks.items())
 
 

@@ -3,6 +3,7 @@ import pytest
 from sqlalchemy import func, select
 
 from dispatch.extensions import db
+from dispatch.intake.models import PlaceName
 from dispatch.org.models import Department, User
 from dispatch.org.roles import Role
 from dispatch.org.services import authenticate
@@ -19,13 +20,20 @@ def _form(token, **overrides):
     form = {"csrf_token": token, "username": "v-new", "password": "longenough-1", "display_name": "赵师傅",
             "phone": "13800001111", "skills": ["electrical", "plumbing"],
             "leave": "2026-11-23 至 2026-11-25\n2026-12-01",
-            "max_tasks": "4", "serves_street": "1", "openid": "oAbc123456", "latitude": "36.06", "longitude": "120.38",
+            "max_tasks": "4", "serves_street": "1", "address": "盐城路5号3单元",
             **{f"hours_{d}": "08:30-11:30,14:00-17:00" for d in range(5)}, "hours_5": "09:00-12:00", "hours_6": ""}
     return form | overrides
 
 
 def _volunteers():
     return db.session.scalar(select(func.count()).select_from(Volunteer))
+
+
+@pytest.fixture(autouse=True)
+def places(org):
+    """The gazetteer knows where 盐城路 is."""
+    db.session.add(PlaceName(community_id=org.c1.id, name="盐城路", latitude=36.06, longitude=120.38))
+    db.session.commit()
 
 
 @pytest.fixture
@@ -73,7 +81,8 @@ def test_director_adds_a_volunteer_who_can_log_in(director, org):
     assert profile.skills == ["electrical", "plumbing"] and profile.max_tasks == 4 and profile.serves_street
     assert profile.weekly_hours[5] == "09:00-12:00" and profile.weekly_hours[6] == ""
     assert profile.leave == [["2026-11-23", "2026-11-25"], ["2026-12-01", "2026-12-01"]]
-    assert (profile.latitude, profile.longitude, profile.openid) == (36.06, 120.38, "oAbc123456")
+    assert (profile.latitude, profile.longitude, profile.location_label) == (36.06, 120.38, "盐城路5号")
+    assert profile.openid is None  # WeChat is bound by the volunteer scanning a QR code, never typed
     assert authenticate("v-new", "longenough-1") is not None
     assert "已添加队员「赵师傅」" in director.get(PAGE).get_data(as_text=True)
 
@@ -85,7 +94,7 @@ def test_director_adds_a_volunteer_who_can_log_in(director, org):
     ("leave", "下周一", "应写成 2026-11-23 这样"),
     ("max_tasks", "0", "同时承接任务数应为 1 到 20 的整数"),
     ("max_tasks", "21", "同时承接任务数应为 1 到 20 的整数"),
-    ("latitude", "136", "应为 -90 到 90 之间的数字"),
+    ("address", "火星路1号", "地名库里找不到「火星路1号」的位置"),
     ("username", "volunteer", "用户名「volunteer」已被使用"),
     ("password", "short", "初始密码至少 8 位"),
 ])
@@ -107,7 +116,7 @@ def test_several_bad_fields_are_all_named(director):
 def test_director_edits_a_profile(director, org):
     url = f"/teams/volunteers/{org.volunteer.id}"
     form = _form(csrf_from(director, url), display_name="李师傅", skills=["haircut"], max_tasks="2",
-                 serves_street="", openid="", latitude="", longitude="", leave="2026-11-30")
+                 serves_street="", address="", clear_location="1", leave="2026-11-30")
     assert director.post(url, data=form).status_code == 302
     profile = db.session.scalar(select(Volunteer).where(Volunteer.user_id == org.volunteer.id))
     assert profile.skills == ["haircut"] and profile.max_tasks == 2 and not profile.serves_street
@@ -125,14 +134,6 @@ def test_a_bad_edit_saves_nothing(director, org):
     db.session.expire_all()
     profile = db.session.scalar(select(Volunteer).where(Volunteer.user_id == org.volunteer.id))
     assert profile.skills == ["electrical"] and profile.max_tasks == 3
-
-
-def test_an_openid_bound_to_someone_else_is_refused(director, org):
-    db.session.add(Volunteer(user=org.volunteer2, openid="oTaken0001"))
-    db.session.commit()
-    url = f"/teams/volunteers/{org.volunteer.id}"
-    response = director.post(url, data=_form(csrf_from(director, url), openid="oTaken0001"))
-    assert response.status_code == 422 and "已绑定到另一位队员" in response.get_data(as_text=True)
 
 
 def test_director_cannot_touch_another_communitys_volunteer(director, org):

@@ -35,11 +35,12 @@ def test_a_bound_volunteer_signs_in_silently_and_lands_on_the_task_asked_for(cli
     assert "我的任务" in client.get("/desk/").get_data(as_text=True)
 
 
-def test_an_unbound_openid_is_refused_with_the_code_to_give_the_director(client, org, wechat_api, account):
+def test_an_unbound_openid_is_refused_with_the_way_to_bind(client, org, wechat_api, account):
     bind(org.volunteer)
     response, _ = through_wechat(client, "/login/wechat/yanchenglu", openid="o_stranger")
     body = response.get_data(as_text=True)
-    assert response.status_code == 403 and "还没有绑定志愿者账号" in body and "o_stranger" in body
+    assert response.status_code == 403 and "还没有绑定志愿者账号" in body and "绑定二维码" in body
+    assert "o_stranger" not in body  # nobody copies an openid any more: the director shows a QR code
     assert client.get("/desk/").status_code == 302  # still not signed in
 
 
