@@ -81,6 +81,7 @@ class Action:
     event: str | None = None     # the timeline entry's kind, when it is not the action's name
     measure: str | None = None   # what the monitor counts its entries as (resolution, rating, returns, …)
     resident: bool = False       # the resident's own (their H5 page takes it): staff's buttons do not offer it
+    job: bool = False            # the scheduler's jobs take it (take-back, the duty chain): no person is offered it
 
     @property
     def kind(self):
@@ -94,9 +95,9 @@ class Action:
 
 
 def _action(name, label, sources, target, roles, needs_note=False, answers=False, holder=ANYONE, event=None,
-            measure=None, resident=False):
+            measure=None, resident=False, job=False):
     return Action(name, label, frozenset(sources), target, frozenset(roles), needs_note, answers, holder, event,
-                  measure, resident)
+                  measure, resident, job)
 
 
 S = Status
@@ -106,10 +107,11 @@ ACTIONS = {a.name: a for a in (
     _action("sign", "签收", [S.DISPATCHED], S.SIGNED, HANDLERS, holder=HOLDER),
     _action("withdraw", "撤回派单", [S.DISPATCHED, S.SIGNED, S.IN_PROGRESS], S.ACCEPTED, MANAGERS, needs_note=True),
     # A task nobody signed for in time: the scheduler takes it back to the director's queue.
-    _action("take_back", "超时收回", [S.DISPATCHED], S.RETURNED, {Role.DISTRICT_ADMIN}),
+    _action("take_back", "超时收回", [S.DISPATCHED], S.RETURNED, {Role.DISTRICT_ADMIN}, job=True),
     # Outside office hours an urgent ticket goes to the person on call, and up the chain while nobody signs.
-    _action("duty_dispatch", "交值班人员", [S.ACCEPTED, S.RETURNED, S.REOPENED], S.DISPATCHED, {Role.DISTRICT_ADMIN}),
-    _action("duty_escalate", "值班升级", [S.DISPATCHED], S.DISPATCHED, {Role.DISTRICT_ADMIN}),
+    _action("duty_dispatch", "交值班人员", [S.ACCEPTED, S.RETURNED, S.REOPENED], S.DISPATCHED, {Role.DISTRICT_ADMIN},
+            job=True),
+    _action("duty_escalate", "值班升级", [S.DISPATCHED], S.DISPATCHED, {Role.DISTRICT_ADMIN}, job=True),
     _action("return", "退单", [S.DISPATCHED, S.SIGNED], S.RETURNED, HANDLERS, needs_note=True, holder=HOLDER,
             measure="returns"),
     _action("start", "开始办理", [S.SIGNED], S.IN_PROGRESS, HANDLERS, holder=HOLDER),
@@ -157,7 +159,7 @@ ACTIONS = {a.name: a for a in (
 )}
 TRANSITIONS = {name: a for name, a in ACTIONS.items() if a.changes_state}
 # The state changes staff take (their buttons, the API's /transitions): not the resident's own.
-STAFF_TRANSITIONS = {name: a for name, a in TRANSITIONS.items() if not a.resident}
+STAFF_TRANSITIONS = {name: a for name, a in TRANSITIONS.items() if not a.resident and not a.job}
 CHASES = ("urge", "supervise")  # a street's two ways of pressing a late ticket's holder
 
 # The timeline kinds that answer the resident (the first one stops the response clock and is the 响应).
@@ -212,7 +214,7 @@ class NotHolder(ActionNotPermitted):
 def allowed_actions(status, role=None):
     """The state changes possible from a state, optionally only those a role may take."""
     return [a for a in TRANSITIONS.values()
-            if status in a.sources and not a.resident and (role is None or role in a.roles)]
+            if status in a.sources and not a.resident and not a.job and (role is None or role in a.roles)]
 
 
 def next_status(status, action_name, previous=None):

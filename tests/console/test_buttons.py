@@ -207,3 +207,15 @@ def test_reassign_to_a_volunteer_on_leave_asks_first_like_any_dispatch(client, o
     assert fresh(volunteer_held).assignee.username == "volunteer"  # nothing changed yet
     sent = post(client, volunteer_held, "reassign", target="assignee:volunteer2", note="李师傅忙不过来", confirm="1")
     assert sent.status_code == 302 and fresh(volunteer_held).assignee.username == "volunteer2"
+
+
+def test_what_the_scheduler_does_is_never_a_button_nor_an_api_action(client, org, volunteer_held, api):
+    from dispatch.tickets.lifecycle import ACTIONS, allowed_actions
+    jobs = {name for name, action in ACTIONS.items() if action.job}
+    assert {"take_back", "duty_dispatch", "duty_escalate"} <= jobs
+    assert not jobs & {a.name for a in allowed_actions(Status.DISPATCHED, Role.DISTRICT_ADMIN)}
+    login(client, "admin")
+    page = client.get(f"/tickets/{volunteer_held}").get_data(as_text=True)
+    assert "超时收回" not in page and "值班升级" not in page and "/actions/take_back" not in page
+    refused = api.post(f"/api/v1/tickets/{volunteer_held}/transitions", json={"action": "take_back"})
+    assert refused.status_code == 422 and fresh(volunteer_held).status is Status.DISPATCHED
