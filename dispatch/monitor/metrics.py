@@ -9,7 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import case, func, literal, select, text
+from sqlalchemy import func, literal, select, text
 from sqlalchemy.orm import joinedload
 
 from dispatch.extensions import db
@@ -19,7 +19,8 @@ from dispatch.monitor.models import DailyRollup, TicketFact
 from dispatch.monitor.refresh import daily_columns, fact_condition
 from dispatch.org.models import Community, Department, Street, User
 from dispatch.tickets.lifecycle import STATUS_LABELS, Status
-from dispatch.tickets.models import CHANNEL_LABELS, Category, Channel, Priority, Ticket
+from dispatch.tickets.models import CHANNEL_LABELS, Category, Channel, Ticket
+from dispatch.tickets import queries
 from dispatch.tickets.queries import overdue as overdue_condition
 from dispatch.timeutil import SHANGHAI
 
@@ -284,7 +285,7 @@ def overdue_counts(selection, now, by="community"):
 
 
 # Most urgent first (紧急, 较急, 一般, 不急): a gas smell never sorts below a question about the heating fee.
-URGENT_FIRST = case(*((Ticket.priority == p, rank) for rank, p in enumerate(Priority)), else_=len(Priority))
+URGENT_FIRST = queries.PRIORITY_RANK
 
 
 def overdue_tickets(selection, now, limit=None):

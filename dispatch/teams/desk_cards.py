@@ -42,13 +42,18 @@ def _rank(task):
     return RANK.get(task.ticket.priority.value, len(RANK))
 
 
+def _paused(task):
+    return task.ticket.sla_paused_at is not None  # waiting for the resident: nothing to do until they answer
+
+
 def ordered(tasks, sort):
-    """Tasks in the chosen order: most urgent (紧急 first, then the least time left), earliest due, or newest."""
+    """Tasks in the chosen order: most urgent (紧急, 较急, 一般, 不急, each the least time left first), earliest due,
+    or newest; a ticket waiting for the resident comes after those someone can work on now."""
     if sort == "newest":
         return sorted(tasks, key=lambda t: (as_utc(t.dispatched_at), t.id), reverse=True)
     if sort == "due":
-        return sorted(tasks, key=lambda t: (_due(t), _rank(t), t.id))
-    return sorted(tasks, key=lambda t: (_rank(t) > 0, _due(t), _rank(t), t.id))
+        return sorted(tasks, key=lambda t: (_paused(t), _due(t), _rank(t), t.id))
+    return sorted(tasks, key=lambda t: (_paused(t), _rank(t), _due(t), t.id))
 
 
 def shown(task, show, now):

@@ -93,10 +93,12 @@ def conditions(principal, filters, now, with_status=True):
 
 NEWEST = (Ticket.created_at.desc(), Ticket.id.desc())
 TIME_LEFT = (Ticket.sla_deadline_at.asc().nulls_last(), *NEWEST)  # NULLS LAST: the index serves it
-# The queue's orders: most urgent first (紧急, then the least time left, overdue first: the console's default),
-# the deadline that matters now soonest first (tickets without a running clock last), or newest first (the API's).
-URGENT_OPEN = and_(Ticket.priority == Priority.URGENT, Ticket.status.in_(OPEN_STATUSES))  # an ended 紧急 waits for no one
-SORTS = {"urgent": (case((URGENT_OPEN, 0), else_=1), *TIME_LEFT),
+# The queue's orders: most urgent first (紧急, 较急, 一般, 不急; within each the least time left, overdue first: the
+# console's default), the deadline that matters now soonest first (tickets without a running clock last), or newest
+# first (the API's). The monitor's overdue lists use the same rank, so every list reads alike.
+PRIORITY_RANK = case(*((Ticket.priority == p, rank) for rank, p in enumerate(Priority)), else_=len(Priority))
+URGENT_OPEN_FIRST = case((Ticket.status.in_(OPEN_STATUSES), PRIORITY_RANK), else_=len(Priority))  # ended: no one waits
+SORTS = {"urgent": (URGENT_OPEN_FIRST, *TIME_LEFT),
          "time_left": TIME_LEFT,
          "newest": NEWEST}
 SORT_LABELS = {"urgent": "紧急优先", "time_left": "按剩余时间", "newest": "最新创建"}

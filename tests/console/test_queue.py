@@ -203,3 +203,11 @@ def test_the_poll_refuses_a_cursor_it_did_not_make_and_needs_a_login(client, org
     login(client, "director")
     response = client.get("/queue/changes?since=yesterday")
     assert 400 <= response.status_code < 500 and "请重新打开工单队列页面" in page(response)
+
+
+def test_urgent_first_ranks_every_priority_before_the_deadline(client, make_ticket, clock):
+    slow = due(make_ticket("想和外地的孙子视频，不会弄", priority=Priority.LOW), clock() - timedelta(days=50))
+    high = due(make_ticket("楼里停水了，老人做不了饭", priority=Priority.HIGH), clock() - timedelta(hours=5))
+    login(client, "director")
+    assert numbers_in(page(client.get("/?sort=urgent"))) == [high.number, slow.number]
+    assert numbers_in(page(client.get("/?sort=time_left"))) == [slow.number, high.number]

@@ -40,9 +40,11 @@ def test_no_deadline_and_a_paused_clock():
 def test_orders_and_filters():
     tasks = [task(1, due=NOW + timedelta(days=3), priority="urgent"), task(2, due=NOW - timedelta(days=2), signed=True),
              task(3, priority="low", due=NOW + timedelta(days=1)), task(4)]
-    assert [t.id for t in ordered(tasks, "urgent")] == [1, 2, 3, 4]  # 紧急, then the least time left
+    assert [t.id for t in ordered(tasks, "urgent")] == [1, 2, 4, 3]  # 紧急, 较急, 一般, 不急; each least time left first
     assert [t.id for t in ordered(tasks, "due")] == [2, 3, 1, 4]
     assert [t.id for t in ordered(tasks, "newest")] == [4, 3, 2, 1]
     assert [t.id for t in tasks if shown(t, "late", NOW)] == [2]
     assert [t.id for t in tasks if shown(t, "pending", NOW)] == [1, 3, 4]
+    waiting = task(5, due=NOW - timedelta(days=9), priority="urgent", paused=True)
+    assert [t.id for t in ordered([waiting, *tasks], "urgent")][-1] == 5  # waiting for the resident: last
     assert choose("bogus", SORTS, "urgent") == "urgent" and choose("due", SORTS, "urgent") == "due"
