@@ -86,11 +86,13 @@ def _account(code):
 def _page(code=None, error=None, status=200, typed=None, focus=None, notice=None):
     account = _account(code)
     groups, missing = _groups(code, focus, typed or {})
+    unsent = [m["label"] for _, rows in groups for m in rows
+              if m["placeholder"] and m["channel"] in services.WECHAT_CHANNELS]
     return render_template("notify/index.html", counts=services.counts(), failures=services.failures(),
                            labels=services.STATUS_LABELS, events=EVENT_LABELS, sources=SOURCES, pages=PAGES,
                            channels=services.channel_choices(), channel_labels=services.CHANNEL_LABELS,
                            error_labels=services.ERROR_LABELS,
-                           accounts=all_accounts(), account=account, groups=groups, missing=missing,
+                           accounts=all_accounts(), account=account, groups=groups, missing=missing, unsent=unsent,
                            samples=_samples(), error=error, focus=focus, notice=notice), status
 
 

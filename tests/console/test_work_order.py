@@ -54,7 +54,8 @@ def test_the_holder_prints_from_the_desk(client, org, make_ticket):
     ticket = held_ticket(org, make_ticket)
     login(client, "volunteer")
     assert f"/tickets/{ticket.number}/print" in client.get(f"/desk/tasks/{ticket.number}").get_data(as_text=True)
-    assert client.get(f"/tickets/{ticket.number}/print").status_code == 200
+    sheet = client.get(f"/tickets/{ticket.number}/print")
+    assert sheet.status_code == 200 and f'href="/desk/tasks/{ticket.number}">‹ 返回任务' in sheet.get_data(as_text=True)
 
 
 def test_photos_are_printed_as_thumbnails(client, org, make_ticket):

@@ -141,3 +141,17 @@ def test_every_message_has_a_place_on_the_page(admin):
     from dispatch.notify.views import GROUPS
     assert {label.split("：")[0] for label in EVENT_LABELS.values()} <= set(GROUPS)
     assert admin.get("/notify/").status_code == 200
+
+
+def test_the_admin_is_told_up_front_which_wechat_messages_cannot_go_out(admin):
+    accepted = mapping_of("accepted")
+    accepted.template_id = "TPL_ACCEPTED"
+    db.session.commit()
+    text = visible(admin.get("/notify/").get_data(as_text=True))
+    assert "类微信通知发不出去" in text and "居民：社区已收到" in text
+    accepted.template_id = "Hx8aF2real"
+    for other in db.session.scalars(select(NotifyTemplate)):
+        if other.template_id.startswith("TPL_"):
+            other.template_id = "Hx8aF2real"
+    db.session.commit()
+    assert "发不出去" not in visible(admin.get("/notify/").get_data(as_text=True))
