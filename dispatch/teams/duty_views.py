@@ -17,7 +17,8 @@ from dispatch.timeutil import local, now
 
 bp = Blueprint("duty", __name__, url_prefix="/duty")
 
-VIEWERS = {Role.DISTRICT_ADMIN, Role.STREET_SUPERVISOR, Role.COMMUNITY_DIRECTOR, Role.COMMUNITY_STAFF}
+# Volunteers are on the roster too: they read their community's (their own nights among them), never edit it.
+VIEWERS = {Role.DISTRICT_ADMIN, Role.STREET_SUPERVISOR, Role.COMMUNITY_DIRECTOR, Role.COMMUNITY_STAFF, Role.VOLUNTEER}
 EDITORS = {Role.DISTRICT_ADMIN, Role.STREET_SUPERVISOR, Role.COMMUNITY_DIRECTOR}
 WEEKDAY_NAMES = "一二三四五六日"
 
@@ -26,7 +27,7 @@ WEEKDAY_NAMES = "一二三四五六日"
 @login_required
 def _staff_only():
     if console_principal().role not in VIEWERS:
-        raise Forbidden("只有社区、街道和区的工作人员可以查看值班表")
+        raise Forbidden("值班表只供社区、街道、区的工作人员和服务队志愿者查看")
 
 
 def _choices(principal):

@@ -211,7 +211,7 @@ def test_bad_shifts_are_refused_with_what_to_fix(client, org, night):
     assert db.session.scalars(select(DutyShift).where(DutyShift.user_id == org.staff.id)).all() == []
 
 
-def test_staff_may_look_volunteers_may_not_and_other_rosters_are_hidden(client, org, night):
+def test_staff_and_volunteers_may_look_only_editors_edit_and_other_rosters_are_hidden(client, org, night):
     login(client, "staff")
     assert client.get("/duty").status_code == 200
     token = csrf_from(client, "/duty")
@@ -221,7 +221,11 @@ def test_staff_may_look_volunteers_may_not_and_other_rosters_are_hidden(client, 
     assert client.get("/duty?roster=xiangganghuayuan").status_code == 404
     client.post("/logout", data={"csrf_token": csrf_from(client, "/duty")})
     login(client, "volunteer")
-    assert client.get("/duty").status_code == 403
+    roster = client.get("/duty")
+    assert roster.status_code == 200 and "/duty/shifts" not in roster.get_data(as_text=True)  # no add form
+    token = csrf_from(client, "/desk/")
+    assert client.post("/duty/shifts", data={"csrf_token": token, "roster": "yanchenglu"}).status_code == 403
+    assert 'href="/duty"' in client.get("/desk/").get_data(as_text=True)
 
 
 def test_the_supervisor_keeps_the_streets_roster_and_removes_a_shift(client, org, night, clock):
