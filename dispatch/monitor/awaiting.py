@@ -17,7 +17,7 @@ from dispatch.monitor.services import clock_words
 from dispatch.org.roles import Role
 from dispatch.tickets.effects import DEFAULT_EXTENSION_DAYS
 from dispatch.tickets.lifecycle import ACTIONS, CHASES, OPEN_STATUSES, Status
-from dispatch.tickets.models import Assignment, Ticket, TicketEvent
+from dispatch.tickets.models import Assignment, Priority, Ticket, TicketEvent
 from dispatch.tickets.news import SLA_MESSAGES
 from dispatch.tickets.queries import is_overdue
 from dispatch.tickets.scopes import visible
@@ -55,6 +55,15 @@ class Awaiting:
     returned: list = field(default_factory=list)
     overdue_total: int = 0
     overdue_shown_above: int = 0  # overdue tickets already in the extension or escalation lists
+
+    @property
+    def urgent(self):
+        """The 紧急 tickets past their deadline in any list, once each: the page names them before everything."""
+        found = {}
+        for item in self.escalated + self.overdue + self.extensions + self.returned:
+            if item.ticket.priority is Priority.URGENT and item.late:
+                found.setdefault(item.ticket.id, item)
+        return list(found.values())
 
     @property
     def counts(self):

@@ -165,3 +165,11 @@ def test_a_new_supervisor_without_a_street_of_tickets_sees_all_clear(client, org
     login(client, "quiet")
     body = client.get("/monitor/today").get_data(as_text=True)
     assert "没有待审批的延期申请" in body and "没有升级到街道的工单" in body and "没有职能部门退回的工单" in body
+
+
+def test_an_overdue_urgent_ticket_is_named_before_every_list(client, org, gas_and_heating):
+    heating, gas = gas_and_heating
+    login(client, "street")
+    body = client.get("/monitor/today").get_data(as_text=True)
+    callout = body[body.index("data-urgent-overdue"):body.index("await-counts")]
+    assert gas.number in callout and heating.number not in callout and "紧急工单已超时（1 件）" in callout
