@@ -22,7 +22,7 @@ from dispatch.storage import storage
 from dispatch.tickets import callbacks, contacts, duplicates, pipeline, queries, services, tasks
 from dispatch.tickets.pipeline import Command
 from dispatch.tickets.categories import active_categories, category_named
-from dispatch.tickets.effects import holder_name
+from dispatch.tickets.effects import DEFAULT_EXTENSION_DAYS, holder_name
 from dispatch.tickets.lifecycle import (ACTIONS, ANYONE, CHASES, MANAGERS, STAFF_TRANSITIONS, SUPERVISORS,
                                         ActionNotPermitted, IllegalTransition, NotHolder, OPEN_STATUSES, Status,
                                         allowed_actions,
@@ -263,7 +263,7 @@ def _detail_page(number, typed=None, refused=None):
         can_chase=principal.role in SUPERVISORS and queries.is_overdue(ticket, at), open_statuses=OPEN_STATUSES,
         can_call_back=callbacks.can_call_back(principal, ticket), ratings=RATINGS, reached_labels=callbacks.REACHED,
         typed_form=typed[0] if typed else None, typed=typed[1] if typed else {}, callback_max=callbacks.MAX_NOTE,
-        refusal=refused,
+        refusal=refused, default_extension_days=DEFAULT_EXTENSION_DAYS,
         door_facts=[row for facts in DOOR_FACTS for row in facts(principal, ticket)])
 
 

@@ -178,7 +178,7 @@ def test_a_pending_extension_puts_approve_and_refuse_first_for_the_supervisor(cl
     page = client.get(f"/tickets/{department_late}").get_data(as_text=True)
     box = page[page.index("card-actions"):]
     assert primary_buttons(page) == ["批准延期"]
-    assert "供水（职能部门）申请延期 3 天</strong>：等配件" in page
+    assert "供水（职能部门）申请延期 3 天</strong>：等配件" in page and "批准后，办结时限从" in page
     assert box.index("actions/approve_extension") < box.index("actions/refuse_extension") < box.index("data-chase")
 
 
