@@ -106,6 +106,8 @@ def test_declining_returns_to_the_task_list_with_a_message(client, org, make_tic
     assert response.status_code == 303 and response.location.endswith("/desk/")
     body = page(client.get(response.location))
     assert "已谢绝这项任务，社区会另行安排" in body and "我的任务" in body
+    past = client.get(f"/desk/tasks/{ticket.number}").get_data(as_text=True)
+    assert 'data-status="declined">已谢绝<' in past  # what became of my task, not where the ticket is now
 
 
 @pytest.mark.parametrize("action", ["sign", "start", "decline", "finish", "comments", "photos"])
