@@ -97,17 +97,20 @@ class ClockCell:
     css: str
 
 
-def _clock_cell(ticket, view):
-    """A clock's words in its own measure (a working day is the community's day of office hours)."""
+def _clock_cell(ticket, view, at=None):
+    """A clock's words in its own measure (a working day is the community's day of office hours); given `at`, a
+    late clock says how late in calendar time, as every list of tickets does."""
     if view is None:
         return None
     day = calendar_for(ticket.community).day_minutes if view.working else sla_display.DAY_MINUTES
-    return ClockCell(view, sla_display.time_left_text(view, day), sla_display.css_class(view))
+    late = at is not None and view.state == "overdue" and view.due_at is not None
+    text = sla_display.late_text(view.due_at, at) if late else sla_display.time_left_text(view, day)
+    return ClockCell(view, text, sla_display.css_class(view))
 
 
 def _queue_clocks(tickets, at):
     """The clock that matters now for each row of this page only (policies come from sla's per-process cache)."""
-    return {t.id: _clock_cell(t, sla.current_view(t, at)) for t in tickets}
+    return {t.id: _clock_cell(t, sla.current_view(t, at), at) for t in tickets}
 
 
 def _nudged(tickets):
