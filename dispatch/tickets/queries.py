@@ -47,10 +47,12 @@ COMMUNITY_ACTION = (Status.NEW, Status.ACCEPTED, Status.RETURNED, Status.REOPENE
 
 
 def awaiting(principal, now):
-    """The caller's 待我处理: for a community, tickets needing its action and open ones past their deadline; for
-    everyone else (street, district, department, volunteer) every open ticket in their scope."""
+    """The caller's 待我处理: for a community, tickets needing its action, open ones past their deadline and every
+    open 紧急 one whoever holds it (a fall is followed until it is done); for everyone else (street, district,
+    department, volunteer) every open ticket in their scope."""
     if principal.role in COMMUNITY_ROLES:
-        return or_(Ticket.status.in_(COMMUNITY_ACTION), overdue(now))
+        urgent_open = and_(Ticket.priority == Priority.URGENT, Ticket.status.in_(OPEN_STATUSES))
+        return or_(Ticket.status.in_(COMMUNITY_ACTION), overdue(now), urgent_open)
     return Ticket.status.in_(OPEN_STATUSES)
 
 

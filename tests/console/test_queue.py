@@ -88,6 +88,17 @@ def test_what_awaits_a_community_is_what_it_must_act_on(client, org, make_ticket
     assert set(numbers_in(page(client.get("/?view=open")))) == {held.number, late.number, fresh.number}
 
 
+def test_an_urgent_ticket_stays_in_the_directors_view_while_a_volunteer_holds_it(client, org, make_ticket):
+    fall = make_ticket("我老伴在卫生间摔倒了起不来", priority=Priority.URGENT)
+    pipeline.act(as_admin(org), fall, "accept")
+    pipeline.act(as_admin(org), fall, "dispatch", assignee="volunteer")
+    routine = make_ticket("楼道灯不亮")
+    pipeline.act(as_admin(org), routine, "accept")
+    pipeline.act(as_admin(org), routine, "dispatch", assignee="volunteer")
+    login(client, "director")
+    assert numbers_in(page(client.get("/"))) == [fall.number]  # followed until done; the routine one is not
+
+
 def test_a_department_awaits_what_was_forwarded_to_it(client, org, make_ticket):
     sent = make_ticket("水管漏水")
     make_ticket("楼道灯坏了")
